@@ -1,0 +1,62 @@
+/*
+ * conf.h - refgate.conf: "key = value" lines, '#' comments, blank lines.
+ * One parser for the daemon and refgatectl. Parsing is pure (a buffer in,
+ * a struct out); paths stay as written and are resolved by the caller
+ * against the file's folder with conf_path().
+ */
+#ifndef RG_CONF_H
+#define RG_CONF_H
+
+#include "rg.h"
+#include "normalise.h"
+
+#define CONF_MAX_BYTES (64 * 1024)
+#define CONF_PATH_MAX 1024
+
+struct conf {
+	char dir[CONF_PATH_MAX];            /* folder of the file (set by caller) */
+	char listen_host[256];              /* listen = 127.0.0.1:8443 */
+	int listen_port;
+	char hostname[256];                 /* server certificate name */
+	char metrics_listen_host[256];      /* metrics_listen = 127.0.0.1:9443 */
+	int metrics_listen_port;            /* 0: no metrics listener */
+	char tls_cert[CONF_PATH_MAX];
+	char tls_key[CONF_PATH_MAX];
+	char client_ca[CONF_PATH_MAX];
+	char client_ca_key[CONF_PATH_MAX];  /* refgatectl only */
+	char database[CONF_PATH_MAX];
+	char receipt_key[CONF_PATH_MAX];
+	char data_key[CONF_PATH_MAX];
+	char index_key[CONF_PATH_MAX];
+	char policy[CONF_PATH_MAX];
+	char admin_cert[CONF_PATH_MAX];     /* refgatectl's legal credentials */
+	char admin_key[CONF_PATH_MAX];
+	char admin_ca[CONF_PATH_MAX];
+	struct norm_hosts hosts;            /* platform_hosts, host_prefixes */
+	int iat_skew;                       /* seconds, default 300 */
+	int threads;                        /* 0: one per core */
+	int max_connections;                /* default 1000 */
+	int connection_timeout;             /* seconds, default 30 */
+	int max_body;                       /* bytes, default 65536 */
+	int long_poll_max;                  /* waiting long polls, default 10000 */
+	int64_t max_db_pages;               /* 0: no cap */
+	int access_key_max_days;            /* default 90 */
+};
+
+/* Fills c with the defaults (paths relative, as init writes them). */
+void conf_defaults(struct conf *c);
+
+/*
+ * Parses `len` bytes over the defaults already in c. Unknown keys, bad
+ * values and over-long lines are errors: returns RG_EINVAL and writes
+ * "line N: reason" into err (errlen bytes).
+ */
+int conf_parse(struct conf *c, const char *text, size_t len,
+               char *err, size_t errlen);
+
+/* Resolves a configured path against c->dir into out (absolute paths
+ * unchanged). RG_ETOOBIG when it does not fit. */
+int conf_path(const struct conf *c, const char *path, char *out,
+              size_t outlen);
+
+#endif

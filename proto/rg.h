@@ -1,0 +1,82 @@
+/*
+ * rg.h - what every refgate module shares: result codes, roles, limits,
+ * and the small time helpers. Pure: no I/O, no globals.
+ */
+#ifndef RG_H
+#define RG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* 0 is success; failures are these negative codes. */
+enum rg_err {
+	RG_OK = 0,
+	RG_ENOMEM = -1,     /* allocation failed */
+	RG_EINVAL = -2,     /* malformed input */
+	RG_ENOTFOUND = -3,  /* no such thing (or not visible) */
+	RG_ECONFLICT = -4,  /* jti reuse, bad state transition */
+	RG_EEXIST = -5,     /* already exists (name, kid, certificate) */
+	RG_EIO = -6,        /* file or database fault */
+	RG_EFULL = -7,      /* storage full: answer 503, nothing written */
+	RG_ECRYPTO = -8,    /* decryption or key failure */
+	RG_EBADSIG = -9,    /* signature does not verify */
+	RG_EBADURL = -10,   /* URL off the platform or naming no account */
+	RG_ETOOBIG = -11,   /* over an explicit limit */
+	RG_EREPLAY = -12,   /* idempotent resubmission of the same JWS */
+};
+
+/* A short English name for an rg_err code, never NULL. */
+const char *rg_strerror(int err);
+
+enum rg_role {
+	ROLE_NONE = 0,
+	ROLE_PARTNER,
+	ROLE_AGENCY,
+	ROLE_REVIEWER,
+	ROLE_LEGAL,
+};
+
+/* "partner", "agency", ... or NULL for ROLE_NONE. */
+const char *rg_role_name(enum rg_role role);
+/* ROLE_NONE when the name is not a role. */
+enum rg_role rg_role_parse(const char *name);
+
+/* Case statuses and actions (contract section 3). */
+enum case_status {
+	CASE_RECEIVED = 0,
+	CASE_IN_REVIEW,
+	CASE_ACTIONED,
+	CASE_NO_ACTION,
+};
+
+enum case_action {
+	ACTION_NONE = 0,
+	ACTION_ACCOUNT_SUSPENDED,
+	ACTION_CONTENT_REMOVED,
+	ACTION_CONTENT_RESTRICTED,
+};
+
+const char *rg_status_name(enum case_status s);
+int rg_status_parse(const char *name, enum case_status *out);   /* RG_EINVAL */
+const char *rg_action_name(enum case_action a);                 /* NULL for NONE */
+int rg_action_parse(const char *name, enum case_action *out);   /* RG_EINVAL */
+
+#define RG_NAME_MAX 64       /* principal names: [a-z0-9][a-z0-9_.-]{0,63} */
+#define RG_ID_MAX 40         /* case and referral ids: [A-Za-z0-9_-]{1,40} */
+#define RG_KID_MAX 128       /* signing key ids */
+
+/* A principal name is 1-64 of [a-z0-9_.-], starting with a letter or digit. */
+bool rg_name_valid(const char *name);
+/* An id is 1-40 of [A-Za-z0-9_-]. */
+bool rg_id_valid(const char *id);
+/* A kid is 1-128 of [A-Za-z0-9_.:-]. */
+bool rg_kid_valid(const char *kid);
+
+/* Writes "2026-11-28T14:03:11Z" (20 chars + NUL) into buf. */
+void rg_time_format(int64_t unix_seconds, char buf[21]);
+/* Parses an RFC 3339 timestamp with a Z or numeric offset (fractions
+ * dropped). RG_EINVAL when malformed. Sets *out only on success. */
+int rg_time_parse(const char *text, int64_t *out);
+
+#endif

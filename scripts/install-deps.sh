@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages refgate builds and tests with, when missing.
+# Idempotent; needs root (or sudo) only when something is missing.
+set -eu
+PKGS="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev
+libsodium-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
+sqlite3 curl openssl ca-certificates clang iproute2 procps"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+		|| missing="$missing $p"
+done
+# Node.js may come from elsewhere than Debian (with its own npm): only
+# install Debian's when there is none.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,274 @@
+/*
+ * store.h - refgate's storage interface: the only module with SQL.
+ * SQLite in WAL mode, synchronous=FULL. Reads use one connection per
+ * calling thread (made on first use, prepared statements kept). Every write
+ * goes through one writer thread that commits concurrent requests together
+ * (group commit: one fsync serves several) and returns to each caller only
+ * after its transaction is durable. A referral, the cases it touches, its
+ * change-feed entries and its audit record commit together or not at all.
+ *
+ * All functions are thread-safe. Strings in the structs handed to callbacks
+ * live only during the callback.
+ */
+#ifndef RG_STORE_H
+#define RG_STORE_H
+
+#include "../proto/rg.h"
+#include "../proto/referral.h"
+
+struct store;
+
+struct store_opts {
+	int busy_timeout_ms;        /* 0: 5000 */
+	int64_t max_page_count;     /* 0: SQLite's default (no cap) */
+	int batch_max;              /* referrals per group commit, 0: 64 */
+};
+
+/* Opens (creating file and schema if needed) the database at path and
+ * starts the writer thread. opts may be NULL. */
+int store_open(const char *path, const struct store_opts *opts,
+               struct store **out);
+/* Stops the writer (after draining queued writes) and closes everything.
+ * store_free(NULL) is a no-op. */
+void store_free(struct store *st);
+
+/* Called by the writer thread after each durable commit that changed a
+ * case (long polls wake on it). Must not block. */
+void store_set_commit_hook(struct store *st, void (*hook)(void *ctx),
+                           void *ctx);
+
+/* ---- principals ---------------------------------------------------- */
+
+struct store_principal {
+	char name[RG_NAME_MAX + 1];
+	enum rg_role role;
+	int64_t created_at;
+	int64_t revoked_at;          /* 0 while active */
+	size_t n_certs;              /* active certificates (listing only) */
+	size_t n_keys;               /* active signing keys (listing only) */
+};
+
+struct store_cert_in {
+	uint8_t spki_sha256[32];
+	const char *pem;
+	int64_t not_after;
+};
+
+struct store_key_in {
+	char kid[RG_KID_MAX + 1];
+	uint8_t pk[32];
+};
+
+/* The active principal owning the active certificate whose SPKI hashes to
+ * spki_sha256. RG_ENOTFOUND when unknown, revoked or expired (now). */
+int store_principal_by_spki(struct store *st, const uint8_t spki_sha256[32],
+                            int64_t now, struct store_principal *out);
+
+/* An active signing key: its owner's name and public key.
+ * RG_ENOTFOUND when unknown or revoked (or its owner is). */
+int store_signing_key_get(struct store *st, const char *kid,
+                          char owner[RG_NAME_MAX + 1], uint8_t pk[32]);
+
+/*
+ * Enrols a principal, or adds certificates and keys to an active one of
+ * the same role. RG_ECONFLICT when the name is revoked or has another
+ * role; RG_EEXIST when a certificate or kid is already registered. actor
+ * is the legal principal acting (audited; "refgatectl-init" from init).
+ */
+int store_principal_enrol(struct store *st, const char *actor,
+                          const char *name, enum rg_role role,
+                          const struct store_cert_in *certs, size_t n_certs,
+                          const struct store_key_in *keys, size_t n_keys,
+                          int64_t now);
+
+/* Revokes a principal with all its certificates and keys. RG_ENOTFOUND
+ * when there is no active principal of that name. */
+int store_principal_revoke(struct store *st, const char *actor,
+                           const char *name, int64_t now);
+
+/* Calls cb for every principal, by name; a non-zero return from cb stops
+ * the walk and is returned. */
+int store_principals_each(struct store *st,
+                          int (*cb)(void *ctx, const struct store_principal *p),
+                          void *ctx);
+
+/* ---- referrals ------------------------------------------------------ */
+
+/* One normalised identifier of a subject: its kind ('i' account id,
+ * 'h' handle), its keyed BLAKE2b index hash, and its value sealed under
+ * the data key (AD: the hash). */
+struct store_ident {
+	char kind;
+	uint8_t hash[32];
+	const uint8_t *sealed;
+	size_t sealed_len;
+};
+
+struct store_subject {
+	size_t n_idents;             /* 1 or 2 */
+	struct store_ident idents[2];
+};
+
+struct store_referral_in {
+	char id[RG_ID_MAX + 1];      /* fresh "r_..." chosen by the caller */
+	const char *principal;
+	const char *jti;
+	uint8_t jws_sha256[32];
+	int64_t received_at;
+	enum referral_category category;
+	enum referral_urgency urgency;
+	const char *partner_ref;     /* NULL when absent */
+	int64_t deadline_at;         /* 0: none (removal orders set it) */
+	const uint8_t *sealed;       /* subjects, evidence, summary, sealed */
+	size_t sealed_len;
+	size_t n_subjects;
+	const struct store_subject *subjects;
+};
+
+struct store_case_ref {
+	char case_id[RG_ID_MAX + 1];
+	enum case_status status;
+	bool new_case;
+};
+
+struct store_referral_out {
+	char id[RG_ID_MAX + 1];
+	int64_t received_at;
+	size_t n_cases;              /* == n_subjects */
+	struct store_case_ref cases[REFERRAL_MAX_SUBJECTS];
+};
+
+/*
+ * Records a referral: deduplicates each subject into the case sharing any
+ * of its identifiers (merging cases its identifiers link, oldest id
+ * surviving), opens new cases, reopens no_action cases, appends change-feed
+ * and audit entries, and commits durably.
+ * RG_OK: recorded, *out is the answer. RG_EREPLAY: this principal sent
+ * this jti with the same jws_sha256 before; *out is the first answer.
+ * RG_ECONFLICT: same jti, other content. RG_EFULL: storage full, nothing
+ * written. RG_EIO: other database fault, nothing written.
+ */
+int store_referral_submit(struct store *st, const struct store_referral_in *in,
+                          struct store_referral_out *out);
+
+struct store_referral {
+	char id[RG_ID_MAX + 1];
+	char principal[RG_NAME_MAX + 1];
+	bool has_partner_ref;
+	char partner_ref[REFERRAL_PARTNER_REF_MAX * 4 + 1];
+	int64_t received_at;
+	enum referral_category category;
+	enum referral_urgency urgency;
+	int64_t deadline_at;
+	size_t n_subjects;
+	const uint8_t *sealed;       /* only in callbacks; NULL otherwise */
+	size_t sealed_len;
+};
+
+/* Loads a referral (sealed is NULL here). RG_ENOTFOUND. */
+int store_referral_get(struct store *st, const char *id,
+                       struct store_referral *out);
+
+/* For each subject of a referral, in order: its subject index and the
+ * case it belongs to now (merges resolved). */
+struct store_case;
+int store_referral_cases_each(struct store *st, const char *referral_id,
+                              int (*cb)(void *ctx, size_t subject,
+                                        const struct store_case *c),
+                              void *ctx);
+
+/* ---- cases ---------------------------------------------------------- */
+
+struct store_case {
+	char id[RG_ID_MAX + 1];      /* canonical (merges resolved) */
+	enum case_status status;
+	enum case_action action;
+	int64_t opened_at;
+	int64_t updated_at;
+	int64_t decided_at;          /* 0: undecided */
+	int64_t deadline_at;         /* 0: none */
+	enum referral_urgency urgency;   /* highest of its referrals */
+	int reopen_count;
+	int n_referrals;
+	int n_principals;            /* distinct principals that referred */
+};
+
+/* Loads a case by id or by the id of a case merged into it.
+ * RG_ENOTFOUND. */
+int store_case_get(struct store *st, const char *id, struct store_case *out);
+
+/* RG_OK when `principal` has a referral in case `case_id` (canonical),
+ * RG_ENOTFOUND otherwise. */
+int store_case_referred_by(struct store *st, const char *case_id,
+                           const char *principal);
+
+/* The referrals of a case, oldest first (sealed set in the struct). */
+int store_case_referrals_each(struct store *st, const char *case_id,
+                              int (*cb)(void *ctx,
+                                        const struct store_referral *r),
+                              void *ctx);
+
+/* The identifiers of a case: kind and sealed value (AD: hash). */
+int store_case_idents_each(struct store *st, const char *case_id,
+                           int (*cb)(void *ctx,
+                                     const struct store_ident *ident),
+                           void *ctx);
+
+struct store_decision {
+	enum case_status status;
+	enum case_action action;
+	const char *ground;          /* NULL for in_review */
+	const char *explanation;     /* NULL when none */
+	const char *reviewer;
+	int64_t at;
+	bool automated;              /* always false: a person decided */
+};
+
+/* The decisions on a case, oldest first. */
+int store_case_decisions_each(struct store *st, const char *case_id,
+                              int (*cb)(void *ctx,
+                                        const struct store_decision *d),
+                              void *ctx);
+
+/*
+ * Moves a case: received -> in_review -> actioned | no_action (a no_action
+ * case reopened by a referral is received again). RG_ENOTFOUND,
+ * RG_ECONFLICT for any other move. On success *after is the case as it is
+ * now (canonical id). Durable before it returns.
+ */
+int store_case_decide(struct store *st, const char *case_id,
+                      const struct store_decision *d,
+                      struct store_case *after);
+
+/* Open cases (received, in_review), most urgent first: a deadline
+ * (earliest first), then imminent_harm, then distinct principals, then
+ * age. At most `limit`. */
+int store_review_queue(struct store *st, size_t limit,
+                       int (*cb)(void *ctx, const struct store_case *c),
+                       void *ctx);
+
+/* ---- change feed ---------------------------------------------------- */
+
+struct store_change {
+	int64_t seq;                 /* strictly increasing, never reused */
+	char case_id[RG_ID_MAX + 1]; /* canonical */
+	enum case_status status;
+	enum case_action action;
+	int64_t at;
+};
+
+/*
+ * Changes with seq > since, oldest first, at most `limit`, of the cases
+ * `principal` referred into (every case when principal is NULL). Sets
+ * *last to the seq of the last change passed to cb, or to `since` when
+ * there was none.
+ */
+int store_changes(struct store *st, const char *principal, int64_t since,
+                  size_t limit,
+                  int (*cb)(void *ctx, const struct store_change *c),
+                  void *ctx, int64_t *last);
+
+/* The highest change seq committed so far (0 when none). */
+int64_t store_changes_head(struct store *st);
+
+#endif
