@@ -55,9 +55,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libserver.a $(B)/libproto.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libproto.a \
 		$(LDLIBS) -lcmocka
 
-$(B)/loadgen: tests/bench/loadgen.c
+$(B)/loadgen: tests/bench/loadgen.c $(B)/libproto.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libproto.a $(LDLIBS)
 
 units: $(UNIT_BIN)
 

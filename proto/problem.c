@@ -23,6 +23,7 @@ static const struct { const char *code, *title; } titles[] = {
 	{"method_not_allowed", "Method not allowed"},
 	{"jti_reuse", "jti already used with other content"},
 	{"bad_transition", "Status transition not allowed"},
+	{"conflict", "Conflicts with an existing principal, certificate or key"},
 	{"payload_too_large", "Payload too large"},
 	{"unsupported_media_type", "Unsupported media type"},
 	{"not_acceptable", "Not acceptable"},

@@ -1,0 +1,60 @@
+/*
+ * authgate.c - peer certificate to principal (see authgate.h). GnuTLS does
+ * the X.509 work; nothing here parses certificates by hand.
+ */
+#include "authgate.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+#include <sodium.h>
+
+int authgate_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32])
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t in = {(unsigned char *)der, (unsigned)len};
+	gnutls_datum_t spki = {NULL, 0};
+	int rc = RG_EINVAL;
+	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_pubkey_init(&pub) < 0)
+		goto out;
+	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_pubkey_import_x509(pub, crt, 0) < 0 ||
+	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) < 0)
+		goto out;
+	crypto_hash_sha256(out, spki.data, spki.size);
+	rc = RG_OK;
+out:
+	gnutls_free(spki.data);
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
+                  struct store_principal *out)
+{
+	gnutls_session_t s = gnutls_session;
+	unsigned status = 0, n = 0;
+	uint8_t spki[32];
+	if (!s)
+		return RG_ENOTFOUND;
+	gnutls_typed_vdata_st purpose = {
+		.type = GNUTLS_DT_KEY_PURPOSE_OID,
+		.data = (void *)GNUTLS_KP_TLS_WWW_CLIENT,
+		.size = 0,
+	};
+	if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 ||
+	    gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 ||
+	    status != 0)
+		return RG_ENOTFOUND;
+	const gnutls_datum_t *chain = gnutls_certificate_get_peers(s, &n);
+	if (!chain || n == 0 ||
+	    authgate_spki_sha256(chain[0].data, chain[0].size, spki) != RG_OK)
+		return RG_ENOTFOUND;
+	return store_principal_by_spki(app->store, spki, now, out) == RG_OK
+		       ? RG_OK
+		       : RG_ENOTFOUND;
+}

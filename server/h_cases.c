@@ -1,0 +1,193 @@
+/*
+ * h_cases.c - GET /v1/cases/{id}, POST /v1/cases/{id}/decision and
+ * GET /v1/review/queue.
+ */
+#include "routes.h"
+#include "views.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPLANATION_MAX 4000
+#define QUEUE_DEFAULT 100
+#define QUEUE_MAX 500
+
+/* Whether the caller may see the case at all (404 otherwise). */
+static bool case_visible(struct request *req, const char *id)
+{
+	struct store_case c;
+	if (store_case_get(req->app->store, id, &c) != RG_OK)
+		return false;
+	switch (req->principal.role) {
+	case ROLE_REVIEWER:
+		return true;
+	case ROLE_PARTNER:
+	case ROLE_AGENCY:
+		return store_case_referred_by(req->app->store, c.id,
+					      req->principal.name) == RG_OK;
+	default:
+		return false;   /* legal: only with a disclosure key */
+	}
+}
+
+/* Whether an If-None-Match header lists the tag (or is "*"). */
+static bool etag_matches(const char *inm, const char *etag)
+{
+	if (!inm)
+		return false;
+	if (strcmp(inm, "*") == 0)
+		return true;
+	size_t n = strlen(etag);
+	for (const char *p = inm; (p = strstr(p, etag)); p += n) {
+		char after = p[n];
+		if (after == '\0' || after == ',' || after == ' ')
+			return true;
+	}
+	return false;
+}
+
+/* Answers the case view (200, or 304 when If-None-Match matches). */
+static void send_case(struct request *req, struct response *res, int status,
+                      const char *id)
+{
+	int err;
+	const struct policy *pol = policy_acquire(&req->app->policy);
+	json_t *view = views_case(req->app, pol, views_audience(&req->principal),
+				  req->principal.name, id, &err);
+	policy_release(&req->app->policy);
+	if (!view) {
+		response_problem(res, err == RG_ENOTFOUND ? 404 : 503,
+				 err == RG_ENOTFOUND ? "not_found" : "unavailable", NULL);
+		return;
+	}
+	response_json(res, status, view);
+	response_etag(res);
+	if (status == 200 &&
+	    etag_matches(request_header(req, "If-None-Match"), res->etag)) {
+		free(res->body);
+		res->body = NULL;
+		res->body_len = 0;
+		res->status = 304;
+	}
+}
+
+void h_case_get(struct request *req, struct response *res)
+{
+	if (!case_visible(req, req->params[0])) {
+		response_problem(res, 404, "not_found", NULL);
+		return;
+	}
+	send_case(req, res, 200, req->params[0]);
+}
+
+/* Reads and checks a decision body into d; fills items on refusal. */
+static int parse_decision(const struct request *req, json_t **root,
+                          struct store_decision *d, struct problem_items *items)
+{
+	json_error_t jerr;
+	*root = json_loadb((const char *)req->body, req->body_len,
+			   JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(*root)) {
+		problem_items_add(items, "body is not a JSON object", "%s", "");
+		return RG_EINVAL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(*root, key, v) {
+		if (strcmp(key, "status") && strcmp(key, "action") &&
+		    strcmp(key, "ground") && strcmp(key, "explanation"))
+			problem_items_add(items, "unknown member", "/%.100s", key);
+	}
+	const char *status = json_string_value(json_object_get(*root, "status"));
+	const char *action = json_string_value(json_object_get(*root, "action"));
+	json_t *jground = json_object_get(*root, "ground");
+	json_t *jexpl = json_object_get(*root, "explanation");
+	d->ground = json_string_value(jground);
+	d->explanation = json_string_value(jexpl);
+	if (!status || rg_status_parse(status, &d->status) != RG_OK ||
+	    d->status == CASE_RECEIVED)
+		problem_items_add(items, "must be in_review, actioned or no_action",
+				  "/status");
+	bool final = d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION;
+	if (d->status == CASE_ACTIONED) {
+		if (!action || rg_action_parse(action, &d->action) != RG_OK)
+			problem_items_add(items, "must be account_suspended, content_removed or content_restricted",
+					  "/action");
+	} else if (json_object_get(*root, "action")) {
+		problem_items_add(items, "only with status actioned", "/action");
+	}
+	if (final && (!d->ground || (strcmp(d->ground, "illegal_content") &&
+				     strcmp(d->ground, "terms_of_service"))))
+		problem_items_add(items, "must be illegal_content or terms_of_service",
+				  "/ground");
+	if (!final && jground)
+		problem_items_add(items, "only with a final decision", "/ground");
+	size_t elen = d->explanation ? json_string_length(jexpl) : 0;
+	if (final && (elen == 0 || elen > EXPLANATION_MAX))
+		problem_items_add(items, "required, 1-4000 characters", "/explanation");
+	if (jexpl && !d->explanation)
+		problem_items_add(items, "must be a string", "/explanation");
+	return items->n > 0 ? RG_EINVAL : RG_OK;
+}
+
+void h_case_decide(struct request *req, struct response *res)
+{
+	struct problem_items items = {0};
+	struct store_decision d = {.reviewer = req->principal.name, .at = req->now};
+	json_t *root = NULL;
+	struct store_case after;
+	if (parse_decision(req, &root, &d, &items) != RG_OK) {
+		response_problem_items(res, 400, "invalid_payload", &items);
+		goto out;
+	}
+	int rc = store_case_decide(req->app->store, req->params[0], &d, &after);
+	if (rc == RG_ENOTFOUND)
+		response_problem(res, 404, "not_found", NULL);
+	else if (rc == RG_ECONFLICT)
+		response_problem(res, 409, "bad_transition", NULL);
+	else if (rc == RG_EINVAL)
+		response_problem(res, 400, "invalid_payload", NULL);
+	else if (rc != RG_OK)
+		response_problem(res, 503, "unavailable", NULL);
+	else
+		send_case(req, res, 200, after.id);
+out:
+	json_decref(root);
+}
+
+struct queue_walk {
+	const struct policy *pol;
+	json_t *list;
+};
+
+static int add_queued(void *ctx, const struct store_case *c)
+{
+	struct queue_walk *w = ctx;
+	json_t *o = views_case_fields(c);
+	if (!o)
+		return RG_ENOMEM;
+	policy_filter_case(w->pol, AUD_REVIEWER, NULL, o);
+	json_array_append_new(w->list, o);
+	return 0;
+}
+
+void h_review_queue(struct request *req, struct response *res)
+{
+	const char *ls = request_query(req, "limit");
+	char *end = NULL;
+	long limit = ls ? strtol(ls, &end, 10) : QUEUE_DEFAULT;
+	if (ls && (*ls == '\0' || *end != '\0' || limit < 1 || limit > QUEUE_MAX)) {
+		response_problem(res, 400, "bad_request", "limit must be 1-500");
+		return;
+	}
+	struct queue_walk w = {.list = json_array()};
+	w.pol = policy_acquire(&req->app->policy);
+	int rc = store_review_queue(req->app->store, (size_t)limit, add_queued, &w);
+	policy_release(&req->app->policy);
+	if (rc != RG_OK) {
+		json_decref(w.list);
+		response_problem(res, 503, "unavailable", NULL);
+		return;
+	}
+	response_json(res, 200, json_pack("{s:o}", "cases", w.list));
+}

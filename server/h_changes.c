@@ -1,0 +1,128 @@
+/*
+ * h_changes.c - GET /v1/changes: the status changes of the cases the
+ * caller may see, oldest first, with an opaque cursor that survives
+ * restarts (it names a position in the durable change feed) and a long
+ * poll that parks the request without holding a worker thread.
+ */
+#include "routes.h"
+#include "views.h"
+#include "../proto/jws.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANGES_DEFAULT 100
+#define CHANGES_MAX 500
+#define WAIT_MAX 30
+#define CURSOR_PREFIX "rgc1:"
+
+/* Parses a decimal query value in [lo, hi]; false when malformed. */
+static bool query_long(const char *s, long lo, long hi, long *out)
+{
+	char *end = NULL;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	long v = strtol(s, &end, 10);
+	if (*end != '\0' || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The cursor for a position: base64url of "rgc1:<seq>". */
+static char *cursor_encode(int64_t seq)
+{
+	char text[40];
+	int n = snprintf(text, sizeof text, CURSOR_PREFIX "%" PRId64, seq);
+	return b64url_encode((const uint8_t *)text, (size_t)n);
+}
+
+static int cursor_decode(const char *cursor, int64_t *seq)
+{
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	int rc = RG_EINVAL;
+	if (strlen(cursor) > 64 ||
+	    b64url_decode(cursor, strlen(cursor), &raw, &len) != RG_OK)
+		return RG_EINVAL;
+	const size_t plen = sizeof CURSOR_PREFIX - 1;
+	if (len > plen && len < plen + 20 && memcmp(raw, CURSOR_PREFIX, plen) == 0) {
+		long v;
+		if (query_long((const char *)raw + plen, 0, INT32_MAX * 1024L, &v) &&
+		    strlen((const char *)raw) == len) {
+			*seq = v;
+			rc = RG_OK;
+		}
+	}
+	free(raw);
+	return rc;
+}
+
+struct change_walk {
+	const struct policy *pol;
+	enum audience aud;
+	json_t *list;
+};
+
+static int add_change(void *ctx, const struct store_change *c)
+{
+	struct change_walk *w = ctx;
+	char when[21];
+	rg_time_format(c->at, when);
+	json_t *o = json_pack("{s:s, s:s, s:s}", "case_id", c->case_id, "status",
+			      rg_status_name(c->status), "updated_at", when);
+	if (!o)
+		return RG_ENOMEM;
+	if (c->action != ACTION_NONE)
+		json_object_set_new(o, "action", json_string(rg_action_name(c->action)));
+	policy_filter_case(w->pol, w->aud, NULL, o);
+	json_array_append_new(w->list, o);
+	return 0;
+}
+
+void h_changes(struct request *req, struct response *res)
+{
+	long limit = CHANGES_DEFAULT, wait = 0;
+	int64_t since = 0;
+	const char *ls = request_query(req, "limit");
+	const char *ws = request_query(req, "wait");
+	const char *cs = request_query(req, "since");
+	if ((ls && !query_long(ls, 1, CHANGES_MAX, &limit)) ||
+	    (ws && !query_long(ws, 0, WAIT_MAX, &wait))) {
+		response_problem(res, 400, "bad_request",
+				 "limit must be 1-500 and wait 0-30");
+		return;
+	}
+	if (cs && *cs && cursor_decode(cs, &since) != RG_OK) {
+		response_problem(res, 400, "bad_request", "malformed cursor");
+		return;
+	}
+	const char *who = req->principal.role == ROLE_REVIEWER ? NULL
+							       : req->principal.name;
+	struct change_walk w = {.aud = views_audience(&req->principal),
+				.list = json_array()};
+	int64_t last = since;
+	int rc = RG_OK;
+	w.pol = policy_acquire(&req->app->policy);
+	if (req->principal.role != ROLE_LEGAL)
+		rc = store_changes(req->app->store, who, since, (size_t)limit,
+				   add_change, &w, &last);
+	policy_release(&req->app->policy);
+	if (rc != RG_OK) {
+		json_decref(w.list);
+		response_problem(res, 503, "unavailable", NULL);
+		return;
+	}
+	int64_t deadline = req->wait_until ? req->wait_until : req->now + wait;
+	if (json_array_size(w.list) == 0 && req->now < deadline) {
+		json_decref(w.list);
+		res->wait_until = deadline;
+		return;
+	}
+	char *next = cursor_encode(last);
+	response_json(res, 200, json_pack("{s:o, s:s}", "changes", w.list,
+					  "next", next ? next : ""));
+	free(next);
+}

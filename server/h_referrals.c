@@ -1,0 +1,325 @@
+/*
+ * h_referrals.c - POST /v1/referrals (verify, validate, normalise, record,
+ * receipt) and GET /v1/referrals/{id}.
+ */
+#include "routes.h"
+#include "views.h"
+#include "../proto/jws.h"
+#include "../proto/normalise.h"
+#include "../proto/referral.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REMOVAL_ORDER_DEADLINE 3600
+
+/* Everything a submission allocates, freed in one place. */
+struct submission {
+	struct jws jws;
+	struct referral *ref;
+	struct store_subject subjects[REFERRAL_MAX_SUBJECTS];
+	uint8_t *sealed;
+	size_t sealed_len;
+	struct store_referral_out out;
+};
+
+static void submission_clear(struct submission *s)
+{
+	jws_clear(&s->jws);
+	referral_free(s->ref);
+	for (size_t i = 0; i < REFERRAL_MAX_SUBJECTS; i++)
+		for (size_t j = 0; j < s->subjects[i].n_idents; j++)
+			free((void *)s->subjects[i].idents[j].sealed);
+	free(s->sealed);
+}
+
+/* A fresh id: prefix + 22 base64url chars of 16 random bytes. */
+static void new_id(const char *prefix, char out[RG_ID_MAX + 1])
+{
+	uint8_t rnd[16];
+	char b64[32];
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2base64(b64, sizeof b64, rnd, sizeof rnd,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(out, RG_ID_MAX + 1, "%s%s", prefix, b64);
+}
+
+/* Seals the subjects, evidence and summary as one JSON document. */
+static int seal_content(struct app *app, const struct referral *r,
+                        const char *id, uint8_t **out, size_t *out_len)
+{
+	json_t *subjects = json_array(), *evidence = json_array();
+	json_t *doc = json_pack("{s:o, s:o}", "subjects", subjects, "evidence",
+				evidence);
+	int rc = RG_ENOMEM;
+	char *text = NULL;
+	if (!doc)
+		goto out;
+	for (size_t i = 0; i < r->n_subjects; i++) {
+		const struct referral_subject *s = &r->subjects[i];
+		json_t *o = json_object();
+		if (s->account_id[0])
+			json_object_set_new(o, "account_id", json_string(s->account_id));
+		if (s->handle[0])
+			json_object_set_new(o, "handle", json_string(s->handle));
+		if (s->url[0])
+			json_object_set_new(o, "url", json_string(s->url));
+		json_array_append_new(subjects, o);
+	}
+	for (size_t i = 0; i < r->n_evidence; i++) {
+		const struct referral_evidence *e = &r->evidence[i];
+		json_t *o = json_pack("{s:s}", "url", e->url);
+		if (e->sha256[0])
+			json_object_set_new(o, "sha256", json_string(e->sha256));
+		if (e->media_type[0])
+			json_object_set_new(o, "media_type", json_string(e->media_type));
+		if (e->captured_at > 0) {
+			char when[21];
+			rg_time_format(e->captured_at, when);
+			json_object_set_new(o, "captured_at", json_string(when));
+		}
+		json_array_append_new(evidence, o);
+	}
+	if (r->summary)
+		json_object_set_new(doc, "summary", json_string(r->summary));
+	if (r->has_removal_order) {
+		char when[21];
+		rg_time_format(r->removal_order.issued_at, when);
+		json_object_set_new(doc, "removal_order", json_pack("{s:s, s:s, s:s}",
+			"reference", r->removal_order.reference, "issued_at", when,
+			"legal_basis", r->removal_order.legal_basis));
+	}
+	if (!(text = json_dumps(doc, JSON_COMPACT)))
+		goto out;
+	rc = keys_seal(&app->keys, (const uint8_t *)id, strlen(id),
+		       (const uint8_t *)text, strlen(text), out, out_len);
+out:
+	if (text) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* Adds one identifier (hash + sealed value) to a store subject. */
+static int add_ident(struct app *app, struct store_subject *s, char kind,
+                     const char *value)
+{
+	struct store_ident *id = &s->idents[s->n_idents];
+	uint8_t *sealed = NULL;
+	size_t len = 0;
+	id->kind = kind;
+	keys_index_hash(&app->keys, kind, value, id->hash);
+	int rc = keys_seal(&app->keys, id->hash, sizeof id->hash,
+			   (const uint8_t *)value, strlen(value), &sealed, &len);
+	if (rc != RG_OK)
+		return rc;
+	id->sealed = sealed;
+	id->sealed_len = len;
+	s->n_idents++;
+	return RG_OK;
+}
+
+/* Normalises every subject into index entries; on a bad subject fills a
+ * bad_url problem and returns RG_EBADURL. */
+static int index_subjects(struct request *req, struct submission *sub,
+                          struct response *res)
+{
+	struct problem_items items = {0};
+	for (size_t i = 0; i < sub->ref->n_subjects; i++) {
+		struct subject_ids ids;
+		const char *field = "url", *why = "names no account";
+		if (norm_subject(&req->app->conf.hosts, &sub->ref->subjects[i],
+				 &ids, &field, &why) != RG_OK) {
+			problem_items_add(&items, why, "/subjects/%zu/%s", i, field);
+			continue;
+		}
+		struct store_subject *s = &sub->subjects[i];
+		if ((ids.account_id[0] && add_ident(req->app, s, 'i', ids.account_id)) ||
+		    (ids.handle[0] && add_ident(req->app, s, 'h', ids.handle))) {
+			response_problem(res, 500, "internal", NULL);
+			return RG_ENOMEM;
+		}
+	}
+	if (items.n > 0) {
+		response_problem_items(res, 400, "bad_url", &items);
+		return RG_EBADURL;
+	}
+	return RG_OK;
+}
+
+/* The answer body: ids, statuses and the signed receipt. */
+static json_t *answer(struct request *req, const struct policy *pol,
+                      const struct submission *sub)
+{
+	const struct store_referral_out *o = &sub->out;
+	char when[21], hex[65];
+	uint8_t digest[32];
+	rg_time_format(o->received_at, when);
+	crypto_hash_sha256(digest, (const uint8_t *)req->body, req->body_len);
+	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+	bool show_new = policy_grants(pol, views_audience(&req->principal),
+				      "case", "new_case");
+	json_t *cases = json_array(), *ids = json_array();
+	for (size_t i = 0; i < o->n_cases; i++) {
+		json_t *c = json_pack("{s:i, s:s, s:s}", "subject", (json_int_t)i,
+				      "case_id", o->cases[i].case_id, "status",
+				      rg_status_name(o->cases[i].status));
+		if (show_new)
+			json_object_set_new(c, "new_case", json_boolean(o->cases[i].new_case));
+		json_array_append_new(cases, c);
+		json_array_append_new(ids, json_string(o->cases[i].case_id));
+	}
+	json_t *rp = json_pack("{s:s, s:s, s:s, s:s, s:o}", "referral_id", o->id,
+			       "received_at", when, "principal", req->principal.name,
+			       "jws_sha256", hex, "cases", ids);
+	char *payload = rp ? json_dumps(rp, JSON_COMPACT) : NULL;
+	char *receipt = NULL;
+	json_decref(rp);
+	if (!payload || jws_sign((const uint8_t *)payload, strlen(payload),
+				 req->app->keys.receipt_kid, "refgate-receipt+json",
+				 req->app->keys.receipt_sk, &receipt) != RG_OK) {
+		free(payload);
+		json_decref(cases);
+		return NULL;
+	}
+	free(payload);
+	json_t *body = json_pack("{s:s, s:s, s:o, s:s}", "referral_id", o->id,
+				 "received_at", when, "cases", cases, "receipt", receipt);
+	free(receipt);
+	return body;
+}
+
+/* Checks the JWS and its signer; fills res and returns non-zero on refusal. */
+static int verify_jws(struct request *req, struct submission *sub,
+                      struct response *res)
+{
+	const char *why = "malformed";
+	char owner[RG_NAME_MAX + 1];
+	uint8_t pk[32];
+	int rc = jws_decode((const char *)req->body, req->body_len, &sub->jws, &why);
+	if (rc == RG_ETOOBIG) {
+		response_problem(res, 413, "payload_too_large", NULL);
+		return rc;
+	}
+	if (rc != RG_OK) {
+		response_problem(res, 400, "invalid_jws", why);
+		return rc;
+	}
+	if (store_signing_key_get(req->app->store, sub->jws.kid, owner, pk) != RG_OK) {
+		response_problem(res, 401, "unknown_key", NULL);
+		return RG_ENOTFOUND;
+	}
+	if (strcmp(owner, req->principal.name) != 0) {
+		response_problem(res, 401, "key_not_owned", NULL);
+		return RG_ENOTFOUND;
+	}
+	if (jws_verify(&sub->jws, pk) != RG_OK) {
+		response_problem(res, 401, "bad_signature", NULL);
+		return RG_EBADSIG;
+	}
+	return RG_OK;
+}
+
+/* Records the referral and answers; maps storage results to statuses. */
+static void record(struct request *req, struct submission *sub,
+                   struct response *res)
+{
+	struct referral *r = sub->ref;
+	struct store_referral_in in = {
+		.principal = req->principal.name,
+		.jti = r->jti,
+		.received_at = req->now,
+		.category = r->category,
+		.urgency = r->urgency,
+		.partner_ref = r->has_partner_ref ? r->partner_ref : NULL,
+		.deadline_at = r->has_removal_order ? req->now + REMOVAL_ORDER_DEADLINE : 0,
+		.n_subjects = r->n_subjects,
+		.subjects = sub->subjects,
+	};
+	new_id("r_", in.id);
+	crypto_hash_sha256(in.jws_sha256, req->body, req->body_len);
+	if (seal_content(req->app, r, in.id, &sub->sealed, &sub->sealed_len) != RG_OK) {
+		response_problem(res, 500, "internal", NULL);
+		return;
+	}
+	in.sealed = sub->sealed;
+	in.sealed_len = sub->sealed_len;
+	int rc = store_referral_submit(req->app->store, &in, &sub->out);
+	if (rc == RG_ECONFLICT) {
+		response_problem(res, 409, "jti_reuse", NULL);
+		return;
+	}
+	if (rc != RG_OK && rc != RG_EREPLAY) {
+		response_problem(res, 503, "unavailable", "storage unavailable; nothing was recorded");
+		res->retry_after = 5;
+		return;
+	}
+	const struct policy *pol = policy_acquire(&req->app->policy);
+	json_t *body = answer(req, pol, sub);
+	policy_release(&req->app->policy);
+	response_json(res, rc == RG_OK ? 201 : 200, body);
+	snprintf(res->location, sizeof res->location, "/v1/referrals/%s",
+		 sub->out.id);
+}
+
+void h_referral_submit(struct request *req, struct response *res)
+{
+	struct submission *sub = calloc(1, sizeof *sub);
+	struct problem_items items = {0};
+	if (!sub) {
+		response_problem(res, 500, "internal", NULL);
+		return;
+	}
+	if (verify_jws(req, sub, res) != RG_OK)
+		goto out;
+	int rc = referral_parse(sub->jws.payload, sub->jws.payload_len,
+				req->principal.role, &sub->ref, &items);
+	if (rc == RG_EINVAL) {
+		response_problem_items(res, 400, "invalid_payload", &items);
+		goto out;
+	}
+	if (rc != RG_OK) {
+		response_problem(res, 500, "internal", NULL);
+		goto out;
+	}
+	int64_t skew = req->app->conf.iat_skew;
+	if (sub->ref->iat < req->now - skew || sub->ref->iat > req->now + skew) {
+		response_problem(res, 401, "stale_iat", NULL);
+		goto out;
+	}
+	if (index_subjects(req, sub, res) != RG_OK)
+		goto out;
+	record(req, sub, res);
+out:
+	submission_clear(sub);
+	free(sub);
+}
+
+void h_referral_get(struct request *req, struct response *res)
+{
+	struct store_referral r;
+	int err = store_referral_get(req->app->store, req->params[0], &r);
+	bool visible = err == RG_OK &&
+		       (req->principal.role == ROLE_REVIEWER ||
+			strcmp(r.principal, req->principal.name) == 0);
+	if (!visible) {
+		response_problem(res, err == RG_OK || err == RG_ENOTFOUND ? 404 : 503,
+				 err == RG_OK || err == RG_ENOTFOUND ? "not_found"
+								     : "unavailable", NULL);
+		return;
+	}
+	const struct policy *pol = policy_acquire(&req->app->policy);
+	json_t *view = views_referral(req->app, pol, views_audience(&req->principal),
+				      req->principal.name, &r, &err);
+	policy_release(&req->app->policy);
+	if (!view) {
+		response_problem(res, 503, "unavailable", NULL);
+		return;
+	}
+	response_json(res, 200, view);
+	response_etag(res);
+}

@@ -1,0 +1,447 @@
+/*
+ * http.c - libmicrohttpd glue (see http.h): connection and request life
+ * cycle, the auth gate, routing, body limits, responses, long-poll parking.
+ * The request path reads top to bottom in on_request: authenticate, route,
+ * check role, size and type, read the body, handle, respond.
+ */
+#include "http.h"
+#include "authgate.h"
+#include "log.h"
+#include "routes.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Mozilla "intermediate": TLS 1.2 and 1.3, ECDHE, AEAD suites only. */
+static const char tls_priorities[] =
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"
+	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SAFE_RENEGOTIATION";
+
+struct rq;
+
+struct http {
+	struct app *app;
+	struct MHD_Daemon *daemon;
+	pthread_mutex_t lock;          /* guards the waiters list */
+	struct rq *waiters;
+	size_t n_waiting;
+	bool stopping;
+	pthread_t timer;
+	pthread_cond_t timer_cond;
+	bool timer_started;
+};
+
+/* One request's state, from its first callback to its completion. */
+struct rq {
+	struct http *http;
+	struct MHD_Connection *conn;
+	struct request req;
+	const struct route *route;
+	struct route_params params;
+	char req_id[32];
+	struct timespec started;
+	uint8_t *body;
+	size_t body_len, body_cap;
+	bool too_large;
+	bool parked;                    /* in the waiters list, suspended */
+	int64_t wait_until;
+	struct rq *prev, *next;
+	int status;
+	const char *code;
+};
+
+const char *request_header(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_query(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+/* Queues res on the connection; takes ownership of res->body. */
+static enum MHD_Result send_response(struct rq *rq, struct response *res)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(res->body);
+		return MHD_NO;
+	}
+	res->body = NULL;
+	MHD_add_response_header(r, "Content-Type", res->content_type
+			? res->content_type : "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Request-Id", rq->req_id);
+	if (res->etag[0])
+		MHD_add_response_header(r, "ETag", res->etag);
+	if (res->location[0])
+		MHD_add_response_header(r, "Location", res->location);
+	if (res->retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", res->retry_after);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	if (res->status == 405 && rq->route == NULL)
+		MHD_add_response_header(r, "Allow", "GET, POST, DELETE");
+	rq->status = res->status;
+	rq->code = res->code;
+	enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result send_problem(struct rq *rq, int status,
+                                    const char *code, const char *detail)
+{
+	struct response res = {0};
+	response_problem(&res, status, code, detail);
+	return send_response(rq, &res);
+}
+
+/* Parks a long poll: suspended until a commit or its deadline. */
+static void park(struct rq *rq)
+{
+	struct http *h = rq->http;
+	pthread_mutex_lock(&h->lock);
+	rq->parked = true;
+	rq->prev = NULL;
+	rq->next = h->waiters;
+	if (h->waiters)
+		h->waiters->prev = rq;
+	h->waiters = rq;
+	h->n_waiting++;
+	MHD_suspend_connection(rq->conn);
+	pthread_cond_signal(&h->timer_cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Removes rq from the waiters list; the caller holds h->lock. */
+static void unpark_locked(struct http *h, struct rq *rq)
+{
+	if (rq->prev)
+		rq->prev->next = rq->next;
+	else
+		h->waiters = rq->next;
+	if (rq->next)
+		rq->next->prev = rq->prev;
+	rq->prev = rq->next = NULL;
+	rq->parked = false;
+	h->n_waiting--;
+}
+
+/* Resumes every parked request (all, or only those past their deadline). */
+static void resume_waiters(struct http *h, bool only_expired, int64_t now)
+{
+	pthread_mutex_lock(&h->lock);
+	struct rq *rq = h->waiters;
+	while (rq) {
+		struct rq *next = rq->next;
+		if (!only_expired || rq->wait_until <= now || h->stopping) {
+			unpark_locked(h, rq);
+			MHD_resume_connection(rq->conn);
+		}
+		rq = next;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void http_wake_polls(void *http)
+{
+	if (http)
+		resume_waiters(http, false, 0);
+}
+
+/* Resumes long polls whose wait has run out, about four times a second. */
+static void *timer_main(void *arg)
+{
+	struct http *h = arg;
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&h->timer_cond, &h->lock, &ts);
+		if (h->stopping || !h->waiters)
+			continue;
+		pthread_mutex_unlock(&h->lock);
+		resume_waiters(h, true, (int64_t)time(NULL));
+		pthread_mutex_lock(&h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Appends an upload chunk, keeping at most max_body bytes. */
+static void take_body(struct rq *rq, const char *data, size_t n, size_t max)
+{
+	if (rq->too_large || n > max - rq->body_len) {
+		rq->too_large = true;
+		return;
+	}
+	if (rq->body_len + n + 1 > rq->body_cap) {
+		size_t cap = rq->body_cap ? rq->body_cap : 4096;
+		while (cap < rq->body_len + n + 1)
+			cap *= 2;
+		uint8_t *nb = realloc(rq->body, cap);
+		if (!nb) {
+			rq->too_large = true;
+			return;
+		}
+		rq->body = nb;
+		rq->body_cap = cap;
+	}
+	memcpy(rq->body + rq->body_len, data, n);
+	rq->body_len += n;
+	rq->body[rq->body_len] = '\0';
+}
+
+/* Whether the request's Content-Type is `want` (parameters ignored). */
+static bool type_is(const struct request *req, const char *want)
+{
+	const char *ct = request_header(req, "Content-Type");
+	if (!ct)
+		return false;
+	size_t n = strcspn(ct, "; \t");
+	return n == strlen(want) && strncasecmp(ct, want, n) == 0;
+}
+
+static int64_t now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* First callback of a request: everything that can be decided before the
+ * body is read. Returns a queued answer's result, or MHD_YES to go on. */
+static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
+{
+	struct app *app = rq->http->app;
+	struct request *req = &rq->req;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
+			  &req->principal) != RG_OK)
+		return send_problem(rq, 401, "unauthenticated", NULL);
+	int status;
+	rq->route = routes_match(method, url, &rq->params, req->params, &status);
+	if (!rq->route)
+		return send_problem(rq, status, status == 405
+				    ? "method_not_allowed" : "not_found", NULL);
+	if (!(rq->route->roles & ROLE_BIT(req->principal.role)))
+		return send_problem(rq, 403, "forbidden",
+				    "this role may not use this endpoint");
+	const char *cl = request_header(req, "Content-Length");
+	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)app->conf.max_body)
+		return send_problem(rq, 413, "payload_too_large", NULL);
+	if (rq->route->content_type && !type_is(req, rq->route->content_type))
+		return send_problem(rq, 415, "unsupported_media_type",
+				    rq->route->content_type);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct http *h = cls;
+	struct rq *rq = *con_cls;
+	if (!rq) {
+		if (!(rq = calloc(1, sizeof *rq)))
+			return MHD_NO;
+		*con_cls = rq;
+		rq->http = h;
+		rq->conn = conn;
+		clock_gettime(CLOCK_MONOTONIC, &rq->started);
+		snprintf(rq->req_id, sizeof rq->req_id, "%08x-%llx",
+			 (unsigned)getpid(),
+			 (unsigned long long)atomic_fetch_add(&h->app->req_counter, 1));
+		rq->req.app = h->app;
+		rq->req.req_id = rq->req_id;
+		rq->req.method = method;
+		rq->req.path = url;
+		rq->req.conn = conn;
+		rq->req.now = now_seconds();
+		return begin(rq, method, url);
+	}
+	if (*upload_size > 0) {
+		take_body(rq, upload, *upload_size, (size_t)h->app->conf.max_body);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_large)
+		return send_problem(rq, 413, "payload_too_large", NULL);
+	struct response res = {0};
+	rq->req.body = rq->body ? rq->body : (const uint8_t *)"";
+	rq->req.body_len = rq->body_len;
+	rq->req.wait_until = rq->wait_until;
+	rq->req.now = now_seconds();
+	if (rq->wait_until > 0 && h->stopping)
+		rq->req.now = rq->wait_until;   /* answer parked polls now */
+	rq->route->handler(&rq->req, &res);
+	if (res.wait_until > 0 && !h->stopping) {
+		free(res.body);
+		rq->wait_until = res.wait_until;
+		park(rq);
+		return MHD_YES;
+	}
+	(void)version;
+	return send_response(rq, &res);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode why)
+{
+	struct rq *rq = *con_cls;
+	(void)cls;
+	(void)conn;
+	if (!rq)
+		return;
+	if (rq->parked) {
+		pthread_mutex_lock(&rq->http->lock);
+		if (rq->parked)
+			unpark_locked(rq->http, rq);
+		pthread_mutex_unlock(&rq->http->lock);
+	}
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double ms = (double)(end.tv_sec - rq->started.tv_sec) * 1e3 +
+		    (double)(end.tv_nsec - rq->started.tv_nsec) / 1e6;
+	log_request(rq->req_id, rq->req.principal.name[0] ? rq->req.principal.name
+			: NULL, rq->req.method ? rq->req.method : "-",
+		    rq->route ? rq->route->pattern : "-",
+		    rq->status ? rq->status : (why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 499),
+		    rq->code, ms);
+	free(rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* Reads a whole (small) file into a malloc'd NUL-terminated buffer. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(65537);
+	size_t n = buf ? fread(buf, 1, 65536, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_msg(LOG_DEBUG, "mhd: %s", msg);
+}
+
+struct http *http_start(struct app *app)
+{
+	struct conf *c = &app->conf;
+	char path[CONF_PATH_MAX];
+	char *cert = NULL, *key = NULL;
+	struct http *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	h->app = app;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->timer_cond, NULL);
+	if (conf_path(c, c->tls_cert, path, sizeof path) || !(cert = slurp(path)) ||
+	    conf_path(c, c->tls_key, path, sizeof path) || !(key = slurp(path))) {
+		log_msg(LOG_ERROR, "cannot read the server certificate or key");
+		goto fail;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)c->listen_port)};
+	if (inet_pton(AF_INET, c->listen_host, &sa.sin_addr) != 1) {
+		log_msg(LOG_ERROR, "listen: %s is not an IPv4 address", c->listen_host);
+		goto fail;
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = c->threads > 0 ? (unsigned)c->threads
+					  : (unsigned)(cores > 0 ? cores : 2);
+	h->daemon = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, h,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_HTTPS_MEM_CERT, cert,
+		MHD_OPTION_HTTPS_MEM_KEY, key,
+		MHD_OPTION_HTTPS_MEM_TRUST, app->client_ca_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
+		MHD_OPTION_END);
+	if (!h->daemon) {
+		log_msg(LOG_ERROR, "cannot listen on %s:%d", c->listen_host,
+			c->listen_port);
+		goto fail;
+	}
+	if (pthread_create(&h->timer, NULL, timer_main, h) != 0)
+		goto fail;
+	h->timer_started = true;
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	log_msg(LOG_INFO, "listening on https://%s:%d with %u threads",
+		c->listen_host, c->listen_port, threads);
+	return h;
+fail:
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	http_stop(h, 0);
+	return NULL;
+}
+
+void http_stop(struct http *h, int grace_seconds)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_signal(&h->timer_cond);
+	pthread_mutex_unlock(&h->lock);
+	if (h->timer_started)
+		pthread_join(h->timer, NULL);
+	if (h->daemon) {
+		MHD_quiesce_daemon(h->daemon);
+		resume_waiters(h, false, 0);
+		for (int i = 0; i < grace_seconds * 10; i++) {
+			const union MHD_DaemonInfo *di = MHD_get_daemon_info(
+				h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (!di || di->num_connections == 0)
+				break;
+			resume_waiters(h, false, 0);
+			usleep(100000);
+		}
+		MHD_stop_daemon(h->daemon);
+	}
+	pthread_cond_destroy(&h->timer_cond);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}

@@ -1,0 +1,25 @@
+/*
+ * http.h - the HTTPS listener (libmicrohttpd over GnuTLS): TLS 1.2/1.3
+ * with AEAD suites, a client certificate on every request, an epoll
+ * thread pool, limits from the configuration, long polls parked with
+ * suspend/resume. The only module that sees libmicrohttpd types.
+ */
+#ifndef RG_HTTP_H
+#define RG_HTTP_H
+
+#include "app.h"
+
+struct http;
+
+/* Starts listening as app->conf says. NULL with a log line on failure. */
+struct http *http_start(struct app *app);
+
+/* Wakes every parked long poll so it re-checks for changes (called by the
+ * store's writer after a commit; must not block). */
+void http_wake_polls(void *http);
+
+/* Stops accepting, answers parked long polls, lets in-flight requests
+ * finish (at most grace_seconds), then stops. http_stop(NULL) is a no-op. */
+void http_stop(struct http *h, int grace_seconds);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * request.h - what a handler sees of a request and gives back: no
+ * libmicrohttpd types (http.c translates). One struct request per request,
+ * owned by http.c; a handler fills struct response and returns.
+ */
+#ifndef RG_REQUEST_H
+#define RG_REQUEST_H
+
+#include "app.h"
+
+#include "../proto/problem.h"
+
+#include <jansson.h>
+
+struct request {
+	struct app *app;
+	const char *req_id;
+	const char *method;
+	const char *path;
+	const char *params[2];           /* path parameters, validated */
+	struct store_principal principal;   /* authenticated caller */
+	const uint8_t *body;             /* NUL-terminated, may hold NULs */
+	size_t body_len;
+	int64_t now;                     /* Unix seconds at arrival */
+	int64_t wait_until;              /* a woken long poll: its deadline;
+	                                    0 on the first call */
+	void *conn;                      /* http.c's connection, opaque */
+};
+
+/* A request header's value (case-insensitive name) or NULL. */
+const char *request_header(const struct request *req, const char *name);
+/* A query argument's value or NULL when absent. */
+const char *request_query(const struct request *req, const char *name);
+
+struct response {
+	int status;
+	char *body;                      /* malloc'd, owned by the response */
+	size_t body_len;
+	const char *content_type;        /* static string */
+	const char *code;                /* problem code, for the log */
+	char etag[72];                   /* "" when none */
+	char location[96];
+	int retry_after;                 /* seconds, 0: none */
+	int64_t wait_until;              /* >0: park the request (long poll) */
+};
+
+/* Sets a problem+json response: status, code, detail (may be NULL). */
+void response_problem(struct response *res, int status, const char *code,
+                      const char *detail);
+/* Same with a list of payload errors (invalid_payload). */
+void response_problem_items(struct response *res, int status,
+                            const char *code,
+                            const struct problem_items *items);
+/* Serialises j (stolen) as an application/json body with status. */
+void response_json(struct response *res, int status, json_t *j);
+/* Sets a strong ETag over the body. */
+void response_etag(struct response *res);
+
+typedef void (*handler_fn)(struct request *req, struct response *res);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * response.c - building responses: problem details, JSON bodies, ETags.
+ */
+#include "request.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A fixed body for when even an error body cannot be allocated. */
+static char *fallback_body(size_t *len)
+{
+	static const char text[] = "{\"code\":\"internal\",\"status\":500}";
+	char *b = malloc(sizeof text);
+	if (b)
+		memcpy(b, text, sizeof text);
+	*len = b ? sizeof text - 1 : 0;
+	return b;
+}
+
+void response_problem_items(struct response *res, int status,
+                            const char *code, const struct problem_items *items)
+{
+	free(res->body);
+	res->status = status;
+	res->code = code;
+	res->content_type = "application/problem+json";
+	res->body = problem_json(status, code, NULL, items);
+	res->body_len = res->body ? strlen(res->body) : 0;
+	if (!res->body) {
+		res->status = 500;
+		res->body = fallback_body(&res->body_len);
+	}
+}
+
+void response_problem(struct response *res, int status, const char *code,
+                      const char *detail)
+{
+	free(res->body);
+	res->status = status;
+	res->code = code;
+	res->content_type = "application/problem+json";
+	res->body = problem_json(status, code, detail, NULL);
+	res->body_len = res->body ? strlen(res->body) : 0;
+	if (!res->body) {
+		res->status = 500;
+		res->body = fallback_body(&res->body_len);
+	}
+}
+
+void response_json(struct response *res, int status, json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!text) {
+		response_problem(res, 500, "internal", NULL);
+		return;
+	}
+	free(res->body);
+	res->status = status;
+	res->code = NULL;
+	res->content_type = "application/json";
+	res->body = text;
+	res->body_len = strlen(text);
+}
+
+void response_etag(struct response *res)
+{
+	uint8_t h[16];
+	char hex[33];
+	crypto_generichash(h, sizeof h, (const uint8_t *)res->body,
+			   res->body_len, NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	snprintf(res->etag, sizeof res->etag, "\"%s\"", hex);
+}

@@ -1,0 +1,85 @@
+/*
+ * routes.c - the routing table and its matcher.
+ */
+#include "routes.h"
+
+#include <string.h>
+
+static const struct route table[] = {
+	{"POST", "/v1/referrals", h_referral_submit, ROLES_SUBMIT, "application/jose"},
+	{"GET", "/v1/referrals/{id}", h_referral_get, ROLES_ANY, NULL},
+	{"GET", "/v1/cases/{id}", h_case_get, ROLES_ANY, NULL},
+	{"POST", "/v1/cases/{id}/decision", h_case_decide,
+	 ROLE_BIT(ROLE_REVIEWER), "application/json"},
+	{"GET", "/v1/changes", h_changes, ROLES_ANY, NULL},
+	{"GET", "/v1/review/queue", h_review_queue, ROLE_BIT(ROLE_REVIEWER), NULL},
+	{"GET", "/v1/keys", h_keys, ROLES_ANY, NULL},
+	{"POST", "/v1/admin/principals", h_principal_enrol,
+	 ROLE_BIT(ROLE_LEGAL), "application/json"},
+	{"GET", "/v1/admin/principals", h_principal_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"DELETE", "/v1/admin/principals/{name}", h_principal_revoke,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
+};
+
+/* Matches one path segment [seg, seg+len) against a pattern segment. */
+static bool segment_matches(const char *pat, size_t plen, const char *seg,
+                            size_t len, char *value)
+{
+	if (plen >= 2 && pat[0] == '{') {
+		if (len == 0 || len > RG_KID_MAX)
+			return false;
+		memcpy(value, seg, len);
+		value[len] = '\0';
+		if (strncmp(pat, "{id}", plen) == 0)
+			return rg_id_valid(value);
+		if (strncmp(pat, "{name}", plen) == 0)
+			return rg_name_valid(value);
+		return false;
+	}
+	return plen == len && memcmp(pat, seg, len) == 0;
+}
+
+/* Whether path matches pattern; fills params on a match. */
+static bool path_matches(const char *pattern, const char *path,
+                         struct route_params *params, const char *out[2])
+{
+	const char *p = pattern, *s = path;
+	int n = 0;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return false;
+		p++;
+		s++;
+		size_t plen = strcspn(p, "/"), len = strcspn(s, "/");
+		char *value = params->value[n < 2 ? n : 1];
+		if (!segment_matches(p, plen, s, len, value))
+			return false;
+		if (p[0] == '{' && n < 2)
+			out[n++] = value;
+		p += plen;
+		s += len;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+const struct route *routes_match(const char *method, const char *path,
+                                 struct route_params *params,
+                                 const char *out[2], int *status)
+{
+	bool path_found = false;
+	*status = 404;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const char *tmp[2] = {NULL, NULL};
+		if (!path_matches(table[i].pattern, path, params, tmp))
+			continue;
+		path_found = true;
+		if (strcmp(table[i].method, method) == 0) {
+			out[0] = tmp[0];
+			out[1] = tmp[1];
+			return &table[i];
+		}
+	}
+	if (path_found)
+		*status = 405;
+	return NULL;
+}

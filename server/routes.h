@@ -1,0 +1,50 @@
+/*
+ * routes.h - the one routing table: method, path pattern, handler, the
+ * roles that may call it and what the body must be. Checks that apply to
+ * every route (roles, content type, body size) happen in one place.
+ */
+#ifndef RG_ROUTES_H
+#define RG_ROUTES_H
+
+#include "request.h"
+
+#define ROLE_BIT(r) (1u << (r))
+#define ROLES_SUBMIT (ROLE_BIT(ROLE_PARTNER) | ROLE_BIT(ROLE_AGENCY))
+#define ROLES_ANY (ROLES_SUBMIT | ROLE_BIT(ROLE_REVIEWER) | ROLE_BIT(ROLE_LEGAL))
+
+struct route {
+	const char *method;
+	const char *pattern;          /* "/v1/cases/{id}/decision" */
+	handler_fn handler;
+	unsigned roles;               /* ROLE_BIT set */
+	const char *content_type;     /* required body type, NULL: no body */
+};
+
+/* Room for the path parameters of one request. */
+struct route_params {
+	char value[2][RG_KID_MAX + 1];
+};
+
+/*
+ * Finds the route for method and path. On success fills req->params
+ * (pointing into params) and returns the route. Returns NULL with *status
+ * 404 when no pattern matches the path (a parameter outside its alphabet
+ * does not match) or 405 when the path matches but not the method.
+ */
+const struct route *routes_match(const char *method, const char *path,
+                                 struct route_params *params,
+                                 const char *out[2], int *status);
+
+/* Handlers, one file per resource. */
+void h_referral_submit(struct request *req, struct response *res);
+void h_referral_get(struct request *req, struct response *res);
+void h_case_get(struct request *req, struct response *res);
+void h_case_decide(struct request *req, struct response *res);
+void h_review_queue(struct request *req, struct response *res);
+void h_changes(struct request *req, struct response *res);
+void h_keys(struct request *req, struct response *res);
+void h_principal_enrol(struct request *req, struct response *res);
+void h_principal_revoke(struct request *req, struct response *res);
+void h_principal_list(struct request *req, struct response *res);
+
+#endif

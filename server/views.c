@@ -1,0 +1,223 @@
+/*
+ * views.c - building case and referral views (see views.h).
+ */
+#include "views.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum audience views_audience(const struct store_principal *p)
+{
+	switch (p->role) {
+	case ROLE_REVIEWER: return AUD_REVIEWER;
+	case ROLE_LEGAL: return AUD_LEGAL;
+	default: return AUD_REFERRER;
+	}
+}
+
+/* Sets key to an RFC 3339 time unless t is 0. */
+static void set_time(json_t *o, const char *key, int64_t t)
+{
+	char buf[21];
+	if (t <= 0)
+		return;
+	rg_time_format(t, buf);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+json_t *views_case_fields(const struct store_case *c)
+{
+	json_t *o = json_pack("{s:s, s:s}", "case_id", c->id, "status",
+			      rg_status_name(c->status));
+	if (!o)
+		return NULL;
+	if (c->action != ACTION_NONE)
+		json_object_set_new(o, "action", json_string(rg_action_name(c->action)));
+	set_time(o, "opened_at", c->opened_at);
+	set_time(o, "updated_at", c->updated_at);
+	set_time(o, "decided_at", c->decided_at);
+	set_time(o, "deadline_at", c->deadline_at);
+	json_object_set_new(o, "urgency", json_string(referral_urgency_name(c->urgency)));
+	json_object_set_new(o, "reopen_count", json_integer(c->reopen_count));
+	json_object_set_new(o, "referral_count", json_integer(c->n_referrals));
+	json_object_set_new(o, "principal_count", json_integer(c->n_principals));
+	return o;
+}
+
+struct build {
+	struct app *app;
+	json_t *view;
+	json_t *list;
+	bool decrypt;
+	int err;
+};
+
+/* Decrypts a sealed blob and parses it as JSON; NULL when it fails. */
+static json_t *open_json(struct app *app, const uint8_t *ad, size_t ad_len,
+                         const uint8_t *ct, size_t ct_len)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	if (keys_open(&app->keys, ad, ad_len, ct, ct_len, &pt, &len) != RG_OK)
+		return NULL;
+	json_t *j = json_loadb((const char *)pt, len, 0, NULL);
+	sodium_memzero(pt, len);
+	free(pt);
+	return j;
+}
+
+static int add_ident(void *ctx, const struct store_ident *id)
+{
+	struct build *b = ctx;
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	if (keys_open(&b->app->keys, id->hash, sizeof id->hash, id->sealed,
+		      id->sealed_len, &pt, &len) != RG_OK) {
+		b->err = RG_ECRYPTO;
+		return 0;
+	}
+	const char *kind = id->kind == 'i' ? "account_id" : "handle";
+	json_t *v = json_stringn((const char *)pt, len);
+	if (v && !json_object_get(b->view, kind))
+		json_object_set(b->view, kind, v);
+	json_array_append_new(b->list, json_pack("{s:s, s:o}", "kind", kind,
+						 "value", v));
+	sodium_memzero(pt, len);
+	free(pt);
+	return 0;
+}
+
+static int add_referral(void *ctx, const struct store_referral *r)
+{
+	struct build *b = ctx;
+	char when[21];
+	rg_time_format(r->received_at, when);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "referral_id", r->id,
+			      "principal", r->principal, "received_at", when,
+			      "category", referral_category_name(r->category),
+			      "urgency", referral_urgency_name(r->urgency));
+	if (!o)
+		return RG_ENOMEM;
+	if (r->has_partner_ref)
+		json_object_set_new(o, "partner_ref", json_string(r->partner_ref));
+	if (b->decrypt && r->sealed) {
+		json_t *content = open_json(b->app, (const uint8_t *)r->id,
+					    strlen(r->id), r->sealed, r->sealed_len);
+		if (content)
+			json_object_update(o, content);
+		else
+			b->err = RG_ECRYPTO;
+		json_decref(content);
+	}
+	json_array_append_new(b->list, o);
+	return 0;
+}
+
+static int add_decision(void *ctx, const struct store_decision *d)
+{
+	struct build *b = ctx;
+	json_t *o = json_pack("{s:s, s:s, s:b}", "status", rg_status_name(d->status),
+			      "reviewer", d->reviewer, "automated", d->automated);
+	if (!o)
+		return RG_ENOMEM;
+	if (d->action != ACTION_NONE)
+		json_object_set_new(o, "action", json_string(rg_action_name(d->action)));
+	if (d->ground)
+		json_object_set_new(o, "ground", json_string(d->ground));
+	if (d->explanation)
+		json_object_set_new(o, "explanation", json_string(d->explanation));
+	set_time(o, "decided_at", d->at);
+	json_array_append_new(b->list, o);
+	return 0;
+}
+
+json_t *views_case(struct app *app, const struct policy *pol,
+                   enum audience aud, const char *caller, const char *id,
+                   int *err)
+{
+	struct store_case c;
+	*err = store_case_get(app->store, id, &c);
+	if (*err != RG_OK)
+		return NULL;
+	json_t *view = views_case_fields(&c);
+	struct build b = {.app = app, .view = view};
+	if (!view)
+		goto fail;
+	bool idents = policy_grants(pol, aud, "case", "account_id") ||
+		      policy_grants(pol, aud, "case", "handle") ||
+		      policy_grants(pol, aud, "case", "identifiers");
+	if (idents) {
+		b.list = json_array();
+		store_case_idents_each(app->store, c.id, add_ident, &b);
+		json_object_set_new(view, "identifiers", b.list);
+	}
+	if (policy_grants(pol, aud, "case", "referrals") ||
+	    policy_grants(pol, aud, "own_referrals", "referral_id") ||
+	    policy_grants(pol, aud, "own_referrals", "partner_ref")) {
+		b.list = json_array();
+		b.decrypt = policy_grants(pol, aud, "case", "referrals");
+		store_case_referrals_each(app->store, c.id, add_referral, &b);
+		json_object_set_new(view, "referrals", b.list);
+	}
+	if (policy_grants(pol, aud, "case", "decisions")) {
+		b.list = json_array();
+		store_case_decisions_each(app->store, c.id, add_decision, &b);
+		json_object_set_new(view, "decisions", b.list);
+	}
+	if (b.err != RG_OK) {
+		*err = b.err;
+		goto fail;
+	}
+	policy_filter_case(pol, aud, caller, view);
+	return view;
+fail:
+	json_decref(view);
+	if (*err == RG_OK)
+		*err = RG_ENOMEM;
+	return NULL;
+}
+
+struct ref_cases {
+	json_t *list;
+};
+
+static int add_ref_case(void *ctx, size_t subject, const struct store_case *c)
+{
+	struct ref_cases *rc = ctx;
+	json_t *o = views_case_fields(c);
+	if (!o)
+		return RG_ENOMEM;
+	json_object_set_new(o, "subject", json_integer((json_int_t)subject));
+	json_array_append_new(rc->list, o);
+	return 0;
+}
+
+json_t *views_referral(struct app *app, const struct policy *pol,
+                       enum audience aud, const char *caller,
+                       const struct store_referral *r, int *err)
+{
+	char when[21];
+	rg_time_format(r->received_at, when);
+	json_t *view = json_pack("{s:s, s:s, s:s, s:s, s:s}", "referral_id", r->id,
+				 "received_at", when, "principal", r->principal,
+				 "category", referral_category_name(r->category),
+				 "urgency", referral_urgency_name(r->urgency));
+	struct ref_cases rc = {.list = json_array()};
+	if (!view || !rc.list) {
+		json_decref(view);
+		json_decref(rc.list);
+		*err = RG_ENOMEM;
+		return NULL;
+	}
+	if (r->has_partner_ref)
+		json_object_set_new(view, "partner_ref", json_string(r->partner_ref));
+	*err = store_referral_cases_each(app->store, r->id, add_ref_case, &rc);
+	json_object_set_new(view, "cases", rc.list);
+	if (*err != RG_OK) {
+		json_decref(view);
+		return NULL;
+	}
+	policy_filter_referral(pol, aud, caller, view);
+	return view;
+}
