@@ -1,0 +1,112 @@
+/* test_conf.c - refgate.conf parsing: defaults, every kind of value, and
+ * the refusals (unknown key, bad value, over-long line, NUL). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../proto/conf.h"
+
+static int parse(struct conf *c, const char *text, char *err)
+{
+	conf_defaults(c);
+	return conf_parse(c, text, strlen(text), err, 128);
+}
+
+static void test_defaults(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	assert_int_equal(parse(&c, "", err), RG_OK);
+	assert_string_equal(c.listen_host, "127.0.0.1");
+	assert_int_equal(c.listen_port, 8443);
+	assert_int_equal(c.iat_skew, 300);
+	assert_int_equal(c.hosts.n_hosts, 2);
+	assert_string_equal(c.hosts.hosts[1], "x.com");
+	assert_int_equal(c.hosts.n_prefixes, 3);
+	assert_int_equal(c.metrics_listen_port, 0);
+}
+
+static void test_values(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	const char *text =
+		"# comment\n\n  listen = 127.0.0.2:9000  \r\n"
+		"hostname=gw.example\n"
+		"platform_hosts = Example.COM, ex.org\n"
+		"host_prefixes = www\n"
+		"iat_skew = 60\nthreads = 4\nmax_connections = 10\n"
+		"connection_timeout = 5\nmax_body = 1024\n"
+		"database = /var/lib/refgate/db\nmetrics_listen = 127.0.0.1:9100\n"
+		"max_db_pages = 100";
+	assert_int_equal(parse(&c, text, err), RG_OK);
+	assert_string_equal(c.listen_host, "127.0.0.2");
+	assert_int_equal(c.listen_port, 9000);
+	assert_string_equal(c.hostname, "gw.example");
+	assert_int_equal(c.hosts.n_hosts, 2);
+	assert_string_equal(c.hosts.hosts[0], "example.com");
+	assert_int_equal(c.hosts.n_prefixes, 1);
+	assert_int_equal(c.iat_skew, 60);
+	assert_int_equal(c.threads, 4);
+	assert_int_equal(c.max_body, 1024);
+	assert_int_equal(c.metrics_listen_port, 9100);
+	assert_int_equal(c.max_db_pages, 100);
+	char path[CONF_PATH_MAX];
+	snprintf(c.dir, sizeof c.dir, "/etc/rg");
+	assert_int_equal(conf_path(&c, c.database, path, sizeof path), RG_OK);
+	assert_string_equal(path, "/var/lib/refgate/db");
+	assert_int_equal(conf_path(&c, c.policy, path, sizeof path), RG_OK);
+	assert_string_equal(path, "/etc/rg/policy.json");
+	assert_int_equal(conf_path(&c, c.policy, path, 8), RG_ETOOBIG);
+}
+
+static void test_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"nokey\n", "unknown = 1\n", "listen = 127.0.0.1\n",
+		"listen = 127.0.0.1:0\n", "listen = 127.0.0.1:65536\n",
+		"listen = :80\n", "iat_skew = 0\n", "iat_skew = 86401\n",
+		"iat_skew = 12x\n", "iat_skew = \n", "threads = -1\n",
+		"max_body = 65537\n", "max_body = 1023\n", "hostname = \n",
+		"platform_hosts = \n", "platform_hosts = a/b\n",
+		"platform_hosts = a b c d e f g h i j k l m n o p q\n",
+		"host_prefixes = a,b,c,d,e,f,g,h,i\n",
+	};
+	struct conf c;
+	char err[128];
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		assert_int_equal(parse(&c, bad[i], err), RG_EINVAL);
+		assert_non_null(strstr(err, "line 1"));
+	}
+	/* the maximal line fits, one over does not */
+	char line[2100];
+	memset(line, '#', sizeof line);
+	line[2047] = 0;
+	assert_int_equal(parse(&c, line, err), RG_OK);
+	line[2047] = 0x23;
+	line[2048] = 0;
+	assert_int_equal(parse(&c, line, err), RG_EINVAL);
+	/* a NUL inside a line */
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "a\0b\n", 4, err, sizeof err), RG_EINVAL);
+	/* the error names the line */
+	assert_int_equal(parse(&c, "# ok\nlisten = x:1:2:3:99999\n", err), RG_EINVAL);
+	assert_non_null(strstr(err, "line 2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_refusals),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
