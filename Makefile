@@ -5,10 +5,11 @@
 #                 then under AddressSanitizer + UndefinedBehaviorSanitizer)
 #   make bench    load benchmark against a fresh deployment
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
-.POSIX:
 .SUFFIXES:
 
-CC      ?= cc
+ifeq ($(origin CC),default)
+CC := cc
+endif
 PKGS    := libmicrohttpd gnutls openssl libsodium jansson sqlite3
 CLIPKGS := libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \

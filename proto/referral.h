@@ -19,7 +19,8 @@
 #define REFERRAL_URL_MAX 2048            /* bytes */
 #define REFERRAL_HANDLE_MAX 50           /* without the leading @ */
 #define REFERRAL_ACCOUNT_ID_MAX 20       /* digits */
-#define REFERRAL_TEXT_MAX 512            /* removal order text members */
+#define REFERRAL_TEXT_MAX 512            /* removal order legal_basis, characters */
+#define REFERRAL_REFERENCE_MAX 128       /* removal order reference, characters */
 
 enum referral_category {
 	CAT_TERRORIST_CONTENT,
@@ -53,9 +54,9 @@ struct referral_evidence {
 };
 
 struct referral_removal_order {
-	char reference[REFERRAL_TEXT_MAX + 1];
+	char reference[REFERRAL_REFERENCE_MAX * 4 + 1];  /* UTF-8 */
 	int64_t issued_at;
-	char legal_basis[REFERRAL_TEXT_MAX + 1];
+	char legal_basis[REFERRAL_TEXT_MAX * 4 + 1];     /* UTF-8 */
 };
 
 struct referral {
