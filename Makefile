@@ -86,3 +86,13 @@ clean:
 	rm -rf build
 
 .PHONY: all units deps run check bench fuzz clean
+
+# Fuzz regression replay (seeds and saved crash inputs under ASan+UBSan,
+# no libFuzzer; the fuzz part of `make check`) and seed regeneration.
+fuzz-regress: deps
+	@sh tests/fuzz/regress.sh
+
+fuzz-seeds:
+	@sh tests/fuzz/make-seeds.sh
+
+.PHONY: fuzz-regress fuzz-seeds

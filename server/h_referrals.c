@@ -200,7 +200,12 @@ static int verify_jws(struct request *req, struct submission *sub,
 	const char *why = "malformed";
 	char owner[RG_NAME_MAX + 1];
 	uint8_t pk[32];
-	int rc = jws_decode((const char *)req->body, req->body_len, &sub->jws, &why);
+	/* A trailing newline from a file-based client is not part of the
+	 * token; jws_sha256 still covers the bytes exactly as sent. */
+	size_t len = req->body_len;
+	while (len > 0 && (req->body[len - 1] == '\n' || req->body[len - 1] == '\r'))
+		len--;
+	int rc = jws_decode((const char *)req->body, len, &sub->jws, &why);
 	if (rc == RG_ETOOBIG) {
 		response_problem(res, 413, "payload_too_large", NULL);
 		return rc;

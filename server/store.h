@@ -28,12 +28,16 @@ struct store_opts {
  * starts the writer thread. opts may be NULL. */
 int store_open(const char *path, const struct store_opts *opts,
                struct store **out);
-/* Stops the writer (after draining queued writes) and closes everything.
+/* Stops the writer (after draining queued writes) and closes everything,
+ * the reader connections of threads still alive included: call it once no
+ * other thread uses the store (or exits after having used it).
  * store_free(NULL) is a no-op. */
 void store_free(struct store *st);
 
 /* Called by the writer thread after each durable commit that changed a
- * case (long polls wake on it). Must not block. */
+ * case (long polls wake on it). Must not block, nor write to the store.
+ * When this returns, the previous hook is not running and will not be
+ * called again (so its ctx may be freed). */
 void store_set_commit_hook(struct store *st, void (*hook)(void *ctx),
                            void *ctx);
 
@@ -270,5 +274,65 @@ int store_changes(struct store *st, const char *principal, int64_t since,
 
 /* The highest change seq committed so far (0 when none). */
 int64_t store_changes_head(struct store *st);
+
+/* ---- audit ---------------------------------------------------------- */
+
+/*
+ * The hash of one audit row, chained to the previous row's hash (32 zero
+ * bytes before the first row). Exact byte layout, for verifiers:
+ *   BLAKE2b-256 (libsodium crypto_generichash, no key, 32-byte output) of
+ *     prev       32 bytes, the previous row's hash
+ *     seq         8 bytes, big-endian two's complement
+ *     at          8 bytes, big-endian two's complement (Unix seconds)
+ *     actor, kind, object, detail, each as
+ *       length    4 bytes, big-endian unsigned: its byte count
+ *       bytes     that many bytes of UTF-8, no terminating NUL
+ * concatenated in that order, nothing else. A NULL string counts as ""
+ * (the store never writes one). RG_EINVAL when a string is over 1 MiB.
+ */
+int store_audit_hash(int64_t seq, int64_t at, const char *actor,
+                     const char *kind, const char *object,
+                     const char *detail, const uint8_t prev[32],
+                     uint8_t out[32]);
+
+/* One row of the audit log. detail is compact JSON text holding ids and
+ * enum names only, never account identifiers or free text. */
+struct store_audit {
+	int64_t seq;                 /* 1, 2, 3, ... without gaps */
+	int64_t at;
+	const char *actor;           /* principal name, or "refgatectl-init" */
+	const char *kind;            /* "referral", "decision", "enrol", ... */
+	const char *object;          /* referral id, case id, principal name */
+	const char *detail;
+	uint8_t prev_hash[32];
+	uint8_t hash[32];
+};
+
+/*
+ * Appends an audit row of the caller's (a disclosure, say): detail must be
+ * a JSON object's text and is stored byte for byte. Durable before it
+ * returns. RG_EINVAL for a malformed argument, RG_EFULL, RG_EIO.
+ */
+int store_audit_append(struct store *st, const char *actor, const char *kind,
+                       const char *object, const char *detail, int64_t now);
+
+/* Audit rows with seq > since, oldest first, at most `limit`; *last as in
+ * store_changes. */
+int store_audit_each(struct store *st, int64_t since, size_t limit,
+                     int (*cb)(void *ctx, const struct store_audit *a),
+                     void *ctx, int64_t *last);
+
+/* ---- operations ----------------------------------------------------- */
+
+struct store_stats {
+	uint64_t commits;            /* group commits that succeeded */
+	uint64_t failed_commits;     /* transactions rolled back whole */
+	uint64_t jobs;               /* write jobs taken by the writer */
+	uint64_t max_batch;          /* most jobs taken in one batch */
+	uint64_t queued;             /* jobs waiting now */
+};
+
+/* A snapshot of the writer's counters (for /metrics and tests). */
+void store_stats_get(struct store *st, struct store_stats *out);
 
 #endif

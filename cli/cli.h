@@ -1,0 +1,205 @@
+/*
+ * cli.h - what the files of refgatectl share: the parsed command line,
+ * the command handlers, file helpers with a rollback log, the X.509
+ * issuing of pki.c and the HTTPS client of client.c. Internal to cli/.
+ * Handlers return the process exit code: 0 success, 1 failure (after one
+ * line on stderr), 2 usage.
+ */
+#ifndef RG_CLI_H
+#define RG_CLI_H
+
+#include "../proto/conf.h"
+#include "../proto/rg.h"
+
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+#define CLI_MAX_POS 4
+#define CLI_MAX_OPTS 8
+
+/* The words after the command name: positionals and --name value pairs. */
+struct cli_args {
+	size_t n_pos;
+	const char *pos[CLI_MAX_POS];
+	size_t n_opts;
+	const char *opt_name[CLI_MAX_OPTS];   /* without the leading "--" */
+	const char *opt_val[CLI_MAX_OPTS];
+};
+
+/* The value of --name, or NULL when it was not given. */
+const char *cli_opt(const struct cli_args *a, const char *name);
+
+/* What every handler gets: the -c path and, for commands that need it,
+ * the parsed configuration (NULL otherwise). */
+struct cli_ctx {
+	const char *conf_path;
+	const struct conf *conf;
+};
+
+typedef int (*cli_handler)(const struct cli_ctx *ctx,
+                           const struct cli_args *a);
+
+int cmd_init(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_enroll(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_principals(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_submit(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a);
+
+/* ---- messages and files (util.c) ------------------------------------ */
+
+/* Prints "refgatectl: <message>" and a newline on stderr; returns
+ * CLI_FAIL so that handlers can `return cli_fail(...)`. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same with CLI_USAGE, followed by "usage: refgatectl <usage>". */
+int cli_usage(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* snprintf into a fixed buffer; RG_ETOOBIG when it does not fit. */
+int cli_path(char *out, size_t outlen, const char *dir, const char *file);
+
+/* Reads a whole regular file of at most `max` bytes into a malloc'd,
+ * NUL-terminated buffer. RG_ETOOBIG, RG_EIO (errno kept). The caller
+ * frees it (and wipes it when it is secret). */
+int cli_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Why cli_read_file failed (reads errno), for messages. */
+const char *cli_read_why(int rc);
+
+/* Reads and parses the configuration at path; c->dir is the file's
+ * folder. On failure prints why and returns CLI_FAIL. */
+int cli_conf_load(const char *path, struct conf *c);
+
+/*
+ * A record of what a command created, so that a failure can take it all
+ * back: files are unlinked and folders removed in reverse order.
+ */
+#define CLI_MADE_MAX 48
+struct cli_made {
+	size_t n;
+	struct {
+		char path[CONF_PATH_MAX];
+		bool dir;
+	} item[CLI_MADE_MAX];
+};
+
+/* Records a path (files and folders); RG_ETOOBIG when full. */
+int cli_made_add(struct cli_made *m, const char *path, bool dir);
+/* Removes everything recorded, newest first, and empties the record. */
+void cli_made_undo(struct cli_made *m);
+
+/* Creates the folder with `mode` (recorded in m) or, when it exists,
+ * checks that it is a folder (not recorded). RG_EIO (errno kept). */
+int cli_mkdir(struct cli_made *m, const char *path, mode_t mode);
+
+/* Creates a new file (O_EXCL, never following a symlink) with exactly
+ * `mode`, writes len bytes and fsyncs it; records it in m. A file that
+ * exists is RG_EEXIST; other failures RG_EIO with nothing left behind. */
+int cli_write_new(struct cli_made *m, const char *path, const void *data,
+                  size_t len, mode_t mode);
+
+/* ---- X.509 (pki.c) -------------------------------------------------- */
+
+#define PKI_DAYS_CA 3650
+#define PKI_DAYS_LEAF 397
+
+/* A new ECDSA P-256 key pair, or NULL (with the OpenSSL error printed). */
+EVP_PKEY *pki_keygen_p256(void);
+
+/* A self-signed client CA certificate for key: CA:TRUE pathlen:0,
+ * keyCertSign and cRLSign, PKI_DAYS_CA days. NULL on failure. */
+X509 *pki_make_ca(EVP_PKEY *key, const char *common_name);
+
+/* A server certificate for pub issued by the CA: SAN DNS or IP of
+ * hostname and IP 127.0.0.1, serverAuth, PKI_DAYS_LEAF days. */
+X509 *pki_issue_server(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *pub,
+                       const char *hostname);
+
+/* A client certificate for pub issued by the CA: CN=name,
+ * O=refgate <role>, clientAuth, PKI_DAYS_LEAF days. */
+X509 *pki_issue_client(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *pub,
+                       const char *name, enum rg_role role);
+
+/* Reads a PEM CSR (at most 64 KiB), checks its self-signature and that
+ * its key is of an accepted type and size; returns its public key only.
+ * NULL after printing why. */
+EVP_PKEY *pki_csr_pubkey(const char *path);
+
+/* Reads the CA certificate and key and checks they belong together and
+ * that the certificate is a CA. The key file must not be readable by
+ * group or others. CLI_OK, or CLI_FAIL after printing why. */
+int pki_load_ca(const char *cert_path, const char *key_path, X509 **cert,
+                EVP_PKEY **key);
+
+/* PEM text of a certificate (malloc'd, NUL-terminated) or NULL. */
+char *pki_cert_pem(X509 *cert);
+
+/* Writes a certificate, or a private key (PKCS#8 PEM, mode 0600, the
+ * in-memory copy wiped), as a new file recorded in m. RG_* codes. */
+int pki_write_cert(struct cli_made *m, const char *path, X509 *cert);
+int pki_write_key(struct cli_made *m, const char *path, EVP_PKEY *key);
+
+/* SHA-256 of the DER SubjectPublicKeyInfo of the certificate's key. */
+int pki_spki_sha256(X509 *cert, uint8_t out[32]);
+
+/* notAfter as Unix seconds. */
+int pki_not_after(X509 *cert, int64_t *out);
+
+/* Prints the queued OpenSSL errors as one line after "refgatectl: what:"
+ * and returns CLI_FAIL. */
+int pki_fail(const char *what);
+
+/* ---- HTTPS (client.c) ----------------------------------------------- */
+
+/* Client credentials: certificate, key, and the anchor for the server. */
+struct cli_cred {
+	char cert[CONF_PATH_MAX];
+	char key[CONF_PATH_MAX];
+	char ca[CONF_PATH_MAX];
+};
+
+/* The legal credentials of the configuration (admin_cert, ...). */
+int cli_cred_admin(const struct conf *c, struct cli_cred *cred);
+/* DIR/cert.pem, DIR/key.pem, DIR/ca.pem. */
+int cli_cred_dir(const char *dir, struct cli_cred *cred);
+/* --as DIR when given, else the legal credentials of the configuration. */
+int cli_cred_pick(const struct cli_ctx *ctx, const struct cli_args *a,
+                  struct cli_cred *cred);
+
+struct cli_resp {
+	long status;                 /* HTTP status */
+	char *body;                  /* malloc'd, NUL-terminated */
+	size_t len;
+};
+
+/*
+ * Sends one request to the gateway of the configuration: connects to its
+ * listen address, verifies the server certificate against cred->ca for
+ * the configured hostname, presents cred's client certificate. body may
+ * be NULL (no body); ctype is its Content-Type. timeout_s bounds the whole
+ * exchange. CLI_OK with *out filled (free with cli_resp_free) whatever
+ * the HTTP status; CLI_FAIL after printing why on a transport failure.
+ */
+int cli_request(const struct conf *c, const struct cli_cred *cred,
+                const char *method, const char *path, const char *ctype,
+                const char *body, size_t body_len, long timeout_s,
+                struct cli_resp *out);
+void cli_resp_free(struct cli_resp *r);
+
+/* For a 2xx answer prints the body (JSON indented) on stdout and returns
+ * CLI_OK; otherwise prints the problem's status, code and detail on one
+ * line on stderr and returns CLI_FAIL. */
+int cli_report(const struct cli_resp *r);
+
+/* Prints the problem of a non-2xx answer as one line after "what"; returns
+ * CLI_FAIL. */
+int cli_report_problem(const char *what, const struct cli_resp *r);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * cmd_misc.c - the commands that are one request each: status, changes
+ * and decide (as the principal of --as DIR, or the configuration's legal
+ * credentials), revoke and principals (legal credentials).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#define MISC_TIMEOUT 60L
+#define CURSOR_MAX 256
+#define EXPLANATION_MAX (4000 * 4)     /* 4000 characters of UTF-8 */
+
+/* Parses a decimal integer in [lo, hi]. */
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* One request, its answer reported. */
+static int exchange(const struct cli_ctx *ctx, const struct cli_cred *cred,
+                    const char *method, const char *path, const char *body,
+                    long timeout_s)
+{
+	struct cli_resp r = {0};
+	int ret = cli_request(ctx->conf, cred, method, path,
+	                      body ? "application/json" : NULL, body,
+	                      body ? strlen(body) : 0, timeout_s, &r);
+	if (ret == CLI_OK)
+		ret = cli_report(&r);
+	cli_resp_free(&r);
+	return ret;
+}
+
+int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a)
+{
+	struct cli_cred cred;
+	char path[128];
+	const char *id = a->pos[0];
+	if (!rg_id_valid(id))
+		return cli_usage("status ID [--as DIR]",
+		                 "ID: 1-40 of [A-Za-z0-9_-]");
+	snprintf(path, sizeof path, "/v1/%s/%s",
+	         strncmp(id, "r_", 2) == 0 ? "referrals" : "cases", id);
+	if (cli_cred_pick(ctx, a, &cred) != CLI_OK)
+		return CLI_FAIL;
+	return exchange(ctx, &cred, "GET", path, NULL, MISC_TIMEOUT);
+}
+
+int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a)
+{
+	static const char usage[] = "changes [--since CURSOR] [--wait S] "
+	                            "[--limit N] [--as DIR]";
+	const char *since = cli_opt(a, "since"), *wait = cli_opt(a, "wait");
+	const char *limit = cli_opt(a, "limit");
+	struct cli_cred cred;
+	char path[CURSOR_MAX * 3 + 64], *esc = NULL;
+	long w = 0, n = 0;
+	int used;
+
+	if (wait && !parse_int(wait, 0, 30, &w))
+		return cli_usage(usage, "--wait: 0 to 30 seconds");
+	if (limit && !parse_int(limit, 1, 500, &n))
+		return cli_usage(usage, "--limit: 1 to 500");
+	if (since && (!since[0] || strlen(since) > CURSOR_MAX))
+		return cli_usage(usage, "--since: not a cursor");
+	if (since && !(esc = curl_easy_escape(NULL, since, 0)))
+		return cli_fail("out of memory");
+	used = snprintf(path, sizeof path, "/v1/changes?");
+	if (esc)
+		used += snprintf(path + used, sizeof path - (size_t)used,
+		                 "since=%s&", esc);
+	if (wait)
+		used += snprintf(path + used, sizeof path - (size_t)used,
+		                 "wait=%ld&", w);
+	if (limit)
+		used += snprintf(path + used, sizeof path - (size_t)used,
+		                 "limit=%ld&", n);
+	path[used - 1] = '\0';          /* the last '&' or the '?' */
+	curl_free(esc);
+	if (cli_cred_pick(ctx, a, &cred) != CLI_OK)
+		return CLI_FAIL;
+	return exchange(ctx, &cred, "GET", path, NULL, MISC_TIMEOUT + w);
+}
+
+/* The decision body; CLI_USAGE or CLI_FAIL after a message. */
+static int decision_body(const struct cli_args *a, const char *usage,
+                         char **out)
+{
+	const char *status = cli_opt(a, "status"), *action = cli_opt(a, "action");
+	const char *ground = cli_opt(a, "ground");
+	const char *expl = cli_opt(a, "explanation");
+	enum case_status st;
+	enum case_action act;
+	int ret = CLI_FAIL;
+
+	if (!status || rg_status_parse(status, &st) != RG_OK ||
+	    st == CASE_RECEIVED)
+		return cli_usage(usage, "--status: in_review, actioned or "
+		                 "no_action");
+	if (action && rg_action_parse(action, &act) != RG_OK)
+		return cli_usage(usage, "--action: account_suspended, "
+		                 "content_removed or content_restricted");
+	if (ground && strcmp(ground, "illegal_content") != 0 &&
+	    strcmp(ground, "terms_of_service") != 0)
+		return cli_usage(usage, "--ground: illegal_content or "
+		                 "terms_of_service");
+	if (expl && strlen(expl) > EXPLANATION_MAX)
+		return cli_usage(usage, "--explanation: too long");
+	json_t *j = json_pack("{ss}", "status", status);
+	if (!j)
+		return cli_fail("out of memory");
+	if ((action && json_object_set_new(j, "action", json_string(action))) ||
+	    (ground && json_object_set_new(j, "ground", json_string(ground)))) {
+		cli_fail("out of memory");
+		goto out;
+	}
+	if (expl && json_object_set_new(j, "explanation", json_string(expl))) {
+		ret = cli_usage(usage, "--explanation: not valid UTF-8");
+		goto out;
+	}
+	if (!(*out = json_dumps(j, JSON_COMPACT))) {
+		cli_fail("out of memory");
+		goto out;
+	}
+	ret = CLI_OK;
+out:
+	json_decref(j);
+	return ret;
+}
+
+int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a)
+{
+	static const char usage[] = "decide ID --status S [--action A] "
+	                            "[--ground G] [--explanation TEXT] [--as DIR]";
+	struct cli_cred cred;
+	char path[128], *body = NULL;
+	const char *id = a->pos[0];
+
+	if (!rg_id_valid(id))
+		return cli_usage(usage, "ID: 1-40 of [A-Za-z0-9_-]");
+	int ret = decision_body(a, usage, &body);
+	if (ret != CLI_OK)
+		return ret;
+	snprintf(path, sizeof path, "/v1/cases/%s/decision", id);
+	ret = cli_cred_pick(ctx, a, &cred);
+	if (ret == CLI_OK)
+		ret = exchange(ctx, &cred, "POST", path, body, MISC_TIMEOUT);
+	free(body);
+	return ret;
+}
+
+int cmd_revoke(const struct cli_ctx *ctx, const struct cli_args *a)
+{
+	struct cli_cred cred;
+	char path[RG_NAME_MAX + 32];
+	const char *name = a->pos[0];
+	if (!rg_name_valid(name))
+		return cli_usage("revoke NAME", "NAME: 1-64 of [a-z0-9_.-], "
+		                 "starting with a letter or digit");
+	snprintf(path, sizeof path, "/v1/admin/principals/%s", name);
+	if (cli_cred_admin(ctx->conf, &cred) != CLI_OK)
+		return CLI_FAIL;
+	return exchange(ctx, &cred, "DELETE", path, NULL, MISC_TIMEOUT);
+}
+
+int cmd_principals(const struct cli_ctx *ctx, const struct cli_args *a)
+{
+	struct cli_cred cred;
+	if (cli_cred_admin(ctx->conf, &cred) != CLI_OK)
+		return CLI_FAIL;
+	return exchange(ctx, &cred, "GET", "/v1/admin/principals", NULL,
+	                MISC_TIMEOUT);
+}

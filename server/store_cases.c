@@ -1,0 +1,1187 @@
+/*
+ * store_cases.c - referrals and cases: recording a referral (replay and
+ * jti checks, deduplication of its subjects into cases, merges, reopening),
+ * reviewers' decisions, and the referral, case and review-queue reads.
+ * Runs on the connections and the writer of store.c.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+/* A case row as the writer works on it. */
+struct case_row {
+	char id[RG_ID_MAX + 1];
+	enum case_status status;
+	enum case_action action;
+	int64_t opened_at;
+	int64_t updated_at;
+	int64_t decided_at;
+	int64_t deadline_at;
+	enum referral_urgency urgency;
+	int64_t reopen_count;
+	int64_t seq_opened;
+};
+
+/* A small set of case ids, in insertion order. */
+struct idset {
+	size_t n;
+	char id[REFERRAL_MAX_SUBJECTS][RG_ID_MAX + 1];
+};
+
+/* What recording one referral did, for its answer, feed and audit. Every
+ * subject opens, reopens or merges at most one case, so REFERRAL_MAX_SUBJECTS
+ * bounds each set. */
+struct submit_work {
+	char target[REFERRAL_MAX_SUBJECTS][RG_ID_MAX + 1]; /* per subject */
+	struct idset opened, reopened, touched, finals;
+	size_t n_merged;
+	struct {
+		char from[RG_ID_MAX + 1];
+		char into[RG_ID_MAX + 1];
+	} merged[REFERRAL_MAX_SUBJECTS];
+};
+
+static bool idset_has(const struct idset *s, const char *id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->id[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Adds id unless present. RG_EIO when full (a broken bound above). */
+static int idset_add(struct idset *s, const char *id)
+{
+	if (idset_has(s, id))
+		return RG_OK;
+	if (s->n >= REFERRAL_MAX_SUBJECTS)
+		return RG_EIO;
+	snprintf(s->id[s->n++], RG_ID_MAX + 1, "%s", id);
+	return RG_OK;
+}
+
+/* The earliest of two deadlines, 0 meaning none. */
+static int64_t deadline_min(int64_t a, int64_t b)
+{
+	if (!a || !b)
+		return a ? a : b;
+	return a < b ? a : b;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* ---- case rows (writer) --------------------------------------------- */
+
+#define CASE_ROW_COLS \
+	"id, status, action, opened_at, updated_at, decided_at, deadline_at," \
+	" urgency, reopen_count, seq_opened"
+
+/* Loads the row of a live case (no alias resolution). RG_ENOTFOUND. */
+static int case_row_load(struct conn *c, const char *id, struct case_row *r)
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, c, "SELECT " CASE_ROW_COLS " FROM cases"
+	                        " WHERE id = ?1");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	rc = sq_step(&q);
+	if (rc == SQ_DONE) {
+		rc = RG_ENOTFOUND;
+	} else if (rc == SQ_ROW) {
+		r->status = (enum case_status)sqlite3_column_int(q.s, 1);
+		r->action = (enum case_action)sqlite3_column_int(q.s, 2);
+		r->opened_at = sqlite3_column_int64(q.s, 3);
+		r->updated_at = sqlite3_column_int64(q.s, 4);
+		r->decided_at = sqlite3_column_int64(q.s, 5);
+		r->deadline_at = sqlite3_column_int64(q.s, 6);
+		r->urgency = (enum referral_urgency)sqlite3_column_int(q.s, 7);
+		r->reopen_count = sqlite3_column_int64(q.s, 8);
+		r->seq_opened = sqlite3_column_int64(q.s, 9);
+		rc = sq_col_str(&q, 0, r->id, sizeof r->id);
+	}
+out:
+	sq_close(&q);
+	return rc;
+}
+
+/* Writes back every mutable field of a case row. */
+static int case_row_save(struct txn *t, const struct case_row *r)
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, t->c,
+	                 "UPDATE cases SET status = ?2, action = ?3,"
+	                 " updated_at = ?4, decided_at = ?5, deadline_at = ?6,"
+	                 " urgency = ?7, reopen_count = ?8 WHERE id = ?1");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, r->id);
+		sq_i64(&q, 2, r->status);
+		sq_i64(&q, 3, r->action);
+		sq_i64(&q, 4, r->updated_at);
+		sq_i64(&q, 5, r->decided_at);
+		sq_i64(&q, 6, r->deadline_at);
+		sq_i64(&q, 7, r->urgency);
+		sq_i64(&q, 8, r->reopen_count);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	if (rc == RG_OK && sqlite3_changes(t->c->db) != 1)
+		rc = RG_EIO;
+	return rc;
+}
+
+/* The id a case goes by now: the survivor's when id was merged away, id
+ * itself otherwise (whether or not such a case exists). */
+static int case_resolve(struct conn *c, const char *id,
+                        char out[RG_ID_MAX + 1])
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, c, "SELECT case_id FROM case_aliases"
+	                        " WHERE alias = ?1");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	rc = sq_step(&q);
+	if (rc == SQ_ROW)
+		rc = sq_col_str(&q, 0, out, RG_ID_MAX + 1);
+	else if (rc == SQ_DONE)
+		rc = snprintf(out, RG_ID_MAX + 1, "%s", id) > RG_ID_MAX ? RG_EIO
+		                                                      : RG_OK;
+out:
+	sq_close(&q);
+	return rc;
+}
+
+/* Opens a case for a referral: a fresh random id, status received. */
+static int case_open(struct txn *t, const struct store_referral_in *in,
+                     struct case_row *r)
+{
+	uint8_t raw[16];
+	char b64[sodium_base64_ENCODED_LEN(16,
+	         sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	struct q q = { 0 };
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	*r = (struct case_row){
+		.status = CASE_RECEIVED, .action = ACTION_NONE,
+		.opened_at = in->received_at, .updated_at = in->received_at,
+		.deadline_at = in->deadline_at, .urgency = in->urgency,
+	};
+	snprintf(r->id, sizeof r->id, "c_%s", b64);
+	int rc = sq_open(&q, t->c,
+	                 "INSERT INTO cases (id, status, action, opened_at,"
+	                 " updated_at, deadline_at, urgency, seq_opened)"
+	                 " VALUES (?1, 0, 0, ?2, ?2, ?3, ?4,"
+	                 " (SELECT COALESCE(MAX(seq_opened), 0) + 1 FROM cases))"
+	                 " RETURNING seq_opened");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, r->id);
+	sq_i64(&q, 2, in->received_at);
+	sq_i64(&q, 3, in->deadline_at);
+	sq_i64(&q, 4, in->urgency);
+	rc = sq_step(&q);
+	if (rc == SQ_ROW) {
+		r->seq_opened = sqlite3_column_int64(q.s, 0);
+		rc = sq_exec(&q);
+	} else if (rc == SQ_DONE) {
+		rc = RG_EIO;
+	}
+out:
+	sq_close(&q);
+	return rc;
+}
+
+/* Everything that points at a case, moved to the survivor, and an alias
+ * so the absorbed id keeps resolving (also for aliases of the absorbed). */
+static const char *const merge_sql[] = {
+	"UPDATE case_idents SET case_id = ?2 WHERE case_id = ?1",
+	"UPDATE referral_subjects SET case_id = ?2 WHERE case_id = ?1",
+	"UPDATE changes SET case_id = ?2 WHERE case_id = ?1",
+	"UPDATE decisions SET case_id = ?2 WHERE case_id = ?1",
+	"UPDATE case_aliases SET case_id = ?2 WHERE case_id = ?1",
+	"INSERT INTO case_aliases (alias, case_id) VALUES (?1, ?2)",
+	"DELETE FROM cases WHERE id = ?1",
+};
+
+/*
+ * Merges case `from` into `into` (the older): moves its identifiers,
+ * referrals, changes and decisions, leaves an alias, deletes it. The
+ * survivor takes the higher urgency, the earlier deadline, the higher
+ * reopen count, and keeps its status unless only the absorbed case was
+ * actioned (then it is actioned as that one was).
+ */
+static int case_merge(struct txn *t, struct case_row *into,
+                      const struct case_row *from, int64_t now)
+{
+	int rc = RG_OK;
+	if (from->urgency > into->urgency)
+		into->urgency = from->urgency;
+	into->deadline_at = deadline_min(into->deadline_at, from->deadline_at);
+	into->reopen_count = max64(into->reopen_count, from->reopen_count);
+	if (from->status == CASE_ACTIONED && into->status != CASE_ACTIONED) {
+		into->status = CASE_ACTIONED;
+		into->action = from->action;
+		into->decided_at = from->decided_at;
+	}
+	into->updated_at = max64(max64(into->updated_at, from->updated_at),
+	                         now);
+	rc = case_row_save(t, into);
+	for (size_t i = 0; rc == RG_OK && i < sizeof merge_sql /
+	                                      sizeof merge_sql[0]; i++) {
+		struct q q = { 0 };
+		rc = sq_open(&q, t->c, merge_sql[i]);
+		if (rc == RG_OK) {
+			sq_text(&q, 1, from->id);
+			if (sqlite3_bind_parameter_count(q.s) >= 2)
+				sq_text(&q, 2, into->id);
+			rc = sq_exec(&q);
+		}
+		sq_close(&q);
+	}
+	return rc;
+}
+
+/* A referral joins an existing case: a no_action case reopens (its
+ * deadline, from the closed round, cleared); an actioned one is left as it
+ * is; an open one takes the referral's urgency and deadline if they are
+ * more pressing. *reopened says whether it reopened. */
+static int case_join(struct txn *t, const struct store_referral_in *in,
+                     struct case_row *r, bool *reopened)
+{
+	*reopened = false;
+	if (r->status == CASE_ACTIONED)
+		return RG_OK;
+	if (r->status == CASE_NO_ACTION) {
+		r->status = CASE_RECEIVED;
+		r->action = ACTION_NONE;
+		r->decided_at = 0;
+		r->deadline_at = 0;
+		r->reopen_count++;
+		*reopened = true;
+	}
+	if (in->urgency > r->urgency)
+		r->urgency = in->urgency;
+	r->deadline_at = deadline_min(r->deadline_at, in->deadline_at);
+	r->updated_at = max64(r->updated_at, in->received_at);
+	return case_row_save(t, r);
+}
+
+/* ---- recording a referral ------------------------------------------- */
+
+struct submit_job {
+	const struct store_referral_in *in;
+	struct store_referral_out out;   /* staged; copied out on commit */
+};
+
+/* The first answer to a referral, from its subjects' first_* columns. */
+static int first_answer(struct conn *c, struct store_referral_out *out)
+{
+	struct q q = { 0 };
+	size_t n = 0;
+	int rc = sq_open(&q, c, "SELECT idx, first_case_id, first_status,"
+	                        " new_case FROM referral_subjects"
+	                        " WHERE referral_id = ?1 ORDER BY idx");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, out->id);
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		if (n >= REFERRAL_MAX_SUBJECTS ||
+		    sqlite3_column_int64(q.s, 0) != (int64_t)n) {
+			rc = RG_EIO;
+			goto out;
+		}
+		struct store_case_ref *cr = &out->cases[n++];
+		cr->status = (enum case_status)sqlite3_column_int(q.s, 2);
+		cr->new_case = sqlite3_column_int(q.s, 3) != 0;
+		rc = sq_col_str(&q, 1, cr->case_id, sizeof cr->case_id);
+		if (rc != RG_OK)
+			goto out;
+	}
+	out->n_cases = n;
+out:
+	sq_close(&q);
+	return rc;
+}
+
+/* RG_ENOTFOUND for a jti this principal has not used; RG_EREPLAY with
+ * *out the first answer when it sent the same JWS before; RG_ECONFLICT
+ * when it sent other content under the jti. */
+static int referral_seen(struct conn *c, const struct store_referral_in *in,
+                         struct store_referral_out *out)
+{
+	struct q q = { 0 };
+	uint8_t sha[32];
+	int rc = sq_open(&q, c, "SELECT id, jws_sha256, received_at"
+	                        " FROM referrals WHERE principal = ?1 AND jti = ?2");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, in->principal);
+	sq_text(&q, 2, in->jti);
+	rc = sq_step(&q);
+	if (rc == SQ_DONE) {
+		rc = RG_ENOTFOUND;
+	} else if (rc == SQ_ROW) {
+		out->received_at = sqlite3_column_int64(q.s, 2);
+		if ((rc = sq_col_32(&q, 1, sha)) == RG_OK &&
+		    (rc = sq_col_str(&q, 0, out->id, sizeof out->id)) == RG_OK)
+			rc = memcmp(sha, in->jws_sha256, 32) ? RG_ECONFLICT
+			                                     : RG_EREPLAY;
+	}
+out:
+	sq_close(&q);
+	if (rc == RG_EREPLAY && (rc = first_answer(c, out)) == RG_OK)
+		rc = RG_EREPLAY;
+	return rc;
+}
+
+static int referral_insert(struct txn *t, const struct store_referral_in *in)
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, t->c,
+	                 "INSERT INTO referrals (id, principal, jti, jws_sha256,"
+	                 " received_at, category, urgency, partner_ref,"
+	                 " deadline_at, n_subjects, sealed) VALUES (?1, ?2, ?3,"
+	                 " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, in->id);
+		sq_text(&q, 2, in->principal);
+		sq_text(&q, 3, in->jti);
+		sq_blob(&q, 4, in->jws_sha256, 32);
+		sq_i64(&q, 5, in->received_at);
+		sq_i64(&q, 6, in->category);
+		sq_i64(&q, 7, in->urgency);
+		sq_text(&q, 8, in->partner_ref);
+		sq_i64(&q, 9, in->deadline_at);
+		sq_i64(&q, 10, (int64_t)in->n_subjects);
+		sq_blob(&q, 11, in->sealed, in->sealed_len);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	return rc;
+}
+
+/* The case holding an identifier hash (case_idents always names the live
+ * case), in id. RG_ENOTFOUND. */
+static int ident_case(struct conn *c, const uint8_t hash[32],
+                      char id[RG_ID_MAX + 1])
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, c, "SELECT case_id FROM case_idents"
+	                        " WHERE hash = ?1");
+	if (rc != RG_OK)
+		goto out;
+	sq_blob(&q, 1, hash, 32);
+	rc = sq_step(&q);
+	if (rc == SQ_DONE)
+		rc = RG_ENOTFOUND;
+	else if (rc == SQ_ROW)
+		rc = sq_col_str(&q, 0, id, RG_ID_MAX + 1);
+out:
+	sq_close(&q);
+	return rc;
+}
+
+static int ident_insert(struct txn *t, const char *case_id,
+                        const struct store_ident *id)
+{
+	struct q q = { 0 };
+	char kind[2] = { id->kind, '\0' };
+	int rc = sq_open(&q, t->c, "INSERT INTO case_idents (hash, case_id,"
+	                           " kind, sealed) VALUES (?1, ?2, ?3, ?4)");
+	if (rc == RG_OK) {
+		sq_blob(&q, 1, id->hash, 32);
+		sq_text(&q, 2, case_id);
+		sq_text(&q, 3, kind);
+		sq_blob(&q, 4, id->sealed, id->sealed_len);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	return rc;
+}
+
+/* Finds the cases owning the subject's identifiers: found[] (distinct,
+ * at most one per identifier) and, per identifier, whether it is known. */
+static int subject_find(struct conn *c, const struct store_subject *s,
+                        struct case_row found[2], size_t *n_found,
+                        bool known[2])
+{
+	char id[RG_ID_MAX + 1];
+	*n_found = 0;
+	for (size_t i = 0; i < s->n_idents; i++) {
+		known[i] = false;
+		if (i == 1 && memcmp(s->idents[0].hash, s->idents[1].hash,
+		                     32) == 0) {
+			known[i] = true;         /* the same identifier twice */
+			continue;
+		}
+		int rc = ident_case(c, s->idents[i].hash, id);
+		if (rc == RG_ENOTFOUND)
+			continue;
+		if (rc != RG_OK)
+			return rc;
+		known[i] = true;
+		if (*n_found && strcmp(found[0].id, id) == 0)
+			continue;
+		rc = case_row_load(c, id, &found[*n_found]);
+		if (rc != RG_OK)
+			return rc == RG_ENOTFOUND ? RG_EIO : rc;
+		(*n_found)++;
+	}
+	return RG_OK;
+}
+
+/* The index of the oldest case: earliest opened, then first opened. */
+static size_t oldest(const struct case_row *c, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 1; i < n; i++)
+		if (c[i].opened_at < c[o].opened_at ||
+		    (c[i].opened_at == c[o].opened_at &&
+		     c[i].seq_opened < c[o].seq_opened))
+			o = i;
+	return o;
+}
+
+/* Places subject i of a referral in its case: opens one, joins one, or
+ * merges the ones its identifiers link; then records its new identifiers
+ * on that case. */
+static int subject_apply(struct txn *t, const struct store_referral_in *in,
+                         size_t i, struct submit_work *w)
+{
+	const struct store_subject *s = &in->subjects[i];
+	struct case_row found[2], target;
+	size_t n_found = 0;
+	bool known[2], reopened = false;
+	int rc = subject_find(t->c, s, found, &n_found, known);
+	if (rc != RG_OK)
+		return rc;
+	if (n_found == 0) {
+		rc = case_open(t, in, &target);
+		if (rc == RG_OK)
+			rc = idset_add(&w->opened, target.id);
+	} else {
+		size_t o = oldest(found, n_found);
+		target = found[o];
+		for (size_t k = 0; rc == RG_OK && k < n_found; k++) {
+			if (k == o)
+				continue;
+			if (w->n_merged >= REFERRAL_MAX_SUBJECTS)
+				return RG_EIO;
+			rc = case_merge(t, &target, &found[k], in->received_at);
+			memcpy(w->merged[w->n_merged].from, found[k].id,
+			       sizeof found[k].id);
+			memcpy(w->merged[w->n_merged++].into, target.id,
+			       sizeof target.id);
+		}
+		if (rc == RG_OK && n_found > 1)
+			rc = idset_add(&w->touched, target.id);
+		if (rc == RG_OK)
+			rc = case_join(t, in, &target, &reopened);
+		if (rc == RG_OK && reopened)
+			rc = idset_add(&w->reopened, target.id);
+	}
+	if (rc == RG_OK && (n_found == 0 || reopened))
+		rc = idset_add(&w->touched, target.id);
+	for (size_t k = 0; rc == RG_OK && k < s->n_idents; k++)
+		if (!known[k])
+			rc = ident_insert(t, target.id, &s->idents[k]);
+	if (rc == RG_OK)
+		snprintf(w->target[i], RG_ID_MAX + 1, "%s", target.id);
+	return rc;
+}
+
+/* The answer: each subject's case as it is after the whole referral
+ * (a later subject may have merged an earlier one's case away), kept in
+ * referral_subjects for replays. */
+static int submit_answer(struct txn *t, const struct store_referral_in *in,
+                         struct submit_work *w, struct store_referral_out *out)
+{
+	int rc = RG_OK;
+	snprintf(out->id, sizeof out->id, "%s", in->id);
+	out->received_at = in->received_at;
+	out->n_cases = in->n_subjects;
+	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++) {
+		struct store_case_ref *cr = &out->cases[i];
+		struct case_row r;
+		struct q q = { 0 };
+		rc = case_resolve(t->c, w->target[i], cr->case_id);
+		if (rc == RG_OK)
+			rc = case_row_load(t->c, cr->case_id, &r);
+		if (rc != RG_OK)
+			return rc == RG_ENOTFOUND ? RG_EIO : rc;
+		cr->status = r.status;
+		cr->new_case = idset_has(&w->opened, cr->case_id);
+		rc = idset_add(&w->finals, cr->case_id);
+		if (rc == RG_OK)
+			rc = sq_open(&q, t->c,
+			             "INSERT INTO referral_subjects (referral_id,"
+			             " idx, case_id, first_case_id, first_status,"
+			             " new_case) VALUES (?1, ?2, ?3, ?3, ?4, ?5)");
+		if (rc == RG_OK) {
+			sq_text(&q, 1, in->id);
+			sq_i64(&q, 2, (int64_t)i);
+			sq_text(&q, 3, cr->case_id);
+			sq_i64(&q, 4, cr->status);
+			sq_i64(&q, 5, cr->new_case);
+			rc = sq_exec(&q);
+		}
+		sq_close(&q);
+	}
+	return rc;
+}
+
+/* One change-feed row per case the referral opened, reopened or merged
+ * (under the id it ends with, once). */
+static int submit_changes(struct txn *t, const struct store_referral_in *in,
+                          struct submit_work *w)
+{
+	struct idset *done = calloc(1, sizeof *done);
+	int rc = done ? RG_OK : RG_ENOMEM;
+	for (size_t i = 0; rc == RG_OK && i < w->touched.n; i++) {
+		char id[RG_ID_MAX + 1];
+		struct case_row r;
+		rc = case_resolve(t->c, w->touched.id[i], id);
+		if (rc != RG_OK || idset_has(done, id))
+			continue;
+		rc = case_row_load(t->c, id, &r);
+		if (rc == RG_OK)
+			rc = idset_add(done, id);
+		if (rc == RG_OK)
+			rc = st_change_add(t, id, r.status, r.action,
+			                   in->received_at);
+	}
+	free(done);
+	return rc;
+}
+
+static json_t *ids_json(const struct idset *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < s->n; i++) {
+		if (json_array_append_new(a, json_string(s->id[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* Audit detail: case ids only (never identifiers or content). */
+static int submit_audit(struct txn *t, const struct store_referral_in *in,
+                        const struct submit_work *w)
+{
+	json_t *merged = json_array(), *d = NULL;
+	for (size_t i = 0; merged && i < w->n_merged; i++) {
+		if (json_array_append_new(merged, json_pack("{s:s, s:s}",
+		                          "from", w->merged[i].from,
+		                          "into", w->merged[i].into)) != 0) {
+			json_decref(merged);
+			merged = NULL;
+		}
+	}
+	json_t *cases = ids_json(&w->finals), *opened = ids_json(&w->opened);
+	json_t *reopened = ids_json(&w->reopened);
+	if (merged && cases && opened && reopened)
+		d = json_pack("{s:O, s:O, s:O, s:O}", "cases", cases,
+		              "opened", opened, "reopened", reopened,
+		              "merged", merged);
+	json_decref(merged);
+	json_decref(cases);
+	json_decref(opened);
+	json_decref(reopened);
+	char *text = d ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER)
+	               : NULL;
+	json_decref(d);
+	int rc = text ? st_audit_add(t, in->received_at, in->principal,
+	                             "referral", in->id, text)
+	              : RG_ENOMEM;
+	free(text);
+	return rc;
+}
+
+static int submit_run(struct txn *t, void *arg)
+{
+	struct submit_job *sj = arg;
+	const struct store_referral_in *in = sj->in;
+	struct submit_work *w = NULL;
+	int rc = referral_seen(t->c, in, &sj->out);
+	if (rc != RG_ENOTFOUND)
+		return rc;
+	w = calloc(1, sizeof *w);
+	if (!w)
+		return RG_ENOMEM;
+	rc = referral_insert(t, in);
+	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++)
+		rc = subject_apply(t, in, i, w);
+	if (rc == RG_OK)
+		rc = submit_answer(t, in, w, &sj->out);
+	if (rc == RG_OK)
+		rc = submit_changes(t, in, w);
+	if (rc == RG_OK)
+		rc = submit_audit(t, in, w);
+	free(w);
+	return rc;
+}
+
+/* The arguments' own shape, checked before the writer sees them. */
+static bool submit_valid(const struct store_referral_in *in)
+{
+	if (!in || !rg_id_valid(in->id) || !rg_name_valid(in->principal) ||
+	    !in->jti || !*in->jti || strlen(in->jti) > REFERRAL_JTI_MAX ||
+	    (unsigned)in->category > CAT_OTHER_ILLEGAL ||
+	    (unsigned)in->urgency > URG_IMMINENT_HARM ||
+	    in->deadline_at < 0 || !in->sealed || !in->sealed_len ||
+	    in->n_subjects < 1 || in->n_subjects > REFERRAL_MAX_SUBJECTS ||
+	    !in->subjects)
+		return false;
+	if (in->partner_ref &&
+	    strlen(in->partner_ref) > REFERRAL_PARTNER_REF_MAX * 4)
+		return false;
+	for (size_t i = 0; i < in->n_subjects; i++) {
+		const struct store_subject *s = &in->subjects[i];
+		if (s->n_idents < 1 || s->n_idents > 2)
+			return false;
+		for (size_t k = 0; k < s->n_idents; k++) {
+			const struct store_ident *id = &s->idents[k];
+			if ((id->kind != 'i' && id->kind != 'h') || !id->sealed ||
+			    !id->sealed_len)
+				return false;
+		}
+	}
+	return true;
+}
+
+int store_referral_submit(struct store *st, const struct store_referral_in *in,
+                          struct store_referral_out *out)
+{
+	struct submit_job sj = { .in = in };
+	if (!st || !out || !submit_valid(in))
+		return RG_EINVAL;
+	int rc = st_write(st, submit_run, &sj);
+	if (rc == RG_OK || rc == RG_EREPLAY)
+		*out = sj.out;
+	return rc;
+}
+
+/* ---- decisions ------------------------------------------------------ */
+
+struct decide_job {
+	const char *case_id;
+	const struct store_decision *d;
+	struct store_case after;         /* staged; copied out on commit */
+};
+
+static int case_load(struct conn *c, const char *id, struct store_case *out);
+
+/* received -> in_review -> actioned | no_action; nothing else. */
+static bool move_allowed(enum case_status from, enum case_status to)
+{
+	return (from == CASE_RECEIVED && to == CASE_IN_REVIEW) ||
+	       (from == CASE_IN_REVIEW &&
+	        (to == CASE_ACTIONED || to == CASE_NO_ACTION));
+}
+
+static int decision_insert(struct txn *t, const char *case_id,
+                           const struct store_decision *d)
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, t->c,
+	                 "INSERT INTO decisions (case_id, status, action,"
+	                 " ground, explanation, reviewer, at, automated)"
+	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, case_id);
+		sq_i64(&q, 2, d->status);
+		sq_i64(&q, 3, d->action);
+		sq_text(&q, 4, d->ground);
+		sq_text(&q, 5, d->explanation);
+		sq_text(&q, 6, d->reviewer);
+		sq_i64(&q, 7, d->at);
+		sq_i64(&q, 8, d->automated);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	return rc;
+}
+
+/* Audit detail: the move only (the explanation stays in decisions). */
+static int decision_audit(struct txn *t, const char *case_id,
+                          const struct store_decision *d)
+{
+	json_t *o = json_pack("{s:s, s:s?, s:s?}",
+	                      "status", rg_status_name(d->status),
+	                      "action", rg_action_name(d->action),
+	                      "ground", d->ground);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
+	               : NULL;
+	json_decref(o);
+	int rc = text ? st_audit_add(t, d->at, d->reviewer, "decision",
+	                             case_id, text)
+	              : RG_ENOMEM;
+	free(text);
+	return rc;
+}
+
+static int decide_run(struct txn *t, void *arg)
+{
+	struct decide_job *dj = arg;
+	const struct store_decision *d = dj->d;
+	struct case_row r;
+	char id[RG_ID_MAX + 1];
+	int rc = case_resolve(t->c, dj->case_id, id);
+	if (rc == RG_OK)
+		rc = case_row_load(t->c, id, &r);
+	if (rc != RG_OK)
+		return rc;
+	if (!move_allowed(r.status, d->status))
+		return RG_ECONFLICT;
+	r.status = d->status;
+	r.action = d->action;
+	r.updated_at = max64(r.updated_at, d->at);
+	if (d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION)
+		r.decided_at = d->at;
+	rc = case_row_save(t, &r);
+	if (rc == RG_OK)
+		rc = decision_insert(t, id, d);
+	if (rc == RG_OK)
+		rc = st_change_add(t, id, r.status, r.action, d->at);
+	if (rc == RG_OK)
+		rc = decision_audit(t, id, d);
+	if (rc == RG_OK)
+		rc = case_load(t->c, id, &dj->after);
+	return rc;
+}
+
+/* The decision's own shape: an actioned case needs an action and a
+ * ground, no_action a ground and no action, in_review no action. */
+static int decision_valid(const struct store_decision *d)
+{
+	if (!d || !d->reviewer || !*d->reviewer ||
+	    (unsigned)d->status > CASE_NO_ACTION ||
+	    (unsigned)d->action > ACTION_CONTENT_RESTRICTED)
+		return RG_EINVAL;
+	switch (d->status) {
+	case CASE_ACTIONED:
+		return d->action != ACTION_NONE && d->ground ? RG_OK : RG_EINVAL;
+	case CASE_NO_ACTION:
+		return d->action == ACTION_NONE && d->ground ? RG_OK : RG_EINVAL;
+	default:
+		return d->action == ACTION_NONE ? RG_OK : RG_EINVAL;
+	}
+}
+
+int store_case_decide(struct store *st, const char *case_id,
+                      const struct store_decision *d,
+                      struct store_case *after)
+{
+	struct decide_job dj = { .case_id = case_id, .d = d };
+	if (!st || !after || decision_valid(d) != RG_OK)
+		return RG_EINVAL;
+	if (!rg_id_valid(case_id))
+		return RG_ENOTFOUND;
+	int rc = st_write(st, decide_run, &dj);
+	if (rc == RG_OK)
+		*after = dj.after;
+	return rc;
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+/* Runs fn on this thread's reader inside one read transaction, so that
+ * what it reads from several tables is one snapshot. */
+static int in_snapshot(struct store *st, int (*fn)(struct conn *c, void *arg),
+                       void *arg)
+{
+	struct conn *c;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_read_begin(c);
+	if (rc != RG_OK)
+		return rc;
+	rc = fn(c, arg);
+	int end = sq_read_end(c);
+	return rc != RG_OK ? rc : end;
+}
+
+#define CASE_COLS \
+	"c.id, c.status, c.action, c.opened_at, c.updated_at, c.decided_at," \
+	" c.deadline_at, c.urgency, c.reopen_count," \
+	" (SELECT COUNT(DISTINCT s.referral_id) FROM referral_subjects s" \
+	"  WHERE s.case_id = c.id)," \
+	" (SELECT COUNT(DISTINCT r.principal) FROM referral_subjects s" \
+	"  JOIN referrals r ON r.id = s.referral_id" \
+	"  WHERE s.case_id = c.id) AS n_principals"
+
+static int case_read(struct q *q, struct store_case *out)
+{
+	out->status = (enum case_status)sqlite3_column_int(q->s, 1);
+	out->action = (enum case_action)sqlite3_column_int(q->s, 2);
+	out->opened_at = sqlite3_column_int64(q->s, 3);
+	out->updated_at = sqlite3_column_int64(q->s, 4);
+	out->decided_at = sqlite3_column_int64(q->s, 5);
+	out->deadline_at = sqlite3_column_int64(q->s, 6);
+	out->urgency = (enum referral_urgency)sqlite3_column_int(q->s, 7);
+	out->reopen_count = sqlite3_column_int(q->s, 8);
+	out->n_referrals = sqlite3_column_int(q->s, 9);
+	out->n_principals = sqlite3_column_int(q->s, 10);
+	return sq_col_str(q, 0, out->id, sizeof out->id);
+}
+
+/* A case by its id or an alias, with its counts. RG_ENOTFOUND. */
+static int case_load(struct conn *c, const char *id, struct store_case *out)
+{
+	struct q q = { 0 };
+	struct store_case cs = { 0 };
+	int rc = sq_open(&q, c, "SELECT " CASE_COLS " FROM cases c"
+	                        " WHERE c.id = COALESCE((SELECT case_id"
+	                        " FROM case_aliases WHERE alias = ?1), ?1)");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	rc = sq_step(&q);
+	if (rc == SQ_DONE)
+		rc = RG_ENOTFOUND;
+	else if (rc == SQ_ROW)
+		rc = case_read(&q, &cs);
+out:
+	sq_close(&q);
+	if (rc == RG_OK)
+		*out = cs;
+	return rc;
+}
+
+int store_case_get(struct store *st, const char *id, struct store_case *out)
+{
+	struct conn *c;
+	if (!st || !out)
+		return RG_EINVAL;
+	if (!rg_id_valid(id))
+		return RG_ENOTFOUND;
+	int rc = st_reader(st, &c);
+	return rc == RG_OK ? case_load(c, id, out) : rc;
+}
+
+int store_case_referred_by(struct store *st, const char *case_id,
+                           const char *principal)
+{
+	struct conn *c;
+	struct q q = { 0 };
+	if (!st || !principal)
+		return RG_EINVAL;
+	if (!rg_id_valid(case_id))
+		return RG_ENOTFOUND;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_open(&q, c, "SELECT 1 FROM referral_subjects s"
+	                    " JOIN referrals r ON r.id = s.referral_id"
+	                    " WHERE s.case_id = COALESCE((SELECT case_id"
+	                    " FROM case_aliases WHERE alias = ?1), ?1)"
+	                    " AND r.principal = ?2 LIMIT 1");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, case_id);
+		sq_text(&q, 2, principal);
+		rc = sq_step(&q);
+		rc = rc == SQ_ROW ? RG_OK : rc == SQ_DONE ? RG_ENOTFOUND : rc;
+	}
+	sq_close(&q);
+	return rc;
+}
+
+#define REFERRAL_COLS \
+	"r.id, r.principal, r.partner_ref, r.received_at, r.category," \
+	" r.urgency, r.deadline_at, r.n_subjects"
+
+/* Reads a referral row; with sealed, column 8 is its sealed blob (valid
+ * until the statement moves). */
+static int referral_read(struct q *q, struct store_referral *r, bool sealed)
+{
+	int rc;
+	*r = (struct store_referral){
+		.has_partner_ref = sqlite3_column_type(q->s, 2) != SQLITE_NULL,
+		.received_at = sqlite3_column_int64(q->s, 3),
+		.category = (enum referral_category)sqlite3_column_int(q->s, 4),
+		.urgency = (enum referral_urgency)sqlite3_column_int(q->s, 5),
+		.deadline_at = sqlite3_column_int64(q->s, 6),
+		.n_subjects = (size_t)sqlite3_column_int64(q->s, 7),
+	};
+	if ((rc = sq_col_str(q, 0, r->id, sizeof r->id)) != RG_OK ||
+	    (rc = sq_col_str(q, 1, r->principal, sizeof r->principal)) != RG_OK ||
+	    (rc = sq_col_str(q, 2, r->partner_ref, sizeof r->partner_ref)) !=
+	    RG_OK)
+		return rc;
+	if (sealed) {
+		r->sealed = sqlite3_column_blob(q->s, 8);
+		r->sealed_len = (size_t)sqlite3_column_bytes(q->s, 8);
+		if (!r->sealed)
+			return RG_EIO;
+	}
+	return RG_OK;
+}
+
+int store_referral_get(struct store *st, const char *id,
+                       struct store_referral *out)
+{
+	struct conn *c;
+	struct q q = { 0 };
+	struct store_referral r;
+	if (!st || !out)
+		return RG_EINVAL;
+	if (!rg_id_valid(id))
+		return RG_ENOTFOUND;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_open(&q, c, "SELECT " REFERRAL_COLS " FROM referrals r"
+	                    " WHERE r.id = ?1");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	rc = sq_step(&q);
+	if (rc == SQ_DONE)
+		rc = RG_ENOTFOUND;
+	else if (rc == SQ_ROW)
+		rc = referral_read(&q, &r, false);
+out:
+	sq_close(&q);
+	if (rc == RG_OK)
+		*out = r;
+	return rc;
+}
+
+/* A walk over what belongs to one referral or case. */
+struct walk {
+	const char *id;
+	void *ctx;
+	union {
+		int (*subject)(void *, size_t, const struct store_case *);
+		int (*referral)(void *, const struct store_referral *);
+		int (*ident)(void *, const struct store_ident *);
+		int (*decision)(void *, const struct store_decision *);
+	} cb;
+};
+
+static int referral_cases_fn(struct conn *c, void *arg)
+{
+	const struct walk *wk = arg;
+	struct q q = { 0 };
+	int rc = sq_open(&q, c, "SELECT idx, case_id FROM referral_subjects"
+	                        " WHERE referral_id = ?1 ORDER BY idx");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, wk->id);
+	bool any = false;
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		char id[RG_ID_MAX + 1];
+		struct store_case cs;
+		any = true;
+		if ((rc = sq_col_str(&q, 1, id, sizeof id)) != RG_OK ||
+		    (rc = case_load(c, id, &cs)) != RG_OK)
+			goto out;
+		if ((rc = wk->cb.subject(wk->ctx,
+		                         (size_t)sqlite3_column_int64(q.s, 0),
+		                         &cs)) != 0)
+			goto out;
+	}
+	if (rc == SQ_DONE && !any)
+		rc = RG_ENOTFOUND;     /* every referral has a subject */
+out:
+	sq_close(&q);
+	return rc;
+}
+
+int store_referral_cases_each(struct store *st, const char *referral_id,
+                              int (*cb)(void *ctx, size_t subject,
+                                        const struct store_case *c),
+                              void *ctx)
+{
+	struct walk wk = { .id = referral_id, .ctx = ctx, .cb.subject = cb };
+	if (!st || !cb)
+		return RG_EINVAL;
+	if (!rg_id_valid(referral_id))
+		return RG_ENOTFOUND;
+	return in_snapshot(st, referral_cases_fn, &wk);
+}
+
+/* RG_OK with the live id of a case (through aliases), or RG_ENOTFOUND. */
+static int case_live(struct conn *c, const char *id, char out[RG_ID_MAX + 1])
+{
+	struct case_row r;
+	int rc = case_resolve(c, id, out);
+	return rc == RG_OK ? case_row_load(c, out, &r) : rc;
+}
+
+static int case_referrals_fn(struct conn *c, void *arg)
+{
+	const struct walk *wk = arg;
+	char id[RG_ID_MAX + 1];
+	struct q q = { 0 };
+	int rc = case_live(c, wk->id, id);
+	if (rc != RG_OK)
+		goto out;
+	rc = sq_open(&q, c, "SELECT " REFERRAL_COLS ", r.sealed FROM referrals r"
+	                    " WHERE r.id IN (SELECT referral_id"
+	                    " FROM referral_subjects WHERE case_id = ?1)"
+	                    " ORDER BY r.received_at, r.rowid");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		struct store_referral r;
+		if ((rc = referral_read(&q, &r, true)) != RG_OK ||
+		    (rc = wk->cb.referral(wk->ctx, &r)) != 0)
+			goto out;
+	}
+out:
+	sq_close(&q);
+	return rc == SQ_DONE ? RG_OK : rc;
+}
+
+int store_case_referrals_each(struct store *st, const char *case_id,
+                              int (*cb)(void *ctx,
+                                        const struct store_referral *r),
+                              void *ctx)
+{
+	struct walk wk = { .id = case_id, .ctx = ctx, .cb.referral = cb };
+	if (!st || !cb)
+		return RG_EINVAL;
+	if (!rg_id_valid(case_id))
+		return RG_ENOTFOUND;
+	return in_snapshot(st, case_referrals_fn, &wk);
+}
+
+static int case_idents_fn(struct conn *c, void *arg)
+{
+	const struct walk *wk = arg;
+	char id[RG_ID_MAX + 1];
+	struct q q = { 0 };
+	int rc = case_live(c, wk->id, id);
+	if (rc != RG_OK)
+		goto out;
+	rc = sq_open(&q, c, "SELECT kind, hash, sealed FROM case_idents"
+	                    " WHERE case_id = ?1 ORDER BY rowid");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		const unsigned char *kind = sqlite3_column_text(q.s, 0);
+		struct store_ident ident = {
+			.kind = kind ? (char)kind[0] : '\0',
+			.sealed = sqlite3_column_blob(q.s, 2),
+			.sealed_len = (size_t)sqlite3_column_bytes(q.s, 2),
+		};
+		if (!ident.kind || !ident.sealed ||
+		    (rc = sq_col_32(&q, 1, ident.hash)) != RG_OK) {
+			rc = RG_EIO;
+			goto out;
+		}
+		if ((rc = wk->cb.ident(wk->ctx, &ident)) != 0)
+			goto out;
+	}
+out:
+	sq_close(&q);
+	return rc == SQ_DONE ? RG_OK : rc;
+}
+
+int store_case_idents_each(struct store *st, const char *case_id,
+                           int (*cb)(void *ctx,
+                                     const struct store_ident *ident),
+                           void *ctx)
+{
+	struct walk wk = { .id = case_id, .ctx = ctx, .cb.ident = cb };
+	if (!st || !cb)
+		return RG_EINVAL;
+	if (!rg_id_valid(case_id))
+		return RG_ENOTFOUND;
+	return in_snapshot(st, case_idents_fn, &wk);
+}
+
+static int case_decisions_fn(struct conn *c, void *arg)
+{
+	const struct walk *wk = arg;
+	char id[RG_ID_MAX + 1];
+	struct q q = { 0 };
+	int rc = case_live(c, wk->id, id);
+	if (rc != RG_OK)
+		goto out;
+	rc = sq_open(&q, c, "SELECT status, action, ground, explanation,"
+	                    " reviewer, at, automated FROM decisions"
+	                    " WHERE case_id = ?1 ORDER BY id");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, id);
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		struct store_decision d = {
+			.status = (enum case_status)sqlite3_column_int(q.s, 0),
+			.action = (enum case_action)sqlite3_column_int(q.s, 1),
+			.ground = (const char *)sqlite3_column_text(q.s, 2),
+			.explanation = (const char *)sqlite3_column_text(q.s, 3),
+			.reviewer = (const char *)sqlite3_column_text(q.s, 4),
+			.at = sqlite3_column_int64(q.s, 5),
+			.automated = sqlite3_column_int(q.s, 6) != 0,
+		};
+		if (!d.reviewer) {
+			rc = RG_EIO;
+			goto out;
+		}
+		if ((rc = wk->cb.decision(wk->ctx, &d)) != 0)
+			goto out;
+	}
+out:
+	sq_close(&q);
+	return rc == SQ_DONE ? RG_OK : rc;
+}
+
+int store_case_decisions_each(struct store *st, const char *case_id,
+                              int (*cb)(void *ctx,
+                                        const struct store_decision *d),
+                              void *ctx)
+{
+	struct walk wk = { .id = case_id, .ctx = ctx, .cb.decision = cb };
+	if (!st || !cb)
+		return RG_EINVAL;
+	if (!rg_id_valid(case_id))
+		return RG_ENOTFOUND;
+	return in_snapshot(st, case_decisions_fn, &wk);
+}
+
+int store_review_queue(struct store *st, size_t limit,
+                       int (*cb)(void *ctx, const struct store_case *c),
+                       void *ctx)
+{
+	struct conn *c;
+	struct q q = { 0 };
+	if (!st || !cb)
+		return RG_EINVAL;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_open(&q, c, "SELECT " CASE_COLS " FROM cases c"
+	                    " WHERE c.status IN (0, 1)"
+	                    " ORDER BY c.deadline_at = 0, c.deadline_at,"
+	                    " c.urgency = 2 DESC, n_principals DESC,"
+	                    " c.opened_at, c.seq_opened LIMIT ?1");
+	if (rc != RG_OK)
+		goto out;
+	sq_i64(&q, 1, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		struct store_case cs;
+		if ((rc = case_read(&q, &cs)) != RG_OK ||
+		    (rc = cb(ctx, &cs)) != 0)
+			goto out;
+	}
+out:
+	sq_close(&q);
+	return rc == SQ_DONE ? RG_OK : rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * store_int.h - what the three store files share, and nothing else may
+ * include: store_schema.c (connections, pragmas, schema, the statement
+ * cache and result-code mapping), store.c (lifecycle, readers, the writer
+ * thread, principals, audit, change feed) and store_cases.c (referrals,
+ * deduplication, merges, decisions, case reads).
+ */
+#ifndef RG_STORE_INT_H
+#define RG_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#include "store.h"
+
+/* Prepared statements kept per connection (open addressing on the SQL
+ * text's address: every statement is a string literal or a static table
+ * entry, so its address names it). */
+#define CONN_SLOTS 128
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *stmt;
+	bool busy;                   /* handed out; a nested use prepares anew */
+};
+
+/* One SQLite connection, used by one thread at a time. */
+struct conn {
+	struct store *st;
+	sqlite3 *db;
+	int depth;                   /* read transaction nesting */
+	struct conn *prev, *next;    /* the store's registry of readers */
+	struct stmt_slot slot[CONN_SLOTS];
+};
+
+struct job;
+
+struct store {
+	struct store_opts opts;
+	char *path;
+	struct conn *w;              /* the writer thread's connection */
+	pthread_t writer;
+	bool writer_started;
+
+	pthread_mutex_t q_mu;        /* guards everything down to hook_ctx */
+	pthread_cond_t q_cond;
+	struct job *q_head, *q_tail;
+	struct job **batch;          /* opts.batch_max slots, writer only */
+	bool stopping;
+	struct store_stats stats;
+	void (*hook)(void *ctx);
+	void *hook_ctx;
+	bool hook_busy;              /* the writer is in the hook */
+	pthread_cond_t hook_cond;    /* signalled when it leaves it */
+
+	pthread_key_t key;           /* this thread's reader connection */
+	bool key_made;
+	pthread_mutex_t reg_mu;      /* guards readers */
+	struct conn *readers;
+
+	_Atomic int64_t head;        /* highest committed change seq */
+	bool mu_made;
+};
+
+/* The writer's transaction, as a job sees it. */
+struct txn {
+	struct store *st;
+	struct conn *c;
+	int64_t max_seq;             /* highest change seq this job appended */
+};
+
+/* A statement in use: from sq_open to sq_close. The bind helpers keep
+ * the first failure in rc, which sq_step then returns. */
+struct q {
+	struct conn *c;
+	sqlite3_stmt *s;
+	int slot;                    /* -1: a temporary statement */
+	int rc;
+};
+
+enum { SQ_DONE = 0, SQ_ROW = 1 };
+
+/* ---- store_schema.c ---- */
+
+/* Opens a connection with refgate's pragmas. The writer's (writer=true)
+ * creates the file (0600) and the schema; readers are query_only. */
+int st_conn_open(struct store *st, bool writer, struct conn **out);
+/* Finalizes every cached statement and closes. NULL is a no-op. */
+void st_conn_close(struct conn *c);
+
+/* SQLite result code to rg_err: SQLITE_FULL -> RG_EFULL, SQLITE_NOMEM ->
+ * RG_ENOMEM, anything else RG_EIO. */
+int st_rc(int sqlite_rc);
+/* One JSON line on stderr about a database fault (no values, no SQL
+ * parameters: only the statement text and SQLite's message). */
+void st_log(const char *func, struct conn *c, int sqlite_rc, const char *sql);
+
+int sq_open(struct q *q, struct conn *c, const char *sql);
+void sq_close(struct q *q);
+void sq_text(struct q *q, int idx, const char *s);       /* NULL binds NULL */
+void sq_i64(struct q *q, int idx, int64_t v);
+void sq_blob(struct q *q, int idx, const void *p, size_t n);
+/* SQ_ROW, SQ_DONE, or a negative rg_err. */
+int sq_step(struct q *q);
+/* Steps a statement that returns no row: RG_OK or a negative rg_err. */
+int sq_exec(struct q *q);
+/* Runs a statement without parameters (BEGIN, COMMIT, SAVEPOINT, ...). */
+int sq_run(struct conn *c, const char *sql);
+/* Copies a TEXT column into buf; NULL reads as "". RG_EIO when it does not
+ * fit (the database is not what this code wrote). */
+int sq_col_str(struct q *q, int col, char *buf, size_t cap);
+/* Copies a 32-byte BLOB column. RG_EIO when it has another size. */
+int sq_col_32(struct q *q, int col, uint8_t out[32]);
+
+/* Read transactions on a reader connection; they nest (a callback may
+ * call back into the store on the same thread). */
+int sq_read_begin(struct conn *c);
+int sq_read_end(struct conn *c);
+
+/* ---- store.c ---- */
+
+/* This thread's reader connection, made on first use. */
+int st_reader(struct store *st, struct conn **out);
+/* Runs run(txn, arg) in the writer thread inside the next group commit
+ * and waits until it is durable (or failed). Returns run's result, or
+ * RG_EFULL/RG_EIO when the commit failed (everything of the job undone). */
+int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
+             void *arg);
+/* Appends an audit row (writer only). detail is JSON text. */
+int st_audit_add(struct txn *t, int64_t at, const char *actor,
+                 const char *kind, const char *object, const char *detail);
+/* Appends a change-feed row (writer only) and notes its seq in t. */
+int st_change_add(struct txn *t, const char *case_id,
+                  enum case_status status, enum case_action action,
+                  int64_t at);
+
+#endif

@@ -1,0 +1,134 @@
+#!/bin/sh
+# run-all.sh - every test of refgate (called by `make check`, after
+# `make deps`), from the repository root:
+#   1. build into build/ (`make -j2 all units`), run every build/tests/test_*
+#      unit binary (cmocka) and every tests/integration/t_*.sh scenario;
+#   2. rebuild into build/asan with AddressSanitizer + UndefinedBehavior-
+#      Sanitizer and run the units and scenarios again.
+# Counts: a unit binary contributes cmocka's "[  PASSED  ] N test(s)." and
+# "[  FAILED  ] N test(s)" numbers (plus one failure when it exits non-zero
+# without reporting a failed test: a crash or a sanitizer abort); a scenario
+# contributes its last "N passed, N failed" line (plus one failure when it
+# exits non-zero without one). A build failure counts as one failure.
+# Last line: "N passed, N failed". Exit 1 when anything failed or when no
+# test ran at all.
+# Logs: build/test-logs/<phase>/ (RG_LOGDIR for the scenarios' kept logs).
+# Environment: RG_TESTS="t_tls t_cli" runs only those scenarios;
+# RG_NO_ASAN=1 skips the sanitizer phase; RG_SCENARIO_TIMEOUT (s, default 900).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+# Makefile's .POSIX makes GNU make's built-in CC c99 (which refuses
+# -std=c17) and CFLAGS -O1, so `CC ?= cc` never applies: a CC from the
+# environment wins over the built-in one.
+if [ -z "${CC:-}" ]; then CC=cc; export CC; fi
+
+PASSED=0
+FAILED=0
+TIMEOUT=${RG_SCENARIO_TIMEOUT:-900}
+SAN_ENV='ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1'
+
+add() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
+say() { printf '%s\n' "$*"; }
+
+# build PHASE MAKE-ARGS...: one failure when make fails.
+build() {
+	phase=$1; shift
+	mkdir -p "build/test-logs/$phase"
+	say "== $phase: make $*"
+	if make "$@" >"build/test-logs/$phase/make.log" 2>&1; then
+		return 0
+	fi
+	tail -n 30 "build/test-logs/$phase/make.log"
+	say "not ok - $phase: build failed (build/test-logs/$phase/make.log)"
+	add 0 1
+	return 1
+}
+
+# units PHASE DIR: every DIR/tests/test_* binary.
+units() {
+	phase=$1; dir=$2; n=0
+	for t in "$dir"/tests/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		n=$((n + 1))
+		name=$(basename "$t")
+		log=build/test-logs/$phase/$name.log
+		timeout 300 "$t" >"$log" 2>&1
+		rc=$?
+		cat "$log"
+		p=$(sed -n 's/.*\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+		f=$(sed -n 's/.*\[  FAILED  \] \([0-9][0-9]*\) test(s).*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			f=1
+			say "not ok - $phase/$name exited with status $rc without a failed-test line (crash or sanitizer abort)"
+		fi
+		if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+			f=1
+			say "not ok - $phase/$name ran no test"
+		fi
+		if grep -E -q 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$log" && [ "$f" = 0 ]; then
+			f=1
+			say "not ok - $phase/$name: sanitizer report"
+		fi
+		say "-- $phase/$name: $p passed, $f failed"
+		add "$p" "$f"
+	done
+	[ "$n" -gt 0 ] || say "-- $phase: no unit test binaries in $dir/tests"
+}
+
+# scenarios PHASE BIN: every tests/integration/t_*.sh against BIN.
+scenarios() {
+	phase=$1; bin=$2
+	for s in tests/integration/t_*.sh; do
+		[ -f "$s" ] || continue
+		name=$(basename "$s" .sh)
+		if [ -n "${RG_TESTS:-}" ]; then
+			case " $RG_TESTS " in *" $name "*) ;; *) continue ;; esac
+		fi
+		log=build/test-logs/$phase/$name.log
+		say "== $phase: $name"
+		BIN=$bin RG_LOGDIR=build/test-logs/$phase/kept timeout "$TIMEOUT" bash "$s" >"$log" 2>&1
+		rc=$?
+		cat "$log"
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+		if [ -n "$line" ]; then
+			p=${line%% passed*}
+			f=${line#*, }; f=${f%% failed}
+		else
+			p=0; f=0
+		fi
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			f=1
+			say "not ok - $phase/$name exited with status $rc without a failed assertion$([ "$rc" = 124 ] && echo ' (timeout)')"
+		fi
+		if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+			f=1
+			say "not ok - $phase/$name: no assertion ran"
+		fi
+		say "-- $phase/$name: $p passed, $f failed"
+		add "$p" "$f"
+	done
+}
+
+# ---- plain build -------------------------------------------------------------
+if build plain -j2 all units; then
+	units plain build
+	scenarios plain build
+fi
+
+# ---- AddressSanitizer + UndefinedBehaviorSanitizer ------------------------------
+if [ -z "${RG_NO_ASAN:-}" ]; then
+	if build asan -j2 B=build/asan \
+		SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		CFLAGS='-O1 -g' all units; then
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		say "== asan: $SAN_ENV"
+		units asan build/asan
+		scenarios asan build/asan
+		unset ASAN_OPTIONS UBSAN_OPTIONS
+	fi
+fi
+
+say "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]

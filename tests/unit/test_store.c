@@ -1,0 +1,1883 @@
+/* test_store.c - the store against a real SQLite file in a fresh folder
+ * under /tmp: principals, referrals and deduplication (joins, links,
+ * merges, reopening), replays, decisions, the change feed, the review
+ * queue, the audit chain, group commit under concurrent writers, and a
+ * full disk. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "../../server/store.h"
+
+#define T0 1800000000         /* a fixed "now" */
+
+struct fx {
+	char dir[64];
+	char path[160];
+	struct store *st;
+};
+
+/* ---- helpers -------------------------------------------------------- */
+
+static void label_hash(const char *label, uint8_t out[32])
+{
+	crypto_generichash(out, 32, (const uint8_t *)label, strlen(label),
+	                   NULL, 0);
+}
+
+static const uint8_t sealed_dummy[] = "sealed-bytes";
+
+/* Fills a subject from "h:alice,i:42" (kind, then the label hashed). */
+static void subject_make(struct store_subject *s, const char *spec)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", spec);
+	memset(s, 0, sizeof *s);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		assert_true(s->n_idents < 2);
+		struct store_ident *id = &s->idents[s->n_idents++];
+		id->kind = tok[0];
+		label_hash(tok, id->hash);
+		id->sealed = sealed_dummy;
+		id->sealed_len = sizeof sealed_dummy;
+	}
+}
+
+struct sub {
+	const char *who;
+	const char *jti;
+	const char *content;          /* NULL: the jti (same JWS) */
+	int64_t at;
+	enum referral_urgency urgency;
+	int64_t deadline;
+	const char *subjects[8];      /* NULL-terminated specs */
+	const uint8_t *sealed;        /* NULL: a small blob */
+	size_t sealed_len;
+};
+
+static atomic_int ref_counter;
+
+/* Builds and submits a referral; its id in id_out when given. */
+static int submit(struct store *st, const struct sub *s,
+                  struct store_referral_out *out, char *id_out)
+{
+	struct store_subject subj[8];
+	size_t n = 0;
+	for (; n < 8 && s->subjects[n]; n++)
+		subject_make(&subj[n], s->subjects[n]);
+	struct store_referral_in in = {
+		.principal = s->who,
+		.jti = s->jti,
+		.received_at = s->at ? s->at : T0,
+		.category = CAT_TERRORIST_CONTENT,
+		.urgency = s->urgency,
+		.partner_ref = "P-1",
+		.deadline_at = s->deadline,
+		.sealed = s->sealed ? s->sealed : sealed_dummy,
+		.sealed_len = s->sealed ? s->sealed_len : sizeof sealed_dummy,
+		.n_subjects = n,
+		.subjects = subj,
+	};
+	const char *content = s->content ? s->content : s->jti;
+	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)content,
+	                   strlen(content), NULL, 0);
+	snprintf(in.id, sizeof in.id, "r_%d", atomic_fetch_add(&ref_counter, 1));
+	if (id_out)
+		strcpy(id_out, in.id);
+	return store_referral_submit(st, &in, out);
+}
+
+/* Submits and expects success; returns subject i's case id. */
+static const char *submit_ok(struct store *st, const struct sub *s,
+                             struct store_referral_out *out)
+{
+	assert_int_equal(submit(st, s, out, NULL), RG_OK);
+	return out->cases[0].case_id;
+}
+
+static void enrol(struct store *st, const char *name, enum rg_role role)
+{
+	struct store_cert_in cert = { .pem = "PEM", .not_after = T0 + 86400 };
+	struct store_key_in key = { { 0 }, { 0 } };
+	char label[80];
+	snprintf(label, sizeof label, "spki:%s", name);
+	label_hash(label, cert.spki_sha256);
+	snprintf(key.kid, sizeof key.kid, "kid-%s", name);
+	label_hash(key.kid, key.pk);
+	assert_int_equal(store_principal_enrol(st, "legal1", name, role, &cert,
+	                                       1, &key, 1, T0 - 1000), RG_OK);
+}
+
+static int fx_open(struct fx *f, const struct store_opts *o)
+{
+	return store_open(f->path, o, &f->st);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/rg_store_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/refgate.db", f->dir);
+	assert_int_equal(fx_open(f, NULL), RG_OK);
+	enrol(f->st, "pave", ROLE_PARTNER);
+	enrol(f->st, "isd", ROLE_PARTNER);
+	enrol(f->st, "nca", ROLE_AGENCY);
+	enrol(f->st, "rev", ROLE_REVIEWER);
+	*state = f;
+	return 0;
+}
+
+static void rm_db(const char *path)
+{
+	char p[256];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_free(f->st);
+	rm_db(f->path);
+	assert_int_equal(rmdir(f->dir), 0);
+	free(f);
+	return 0;
+}
+
+static int decide(struct store *st, const char *id, enum case_status s,
+                  enum case_action a, int64_t at, struct store_case *after)
+{
+	struct store_decision d = {
+		.status = s, .action = a, .reviewer = "rev", .at = at,
+		.ground = s == CASE_IN_REVIEW ? NULL : "illegal_content",
+		.explanation = s == CASE_IN_REVIEW ? NULL : "facts",
+	};
+	struct store_case tmp;
+	return store_case_decide(st, id, &d, after ? after : &tmp);
+}
+
+static void close_no_action(struct store *st, const char *id, int64_t at)
+{
+	assert_int_equal(decide(st, id, CASE_IN_REVIEW, ACTION_NONE, at, NULL),
+	                 RG_OK);
+	assert_int_equal(decide(st, id, CASE_NO_ACTION, ACTION_NONE, at + 1,
+	                        NULL), RG_OK);
+}
+
+static void close_actioned(struct store *st, const char *id, int64_t at)
+{
+	assert_int_equal(decide(st, id, CASE_IN_REVIEW, ACTION_NONE, at, NULL),
+	                 RG_OK);
+	assert_int_equal(decide(st, id, CASE_ACTIONED, ACTION_ACCOUNT_SUSPENDED,
+	                        at + 1, NULL), RG_OK);
+}
+
+static struct store_case case_of(struct store *st, const char *id)
+{
+	struct store_case c;
+	assert_int_equal(store_case_get(st, id, &c), RG_OK);
+	return c;
+}
+
+static int count_cb(void *ctx, const void *unused)
+{
+	(void)unused;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int count_change(void *ctx, const struct store_change *c)
+{
+	return count_cb(ctx, c);
+}
+
+static int count_case(void *ctx, const struct store_case *c)
+{
+	return count_cb(ctx, c);
+}
+
+static int count_audit(void *ctx, const struct store_audit *a)
+{
+	return count_cb(ctx, a);
+}
+
+static int n_changes(struct store *st, const char *who)
+{
+	int n = 0;
+	int64_t last;
+	assert_int_equal(store_changes(st, who, 0, 100000, count_change, &n,
+	                               &last), RG_OK);
+	return n;
+}
+
+static int n_audit(struct store *st)
+{
+	int n = 0;
+	int64_t last;
+	assert_int_equal(store_audit_each(st, 0, 100000, count_audit, &n, &last),
+	                 RG_OK);
+	return n;
+}
+
+static int n_queue(struct store *st)
+{
+	int n = 0;
+	assert_int_equal(store_review_queue(st, 100000, count_case, &n), RG_OK);
+	return n;
+}
+
+/* Rows in a table, read with a separate read-only connection. */
+static int count_rows(const char *path, const char *table)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	char sql[96];
+	int n = -1;
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* ---- open, close, reopen -------------------------------------------- */
+
+static void test_open_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out out;
+	struct store_principal p;
+	struct stat sb;
+	uint8_t spki[32];
+	char cid[RG_ID_MAX + 1];
+	struct sub s = { "pave", "jti-open-0001", NULL, T0, URG_ROUTINE, 0,
+	                 { "h:open" }, NULL, 0 };
+	strcpy(cid, submit_ok(f->st, &s, &out));
+	int64_t head = store_changes_head(f->st);
+	assert_true(head > 0);
+	store_free(f->st);
+	f->st = NULL;
+
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(fx_open(f, NULL), RG_OK);
+	label_hash("spki:pave", spki);
+	assert_int_equal(store_principal_by_spki(f->st, spki, T0, &p), RG_OK);
+	assert_string_equal(p.name, "pave");
+	assert_int_equal(case_of(f->st, cid).n_referrals, 1);
+	assert_int_equal(store_changes_head(f->st), head);
+	/* the same jti after a restart is still a replay */
+	assert_int_equal(submit(f->st, &s, &out, NULL), RG_EREPLAY);
+	assert_string_equal(out.cases[0].case_id, cid);
+
+	/* refusals: no folder, no path */
+	struct store *st = NULL;
+	assert_int_equal(store_open("/tmp/rg-no-such-dir/x/refgate.db", NULL,
+	                            &st), RG_EIO);
+	assert_null(st);
+	assert_int_equal(store_open(NULL, NULL, &st), RG_EINVAL);
+	assert_int_equal(store_open("", NULL, &st), RG_EINVAL);
+	store_free(NULL);
+}
+
+static void test_open_too_small(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	struct store *st = NULL;
+	struct store_opts o = { .max_page_count = 3 };
+	snprintf(path, sizeof path, "%s/tiny.db", f->dir);
+	/* the schema alone does not fit in 3 pages */
+	assert_int_equal(store_open(path, &o, &st), RG_EFULL);
+	assert_null(st);
+	rm_db(path);
+}
+
+/* ---- principals ----------------------------------------------------- */
+
+struct plist {
+	int n;
+	struct store_principal p[8];
+};
+
+static int plist_cb(void *ctx, const struct store_principal *p)
+{
+	struct plist *l = ctx;
+	if (l->n < 8)
+		l->p[l->n] = *p;
+	l->n++;
+	return 0;
+}
+
+static void test_principals(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_principal p;
+	struct store_cert_in c1 = { .pem = "PEM1", .not_after = T0 + 100 };
+	struct store_cert_in c2 = { .pem = "PEM2", .not_after = T0 + 100 };
+	struct store_cert_in old = { .pem = "PEM3", .not_after = T0 - 1 };
+	struct store_key_in k1 = { "kid-new-1", { 0 } };
+	struct store_key_in kdup = { "kid-pave", { 0 } };
+	char owner[RG_NAME_MAX + 1];
+	uint8_t pk[32], want[32], spki[32];
+	label_hash("c1", c1.spki_sha256);
+	label_hash("c2", c2.spki_sha256);
+	label_hash("old", old.spki_sha256);
+	memset(k1.pk, 7, 32);
+
+	/* a new principal, looked up by certificate and by key */
+	assert_int_equal(store_principal_enrol(st, "legal1", "gnet",
+	                 ROLE_PARTNER, &c1, 1, &k1, 1, T0), RG_OK);
+	assert_int_equal(store_principal_by_spki(st, c1.spki_sha256, T0, &p),
+	                 RG_OK);
+	assert_string_equal(p.name, "gnet");
+	assert_int_equal(p.role, ROLE_PARTNER);
+	assert_int_equal(p.created_at, T0);
+	assert_int_equal(p.revoked_at, 0);
+	assert_int_equal(store_signing_key_get(st, "kid-new-1", owner, pk),
+	                 RG_OK);
+	assert_string_equal(owner, "gnet");
+	assert_memory_equal(pk, k1.pk, 32);
+	label_hash("kid-pave", want);
+	assert_int_equal(store_signing_key_get(st, "kid-pave", owner, pk), RG_OK);
+	assert_memory_equal(pk, want, 32);
+
+	/* a second certificate for the same principal and role */
+	assert_int_equal(store_principal_enrol(st, "legal1", "gnet",
+	                 ROLE_PARTNER, &c2, 1, NULL, 0, T0), RG_OK);
+	assert_int_equal(store_principal_by_spki(st, c2.spki_sha256, T0, &p),
+	                 RG_OK);
+	/* another role: conflict; the same certificate or kid again: exists,
+	 * and nothing of the refused call stays */
+	assert_int_equal(store_principal_enrol(st, "legal1", "gnet",
+	                 ROLE_AGENCY, NULL, 0, NULL, 0, T0), RG_ECONFLICT);
+	assert_int_equal(store_principal_enrol(st, "legal1", "gnet",
+	                 ROLE_PARTNER, &c1, 1, NULL, 0, T0), RG_EEXIST);
+	assert_int_equal(store_principal_enrol(st, "legal1", "newp",
+	                 ROLE_PARTNER, &old, 1, &kdup, 1, T0), RG_EEXIST);
+	assert_int_equal(store_principal_by_spki(st, old.spki_sha256, T0 - 10,
+	                                         &p), RG_ENOTFOUND);
+	/* an expired certificate */
+	assert_int_equal(store_principal_enrol(st, "legal1", "gnet",
+	                 ROLE_PARTNER, &old, 1, NULL, 0, T0), RG_OK);
+	assert_int_equal(store_principal_by_spki(st, old.spki_sha256, T0, &p),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_principal_by_spki(st, old.spki_sha256, T0 - 2,
+	                                         &p), RG_OK);
+	assert_int_equal(store_principal_by_spki(st, c1.spki_sha256, T0 + 100,
+	                                         &p), RG_ENOTFOUND);
+	/* unknown */
+	label_hash("nobody", spki);
+	assert_int_equal(store_principal_by_spki(st, spki, T0, &p),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_signing_key_get(st, "kid-none", owner, pk),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_signing_key_get(st, "bad kid!", owner, pk),
+	                 RG_ENOTFOUND);
+	/* malformed */
+	assert_int_equal(store_principal_enrol(st, "legal1", "Bad Name",
+	                 ROLE_PARTNER, NULL, 0, NULL, 0, T0), RG_EINVAL);
+	assert_int_equal(store_principal_enrol(st, "legal1", "x", ROLE_NONE,
+	                 NULL, 0, NULL, 0, T0), RG_EINVAL);
+	assert_int_equal(store_principal_enrol(st, "", "x", ROLE_LEGAL,
+	                 NULL, 0, NULL, 0, T0), RG_EINVAL);
+
+	/* the listing, by name, with active counts */
+	struct plist l = { 0 };
+	assert_int_equal(store_principals_each(st, plist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.p[0].name, "gnet");
+	assert_int_equal(l.p[0].n_certs, 3);
+	assert_int_equal(l.p[0].n_keys, 1);
+	assert_string_equal(l.p[1].name, "isd");
+	assert_string_equal(l.p[4].name, "rev");
+
+	/* revocation: everything of the principal, once */
+	assert_int_equal(store_principal_revoke(st, "legal1", "gnet", T0 + 5),
+	                 RG_OK);
+	assert_int_equal(store_principal_by_spki(st, c1.spki_sha256, T0, &p),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_principal_by_spki(st, c2.spki_sha256, T0, &p),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_signing_key_get(st, "kid-new-1", owner, pk),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_principal_revoke(st, "legal1", "gnet", T0 + 6),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_principal_revoke(st, "legal1", "ghost", T0),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_principal_enrol(st, "legal1", "gnet",
+	                 ROLE_PARTNER, NULL, 0, NULL, 0, T0), RG_ECONFLICT);
+	l.n = 0;
+	assert_int_equal(store_principals_each(st, plist_cb, &l), RG_OK);
+	assert_int_equal(l.p[0].revoked_at, T0 + 5);
+	assert_int_equal(l.p[0].n_certs, 0);
+	assert_int_equal(l.p[0].n_keys, 0);
+	/* others untouched */
+	label_hash("spki:pave", spki);
+	assert_int_equal(store_principal_by_spki(st, spki, T0, &p), RG_OK);
+}
+
+/* ---- referrals ------------------------------------------------------ */
+
+struct seen_refs {
+	int n;
+	char ids[8][RG_ID_MAX + 1];
+	size_t sealed_len;
+};
+
+static int refs_cb(void *ctx, const struct store_referral *r)
+{
+	struct seen_refs *s = ctx;
+	if (s->n < 8)
+		strcpy(s->ids[s->n], r->id);
+	s->n++;
+	s->sealed_len = r->sealed_len;
+	return 0;
+}
+
+static int idents_cb(void *ctx, const struct store_ident *id)
+{
+	int *n = ctx;
+	assert_true(id->kind == 'i' || id->kind == 'h');
+	assert_non_null(id->sealed);
+	(*n)++;
+	return 0;
+}
+
+struct subj_cases {
+	int n;
+	char ids[8][RG_ID_MAX + 1];
+};
+
+static int subj_cb(void *ctx, size_t subject, const struct store_case *c)
+{
+	struct subj_cases *s = ctx;
+	assert_int_equal(subject, (size_t)s->n);
+	strcpy(s->ids[s->n++], c->id);
+	return 0;
+}
+
+static void test_submit_new_case(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out out;
+	struct store_referral r;
+	char rid[RG_ID_MAX + 1];
+	struct sub s = { "pave", "jti-new-00000001", NULL, T0 + 10, URG_URGENT, 0,
+	                 { "h:alice,i:100", "h:bob" }, NULL, 0 };
+	int64_t head0 = store_changes_head(st);
+	int audit0 = n_audit(st);
+	assert_int_equal(submit(st, &s, &out, rid), RG_OK);
+	assert_string_equal(out.id, rid);
+	assert_int_equal(out.received_at, T0 + 10);
+	assert_int_equal(out.n_cases, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_true(out.cases[i].new_case);
+		assert_int_equal(out.cases[i].status, CASE_RECEIVED);
+		assert_int_equal(strlen(out.cases[i].case_id), 24);
+		assert_memory_equal(out.cases[i].case_id, "c_", 2);
+		assert_true(rg_id_valid(out.cases[i].case_id));
+	}
+	assert_string_not_equal(out.cases[0].case_id, out.cases[1].case_id);
+
+	struct store_case c = case_of(st, out.cases[0].case_id);
+	assert_int_equal(c.status, CASE_RECEIVED);
+	assert_int_equal(c.action, ACTION_NONE);
+	assert_int_equal(c.opened_at, T0 + 10);
+	assert_int_equal(c.updated_at, T0 + 10);
+	assert_int_equal(c.decided_at, 0);
+	assert_int_equal(c.urgency, URG_URGENT);
+	assert_int_equal(c.n_referrals, 1);
+	assert_int_equal(c.n_principals, 1);
+	assert_int_equal(c.reopen_count, 0);
+
+	assert_int_equal(store_referral_get(st, rid, &r), RG_OK);
+	assert_string_equal(r.principal, "pave");
+	assert_true(r.has_partner_ref);
+	assert_string_equal(r.partner_ref, "P-1");
+	assert_int_equal(r.n_subjects, 2);
+	assert_int_equal(r.urgency, URG_URGENT);
+	assert_null(r.sealed);
+	assert_int_equal(store_referral_get(st, "r_none", &r), RG_ENOTFOUND);
+	assert_int_equal(store_referral_get(st, "bad id!", &r), RG_ENOTFOUND);
+
+	struct subj_cases sc = { 0 };
+	assert_int_equal(store_referral_cases_each(st, rid, subj_cb, &sc), RG_OK);
+	assert_int_equal(sc.n, 2);
+	assert_string_equal(sc.ids[1], out.cases[1].case_id);
+	assert_int_equal(store_referral_cases_each(st, "r_none", subj_cb, &sc),
+	                 RG_ENOTFOUND);
+
+	struct seen_refs sr = { 0 };
+	assert_int_equal(store_case_referrals_each(st, out.cases[0].case_id,
+	                                           refs_cb, &sr), RG_OK);
+	assert_int_equal(sr.n, 1);
+	assert_string_equal(sr.ids[0], rid);
+	assert_int_equal(sr.sealed_len, sizeof sealed_dummy);
+	int ni = 0;
+	assert_int_equal(store_case_idents_each(st, out.cases[0].case_id,
+	                                        idents_cb, &ni), RG_OK);
+	assert_int_equal(ni, 2);
+	ni = 0;
+	assert_int_equal(store_case_idents_each(st, out.cases[1].case_id,
+	                                        idents_cb, &ni), RG_OK);
+	assert_int_equal(ni, 1);
+	assert_int_equal(store_case_idents_each(st, "c_none", idents_cb, &ni),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_case_referred_by(st, out.cases[0].case_id,
+	                                        "pave"), RG_OK);
+	assert_int_equal(store_case_referred_by(st, out.cases[0].case_id,
+	                                        "isd"), RG_ENOTFOUND);
+	/* two cases opened: two changes, one audit row */
+	assert_int_equal(store_changes_head(st), head0 + 2);
+	assert_int_equal(n_audit(st), audit0 + 1);
+}
+
+static void test_submit_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out out;
+	struct store_subject subj;
+	subject_make(&subj, "h:x");
+	struct store_referral_in good = {
+		.id = "r_inv", .principal = "pave", .jti = "jti-invalid-0001",
+		.received_at = T0, .sealed = sealed_dummy, .sealed_len = 4,
+		.n_subjects = 1, .subjects = &subj,
+	};
+	struct store_referral_in in;
+	struct store_subject bad_subj = subj;
+
+	in = good; in.n_subjects = 0;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; in.n_subjects = REFERRAL_MAX_SUBJECTS + 1;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; in.jti = "";
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; strcpy(in.id, "r bad");
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; in.principal = "Not Valid";
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; in.sealed = NULL;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; in.urgency = (enum referral_urgency)7;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	bad_subj.idents[0].kind = 'u';
+	in = good; in.subjects = &bad_subj;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	bad_subj = subj; bad_subj.n_idents = 0;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	bad_subj.n_idents = 3;
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	assert_int_equal(store_referral_submit(f->st, NULL, &out), RG_EINVAL);
+	assert_int_equal(store_referral_submit(f->st, &good, NULL), RG_EINVAL);
+	/* an unknown principal is a database fault, not a case */
+	in = good; in.principal = "stranger";
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EIO);
+	assert_int_equal(n_queue(f->st), 0);
+	/* the good one still goes through afterwards */
+	assert_int_equal(store_referral_submit(f->st, &good, &out), RG_OK);
+	assert_int_equal(n_queue(f->st), 1);
+}
+
+static void test_max_subjects(void **state)
+{
+	struct fx *f = *state;
+	static struct store_subject subj[REFERRAL_MAX_SUBJECTS];
+	static struct store_referral_out out;
+	char spec[32];
+	for (int i = 0; i < REFERRAL_MAX_SUBJECTS; i++) {
+		/* two subjects in a row share an identifier: 50 cases */
+		snprintf(spec, sizeof spec, "h:m%d,i:%d", i / 2, i);
+		subject_make(&subj[i], spec);
+	}
+	struct store_referral_in in = {
+		.id = "r_max", .principal = "nca", .jti = "jti-max-00000001",
+		.received_at = T0, .sealed = sealed_dummy, .sealed_len = 4,
+		.n_subjects = REFERRAL_MAX_SUBJECTS, .subjects = subj,
+		.urgency = URG_IMMINENT_HARM, .deadline_at = T0 + 3600,
+	};
+	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)"max", 3, NULL, 0);
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_OK);
+	assert_int_equal(out.n_cases, REFERRAL_MAX_SUBJECTS);
+	for (int i = 0; i < REFERRAL_MAX_SUBJECTS; i += 2) {
+		assert_string_equal(out.cases[i].case_id, out.cases[i + 1].case_id);
+		assert_true(out.cases[i].new_case && out.cases[i + 1].new_case);
+	}
+	assert_int_equal(n_queue(f->st), REFERRAL_MAX_SUBJECTS / 2);
+	assert_int_equal(n_changes(f->st, "nca"), REFERRAL_MAX_SUBJECTS / 2);
+	struct store_case c = case_of(f->st, out.cases[0].case_id);
+	assert_int_equal(c.deadline_at, T0 + 3600);
+	assert_int_equal(c.n_referrals, 1);
+	/* the replay returns all 100 */
+	static struct store_referral_out again;
+	assert_int_equal(store_referral_submit(f->st, &in, &again),
+	                 RG_EREPLAY);
+	assert_memory_equal(&again.cases, &out.cases, sizeof out.cases);
+}
+
+static void test_join_second_identifier(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out o1, o2, o3;
+	struct sub s1 = { "pave", "jti-join-000001", NULL, T0, 0, 0,
+	                  { "h:carol,i:300" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-join-000002", NULL, T0 + 5, URG_IMMINENT_HARM,
+	                  0, { "i:300" }, NULL, 0 };
+	struct sub s3 = { "pave", "jti-join-000003", NULL, T0 + 9, 0, 0,
+	                  { "h:carol" }, NULL, 0 };
+	char a[RG_ID_MAX + 1];
+	strcpy(a, submit_ok(f->st, &s1, &o1));
+	int64_t head = store_changes_head(f->st);
+	assert_string_equal(submit_ok(f->st, &s2, &o2), a);
+	assert_false(o2.cases[0].new_case);
+	assert_int_equal(o2.cases[0].status, CASE_RECEIVED);
+	assert_string_equal(submit_ok(f->st, &s3, &o3), a);
+	struct store_case c = case_of(f->st, a);
+	assert_int_equal(c.n_referrals, 3);
+	assert_int_equal(c.n_principals, 2);
+	assert_int_equal(c.urgency, URG_IMMINENT_HARM);
+	assert_int_equal(c.updated_at, T0 + 9);
+	assert_int_equal(c.opened_at, T0);
+	/* joining an open case is no status change */
+	assert_int_equal(store_changes_head(f->st), head);
+	assert_int_equal(store_case_referred_by(f->st, a, "isd"), RG_OK);
+	assert_int_equal(n_queue(f->st), 1);
+}
+
+static void test_link_in_one_subject(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out o;
+	struct sub s1 = { "pave", "jti-link-000001", NULL, T0, 0, 0,
+	                  { "h:dave" }, NULL, 0 };
+	struct sub s2 = { "pave", "jti-link-000002", NULL, T0 + 1, 0, 0,
+	                  { "h:dave,i:400" }, NULL, 0 };
+	struct sub s3 = { "isd", "jti-link-000003", NULL, T0 + 2, 0, 0,
+	                  { "i:400" }, NULL, 0 };
+	char a[RG_ID_MAX + 1];
+	strcpy(a, submit_ok(f->st, &s1, &o));
+	assert_string_equal(submit_ok(f->st, &s2, &o), a);
+	int n = 0;
+	assert_int_equal(store_case_idents_each(f->st, a, idents_cb, &n), RG_OK);
+	assert_int_equal(n, 2);
+	/* the identifier learnt from s2 now finds the case */
+	assert_string_equal(submit_ok(f->st, &s3, &o), a);
+	assert_false(o.cases[0].new_case);
+	assert_int_equal(n_queue(f->st), 1);
+}
+
+struct id_check {
+	const char *absent;
+	const char *present;
+	int n;
+	bool bad;
+};
+
+/* Every change names `present`, none `absent`. */
+static int id_check_cb(void *ctx, const struct store_change *c)
+{
+	struct id_check *k = ctx;
+	k->n++;
+	if (strcmp(c->case_id, k->absent) == 0 ||
+	    strcmp(c->case_id, k->present) != 0)
+		k->bad = true;
+	return 0;
+}
+
+static void test_merge(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char a[RG_ID_MAX + 1], b[RG_ID_MAX + 1], r2[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-merge-00001", NULL, T0, 0, 0,
+	                  { "h:erin" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-merge-00002", NULL, T0 + 100,
+	                  URG_IMMINENT_HARM, T0 + 5000, { "i:500" }, NULL, 0 };
+	struct sub s3 = { "nca", "jti-merge-00003", NULL, T0 + 200, 0, 0,
+	                  { "i:500,h:erin" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s1, &o));
+	assert_int_equal(submit(st, &s2, &o, r2), RG_OK);
+	strcpy(b, o.cases[0].case_id);
+	assert_string_not_equal(a, b);
+	assert_int_equal(decide(st, b, CASE_IN_REVIEW, ACTION_NONE, T0 + 150,
+	                        NULL), RG_OK);
+	int64_t head = store_changes_head(st);
+
+	/* one subject names both: the oldest (a) survives */
+	assert_string_equal(submit_ok(st, &s3, &o), a);
+	assert_false(o.cases[0].new_case);
+	assert_int_equal(o.cases[0].status, CASE_RECEIVED);
+	struct store_case c = case_of(st, a);
+	assert_int_equal(c.n_referrals, 3);
+	assert_int_equal(c.n_principals, 3);
+	assert_int_equal(c.urgency, URG_IMMINENT_HARM);
+	assert_int_equal(c.deadline_at, T0 + 5000);
+	assert_int_equal(c.status, CASE_RECEIVED);    /* the survivor's own */
+	assert_int_equal(c.opened_at, T0);
+	/* the absorbed id resolves to the survivor */
+	struct store_case cb = case_of(st, b);
+	assert_string_equal(cb.id, a);
+	assert_int_equal(store_case_referred_by(st, b, "isd"), RG_OK);
+	/* its referral now belongs to the survivor */
+	struct subj_cases sc = { 0 };
+	assert_int_equal(store_referral_cases_each(st, r2, subj_cb, &sc), RG_OK);
+	assert_string_equal(sc.ids[0], a);
+	struct seen_refs sr = { 0 };
+	assert_int_equal(store_case_referrals_each(st, b, refs_cb, &sr), RG_OK);
+	assert_int_equal(sr.n, 3);
+	int ni = 0;
+	assert_int_equal(store_case_idents_each(st, a, idents_cb, &ni), RG_OK);
+	assert_int_equal(ni, 2);
+	/* its changes moved: no change row names b any more; the merge
+	 * itself is one change of a */
+	assert_int_equal(store_changes_head(st), head + 1);
+	struct id_check k = { .absent = b, .present = a };
+	int64_t last;
+	assert_int_equal(store_changes(st, NULL, 0, 100, id_check_cb, &k, &last),
+	                 RG_OK);
+	assert_int_equal(k.n, 4);
+	assert_false(k.bad);
+	/* isd referred b: it sees a's changes, including b's history */
+	assert_int_equal(n_changes(st, "isd"), 4);
+	assert_int_equal(n_changes(st, "pave"), 4);
+	/* one case in the queue */
+	assert_int_equal(n_queue(st), 1);
+	/* b's decision moved too */
+	assert_int_equal(count_rows(f->path, "decisions"), 1);
+	assert_int_equal(count_rows(f->path, "cases"), 1);
+	assert_int_equal(count_rows(f->path, "case_aliases"), 1);
+	/* deciding by the old id decides the survivor */
+	struct store_case after;
+	assert_int_equal(decide(st, b, CASE_IN_REVIEW, ACTION_NONE, T0 + 300,
+	                        &after), RG_OK);
+	assert_string_equal(after.id, a);
+}
+
+static void test_merge_rules(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char a[RG_ID_MAX + 1], b[RG_ID_MAX + 1], c[RG_ID_MAX + 1];
+	char d[RG_ID_MAX + 1];
+	struct sub sa = { "pave", "jti-rules-00001", NULL, T0, 0, 0,
+	                  { "h:fay" }, NULL, 0 };
+	struct sub sb = { "isd", "jti-rules-00002", NULL, T0 + 10, 0, 0,
+	                  { "h:gus" }, NULL, 0 };
+	struct sub sab = { "nca", "jti-rules-00003", NULL, T0 + 20, 0, 0,
+	                   { "h:gus,h:fay" }, NULL, 0 };
+	/* an absorbed actioned case makes the survivor actioned */
+	strcpy(a, submit_ok(st, &sa, &o));
+	strcpy(b, submit_ok(st, &sb, &o));
+	close_actioned(st, b, T0 + 12);
+	struct store_case before_b = case_of(st, b);
+	assert_string_equal(submit_ok(st, &sab, &o), a);
+	assert_int_equal(o.cases[0].status, CASE_ACTIONED);
+	struct store_case m = case_of(st, a);
+	assert_int_equal(m.status, CASE_ACTIONED);
+	assert_int_equal(m.action, ACTION_ACCOUNT_SUSPENDED);
+	assert_int_equal(m.decided_at, before_b.decided_at);
+	assert_int_equal(n_queue(st), 0);
+
+	/* a no_action survivor with an open absorbed one: kept, then the
+	 * joining referral reopens it; reopen counts take the maximum */
+	struct sub sc = { "pave", "jti-rules-00004", NULL, T0 + 30, 0, 0,
+	                  { "h:hal" }, NULL, 0 };
+	struct sub sd = { "isd", "jti-rules-00005", NULL, T0 + 40, 0, 0,
+	                  { "h:ida" }, NULL, 0 };
+	struct sub sc2 = { "isd", "jti-rules-00006", NULL, T0 + 50, 0, 0,
+	                   { "h:hal" }, NULL, 0 };
+	struct sub scd = { "nca", "jti-rules-00007", NULL, T0 + 60, 0, 0,
+	                   { "h:ida,h:hal" }, NULL, 0 };
+	strcpy(c, submit_ok(st, &sc, &o));
+	strcpy(d, submit_ok(st, &sd, &o));
+	close_no_action(st, c, T0 + 31);
+	assert_string_equal(submit_ok(st, &sc2, &o), c);   /* reopens c */
+	close_no_action(st, c, T0 + 51);
+	close_no_action(st, d, T0 + 52);
+	assert_string_equal(submit_ok(st, &scd, &o), c);
+	struct store_case k = case_of(st, c);
+	assert_int_equal(k.status, CASE_RECEIVED);
+	assert_int_equal(k.reopen_count, 2);
+	assert_int_equal(k.decided_at, 0);
+	assert_string_equal(case_of(st, d).id, c);
+}
+
+static void test_reopen_no_action(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char a[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-reopen-0001", NULL, T0, 0, T0 + 3600,
+	                  { "h:jan" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-reopen-0002", NULL, T0 + 500, 0, 0,
+	                  { "h:jan" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s1, &o));
+	close_no_action(st, a, T0 + 100);
+	struct store_case closed = case_of(st, a);
+	assert_int_equal(closed.status, CASE_NO_ACTION);
+	assert_int_equal(closed.decided_at, T0 + 101);
+	assert_int_equal(n_queue(st), 0);
+	int64_t head = store_changes_head(st);
+
+	assert_string_equal(submit_ok(st, &s2, &o), a);
+	assert_false(o.cases[0].new_case);
+	assert_int_equal(o.cases[0].status, CASE_RECEIVED);
+	struct store_case c = case_of(st, a);
+	assert_int_equal(c.status, CASE_RECEIVED);
+	assert_int_equal(c.action, ACTION_NONE);
+	assert_int_equal(c.reopen_count, 1);
+	assert_int_equal(c.decided_at, 0);
+	assert_int_equal(c.deadline_at, 0);     /* the closed round's */
+	assert_int_equal(c.updated_at, T0 + 500);
+	assert_int_equal(store_changes_head(st), head + 1);
+	assert_int_equal(n_queue(st), 1);
+	/* and it can be decided again */
+	close_actioned(st, a, T0 + 600);
+}
+
+static void test_actioned_unchanged(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char a[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-action-0001", NULL, T0, 0, 0,
+	                  { "h:kim" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-action-0002", NULL, T0 + 500,
+	                  URG_IMMINENT_HARM, T0 + 900, { "h:kim,i:77" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s1, &o));
+	close_actioned(st, a, T0 + 100);
+	struct store_case before = case_of(st, a);
+	int64_t head = store_changes_head(st);
+
+	assert_string_equal(submit_ok(st, &s2, &o), a);
+	assert_int_equal(o.cases[0].status, CASE_ACTIONED);
+	assert_false(o.cases[0].new_case);
+	struct store_case c = case_of(st, a);
+	assert_int_equal(c.status, CASE_ACTIONED);
+	assert_int_equal(c.action, ACTION_ACCOUNT_SUSPENDED);
+	assert_int_equal(c.updated_at, before.updated_at);
+	assert_int_equal(c.decided_at, before.decided_at);
+	assert_int_equal(c.urgency, before.urgency);
+	assert_int_equal(c.deadline_at, 0);
+	assert_int_equal(c.n_referrals, 2);          /* recorded on it */
+	assert_int_equal(store_changes_head(st), head);
+	assert_int_equal(store_case_referred_by(st, a, "isd"), RG_OK);
+	int n = 0;
+	assert_int_equal(store_case_idents_each(st, a, idents_cb, &n), RG_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(n_queue(st), 0);
+}
+
+static void test_replay(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out first, again;
+	struct sub s = { "pave", "jti-replay-0001", NULL, T0, 0, 0,
+	                 { "h:lee", "h:lee2" }, NULL, 0 };
+	assert_int_equal(submit(st, &s, &first, NULL), RG_OK);
+	int64_t head = store_changes_head(st);
+	int audit = n_audit(st);
+	memset(&again, 0xa5, sizeof again);
+	assert_int_equal(submit(st, &s, &again, NULL), RG_EREPLAY);
+	assert_string_equal(again.id, first.id);
+	assert_int_equal(again.received_at, first.received_at);
+	assert_int_equal(again.n_cases, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(again.cases[i].case_id, first.cases[i].case_id);
+		assert_int_equal(again.cases[i].status, CASE_RECEIVED);
+		assert_true(again.cases[i].new_case);
+	}
+	/* nothing written by a replay */
+	assert_int_equal(store_changes_head(st), head);
+	assert_int_equal(n_audit(st), audit);
+	assert_int_equal(case_of(st, first.cases[0].case_id).n_referrals, 1);
+
+	/* still the first answer after the case moved on, even at a later
+	 * time */
+	close_actioned(st, first.cases[0].case_id, T0 + 10);
+	s.at = T0 + 999;
+	assert_int_equal(submit(st, &s, &again, NULL), RG_EREPLAY);
+	assert_int_equal(again.received_at, T0);
+	assert_int_equal(again.cases[0].status, CASE_RECEIVED);
+	assert_true(again.cases[0].new_case);
+}
+
+static void test_jti_conflict(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o, o2;
+	struct sub s = { "pave", "jti-conflict-01", NULL, T0, 0, 0,
+	                 { "h:max" }, NULL, 0 };
+	assert_int_equal(submit(st, &s, &o, NULL), RG_OK);
+	int audit = n_audit(st);
+	s.content = "other bytes";
+	memset(&o2, 0, sizeof o2);
+	assert_int_equal(submit(st, &s, &o2, NULL), RG_ECONFLICT);
+	assert_int_equal(o2.n_cases, 0);
+	assert_int_equal(n_audit(st), audit);
+	/* the same jti from another principal is its own referral */
+	s.who = "isd";
+	assert_int_equal(submit(st, &s, &o2, NULL), RG_OK);
+	assert_string_equal(o2.cases[0].case_id, o.cases[0].case_id);
+	assert_string_not_equal(o2.id, o.id);
+}
+
+/* ---- decisions ------------------------------------------------------ */
+
+struct dlist {
+	int n;
+	struct {
+		enum case_status status;
+		enum case_action action;
+		char ground[32];
+		char reviewer[16];
+		int64_t at;
+		bool has_expl;
+		bool automated;
+	} d[8];
+};
+
+static int dlist_cb(void *ctx, const struct store_decision *d)
+{
+	struct dlist *l = ctx;
+	if (l->n >= 8)
+		return 0;
+	l->d[l->n].status = d->status;
+	l->d[l->n].action = d->action;
+	snprintf(l->d[l->n].ground, 32, "%s", d->ground ? d->ground : "");
+	snprintf(l->d[l->n].reviewer, 16, "%s", d->reviewer);
+	l->d[l->n].at = d->at;
+	l->d[l->n].has_expl = d->explanation != NULL;
+	l->d[l->n].automated = d->automated;
+	l->n++;
+	return 0;
+}
+
+static void test_decisions(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct store_case after;
+	char a[RG_ID_MAX + 1], b[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-decide-0001", NULL, T0, 0, 0,
+	                  { "h:ned" }, NULL, 0 };
+	struct sub s2 = { "pave", "jti-decide-0002", NULL, T0, 0, 0,
+	                  { "h:ola" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s1, &o));
+	strcpy(b, submit_ok(st, &s2, &o));
+	int audit = n_audit(st);
+
+	/* refused from received */
+	assert_int_equal(decide(st, a, CASE_ACTIONED, ACTION_CONTENT_REMOVED,
+	                        T0 + 1, &after), RG_ECONFLICT);
+	assert_int_equal(decide(st, a, CASE_NO_ACTION, ACTION_NONE, T0 + 1,
+	                        &after), RG_ECONFLICT);
+	assert_int_equal(decide(st, a, CASE_RECEIVED, ACTION_NONE, T0 + 1,
+	                        &after), RG_ECONFLICT);
+	/* malformed: actions that do not fit the status */
+	assert_int_equal(decide(st, a, CASE_ACTIONED, ACTION_NONE, T0 + 1,
+	                        &after), RG_EINVAL);
+	assert_int_equal(decide(st, a, CASE_NO_ACTION, ACTION_CONTENT_REMOVED,
+	                        T0 + 1, &after), RG_EINVAL);
+	assert_int_equal(decide(st, a, CASE_IN_REVIEW, ACTION_CONTENT_REMOVED,
+	                        T0 + 1, &after), RG_EINVAL);
+	assert_int_equal(decide(st, a, (enum case_status)9, ACTION_NONE,
+	                        T0 + 1, &after), RG_EINVAL);
+	struct store_decision noground = { .status = CASE_ACTIONED,
+		.action = ACTION_CONTENT_REMOVED, .reviewer = "rev", .at = T0 };
+	assert_int_equal(store_case_decide(st, a, &noground, &after), RG_EINVAL);
+	struct store_decision noreviewer = { .status = CASE_IN_REVIEW, .at = T0 };
+	assert_int_equal(store_case_decide(st, a, &noreviewer, &after),
+	                 RG_EINVAL);
+	/* unknown cases */
+	assert_int_equal(decide(st, "c_nope", CASE_IN_REVIEW, ACTION_NONE, T0,
+	                        &after), RG_ENOTFOUND);
+	assert_int_equal(decide(st, "bad id!", CASE_IN_REVIEW, ACTION_NONE, T0,
+	                        &after), RG_ENOTFOUND);
+	assert_int_equal(n_audit(st), audit);
+
+	/* received -> in_review */
+	assert_int_equal(decide(st, a, CASE_IN_REVIEW, ACTION_NONE, T0 + 10,
+	                        &after), RG_OK);
+	assert_string_equal(after.id, a);
+	assert_int_equal(after.status, CASE_IN_REVIEW);
+	assert_int_equal(after.updated_at, T0 + 10);
+	assert_int_equal(after.decided_at, 0);
+	assert_int_equal(n_queue(st), 2);
+	/* in_review -> in_review, -> received: refused */
+	assert_int_equal(decide(st, a, CASE_IN_REVIEW, ACTION_NONE, T0 + 11,
+	                        &after), RG_ECONFLICT);
+	assert_int_equal(decide(st, a, CASE_RECEIVED, ACTION_NONE, T0 + 11,
+	                        &after), RG_ECONFLICT);
+	/* in_review -> actioned */
+	assert_int_equal(decide(st, a, CASE_ACTIONED, ACTION_CONTENT_RESTRICTED,
+	                        T0 + 20, &after), RG_OK);
+	assert_int_equal(after.status, CASE_ACTIONED);
+	assert_int_equal(after.action, ACTION_CONTENT_RESTRICTED);
+	assert_int_equal(after.decided_at, T0 + 20);
+	/* actioned is final */
+	assert_int_equal(decide(st, a, CASE_IN_REVIEW, ACTION_NONE, T0 + 30,
+	                        &after), RG_ECONFLICT);
+	assert_int_equal(decide(st, a, CASE_NO_ACTION, ACTION_NONE, T0 + 30,
+	                        &after), RG_ECONFLICT);
+	assert_int_equal(decide(st, a, CASE_ACTIONED, ACTION_CONTENT_REMOVED,
+	                        T0 + 30, &after), RG_ECONFLICT);
+	/* in_review -> no_action, which is final too */
+	assert_int_equal(decide(st, b, CASE_IN_REVIEW, ACTION_NONE, T0 + 40,
+	                        &after), RG_OK);
+	assert_int_equal(decide(st, b, CASE_NO_ACTION, ACTION_NONE, T0 + 41,
+	                        &after), RG_OK);
+	assert_int_equal(after.status, CASE_NO_ACTION);
+	assert_int_equal(after.decided_at, T0 + 41);
+	assert_int_equal(decide(st, b, CASE_IN_REVIEW, ACTION_NONE, T0 + 42,
+	                        &after), RG_ECONFLICT);
+	assert_int_equal(decide(st, b, CASE_ACTIONED, ACTION_CONTENT_REMOVED,
+	                        T0 + 42, &after), RG_ECONFLICT);
+	assert_int_equal(n_queue(st), 0);
+
+	/* the record: oldest first, statement-of-reasons fields */
+	struct dlist l = { 0 };
+	assert_int_equal(store_case_decisions_each(st, a, dlist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.d[0].status, CASE_IN_REVIEW);
+	assert_string_equal(l.d[0].ground, "");
+	assert_false(l.d[0].has_expl);
+	assert_int_equal(l.d[1].status, CASE_ACTIONED);
+	assert_int_equal(l.d[1].action, ACTION_CONTENT_RESTRICTED);
+	assert_string_equal(l.d[1].ground, "illegal_content");
+	assert_string_equal(l.d[1].reviewer, "rev");
+	assert_true(l.d[1].has_expl);
+	assert_false(l.d[1].automated);
+	assert_int_equal(l.d[1].at, T0 + 20);
+	assert_int_equal(store_case_decisions_each(st, "c_nope", dlist_cb, &l),
+	                 RG_ENOTFOUND);
+	/* four successful moves: four audit rows */
+	assert_int_equal(n_audit(st), audit + 4);
+}
+
+/* ---- change feed ---------------------------------------------------- */
+
+struct clist {
+	int n;
+	struct store_change c[16];
+};
+
+static int clist_cb(void *ctx, const struct store_change *c)
+{
+	struct clist *l = ctx;
+	if (l->n < 16)
+		l->c[l->n] = *c;
+	l->n++;
+	return 0;
+}
+
+static int stop_cb(void *ctx, const struct store_change *c)
+{
+	(void)c;
+	(*(int *)ctx)++;
+	return 42;
+}
+
+static void test_changes(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct clist l = { 0 };
+	int64_t last = -1;
+	char x[RG_ID_MAX + 1], y[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-feed-000001", NULL, T0, 0, 0,
+	                  { "h:pam" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-feed-000002", NULL, T0 + 1, 0, 0,
+	                  { "h:quin" }, NULL, 0 };
+	struct sub s3 = { "isd", "jti-feed-000003", NULL, T0 + 3, 0, 0,
+	                  { "h:pam" }, NULL, 0 };
+
+	assert_int_equal(store_changes_head(st), 0);
+	assert_int_equal(store_changes(st, NULL, 0, 10, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(last, 0);
+
+	strcpy(x, submit_ok(st, &s1, &o));
+	strcpy(y, submit_ok(st, &s2, &o));
+	assert_int_equal(decide(st, x, CASE_IN_REVIEW, ACTION_NONE, T0 + 2,
+	                        NULL), RG_OK);
+	assert_string_equal(submit_ok(st, &s3, &o), x);
+	assert_int_equal(decide(st, x, CASE_ACTIONED, ACTION_CONTENT_REMOVED,
+	                        T0 + 4, NULL), RG_OK);
+
+	/* global, oldest first, strictly increasing */
+	assert_int_equal(store_changes(st, NULL, 0, 100, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 4);
+	for (int i = 1; i < 4; i++)
+		assert_true(l.c[i].seq > l.c[i - 1].seq);
+	assert_int_equal(last, l.c[3].seq);
+	assert_int_equal(store_changes_head(st), l.c[3].seq);
+	assert_string_equal(l.c[0].case_id, x);
+	assert_int_equal(l.c[0].status, CASE_RECEIVED);
+	assert_int_equal(l.c[0].at, T0);
+	assert_string_equal(l.c[1].case_id, y);
+	assert_int_equal(l.c[2].status, CASE_IN_REVIEW);
+	assert_int_equal(l.c[3].status, CASE_ACTIONED);
+	assert_int_equal(l.c[3].action, ACTION_CONTENT_REMOVED);
+	assert_int_equal(l.c[3].at, T0 + 4);
+	struct clist all = l;
+
+	/* paging with since/limit/last */
+	l.n = 0;
+	assert_int_equal(store_changes(st, NULL, 0, 2, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(last, all.c[1].seq);
+	l.n = 0;
+	assert_int_equal(store_changes(st, NULL, last, 2, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.c[0].seq, all.c[2].seq);
+	assert_int_equal(last, all.c[3].seq);
+	l.n = 0;
+	assert_int_equal(store_changes(st, NULL, last, 2, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(last, all.c[3].seq);
+	assert_int_equal(store_changes(st, NULL, 0, 0, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(last, 0);
+
+	/* per principal: pave sees x only; isd sees x (it referred later)
+	 * and y; nobody else anything */
+	l.n = 0;
+	assert_int_equal(store_changes(st, "pave", 0, 100, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(l.c[i].case_id, x);
+	assert_int_equal(last, all.c[3].seq);
+	l.n = 0;
+	assert_int_equal(store_changes(st, "pave", all.c[0].seq, 1, clist_cb,
+	                               &l, &last), RG_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(last, all.c[2].seq);
+	assert_int_equal(n_changes(st, "isd"), 4);
+	assert_int_equal(n_changes(st, "nca"), 0);
+	assert_int_equal(n_changes(st, "ghost"), 0);
+
+	/* a callback's non-zero stops the walk and is returned */
+	int calls = 0;
+	assert_int_equal(store_changes(st, NULL, 0, 100, stop_cb, &calls,
+	                               &last), 42);
+	assert_int_equal(calls, 1);
+	assert_int_equal(last, all.c[0].seq);
+}
+
+/* ---- review queue --------------------------------------------------- */
+
+struct qlist {
+	int n;
+	char ids[16][RG_ID_MAX + 1];
+};
+
+static int qlist_cb(void *ctx, const struct store_case *c)
+{
+	struct qlist *l = ctx;
+	if (l->n < 16)
+		strcpy(l->ids[l->n], c->id);
+	l->n++;
+	return 0;
+}
+
+static void test_review_queue(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char id[9][RG_ID_MAX + 1];
+	const struct sub subs[] = {
+		/* 0: routine, one principal */
+		{ "pave", "jti-queue-00001", NULL, T0 + 100, 0, 0, { "h:q1" },
+		  NULL, 0 },
+		/* 1: routine, two principals (second below) */
+		{ "pave", "jti-queue-00002", NULL, T0 + 200, 0, 0, { "h:q2" },
+		  NULL, 0 },
+		/* 2: imminent harm */
+		{ "pave", "jti-queue-00003", NULL, T0 + 300, URG_IMMINENT_HARM,
+		  0, { "h:q3" }, NULL, 0 },
+		/* 3, 4: removal-order deadlines, the later one first */
+		{ "nca", "jti-queue-00004", NULL, T0 + 400, 0, T0 + 9000,
+		  { "h:q4" }, NULL, 0 },
+		{ "nca", "jti-queue-00005", NULL, T0 + 500, 0, T0 + 8000,
+		  { "h:q5" }, NULL, 0 },
+		/* 5: the oldest, but closed */
+		{ "pave", "jti-queue-00006", NULL, T0 + 50, 0, 0, { "h:q6" },
+		  NULL, 0 },
+		/* 6: in review: still open */
+		{ "pave", "jti-queue-00007", NULL, T0 + 600, 0, 0, { "h:q7" },
+		  NULL, 0 },
+		/* 7: urgent is not imminent harm: by principals and age */
+		{ "pave", "jti-queue-00008", NULL, T0 + 700, URG_URGENT, 0,
+		  { "h:q8" }, NULL, 0 },
+		/* 8: the second principal of case 1 */
+		{ "isd", "jti-queue-00009", NULL, T0 + 800, 0, 0, { "h:q2" },
+		  NULL, 0 },
+	};
+	for (int i = 0; i < 9; i++)
+		strcpy(id[i], submit_ok(st, &subs[i], &o));
+	close_no_action(st, id[5], T0 + 60);
+	assert_int_equal(decide(st, id[6], CASE_IN_REVIEW, ACTION_NONE,
+	                        T0 + 610, NULL), RG_OK);
+
+	const int want[] = { 4, 3, 2, 1, 0, 6, 7 };
+	struct qlist l = { 0 };
+	assert_int_equal(store_review_queue(st, 100, qlist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 7);
+	for (int i = 0; i < 7; i++)
+		assert_string_equal(l.ids[i], id[want[i]]);
+	l.n = 0;
+	assert_int_equal(store_review_queue(st, 2, qlist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.ids[1], id[3]);
+	l.n = 0;
+	assert_int_equal(store_review_queue(st, 0, qlist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 0);
+}
+
+/* ---- audit chain ---------------------------------------------------- */
+
+struct chain {
+	int n;
+	int64_t next_seq;
+	uint8_t prev[32];
+	char kinds[64][16];
+	bool broken;
+};
+
+static int chain_cb(void *ctx, const struct store_audit *a)
+{
+	struct chain *c = ctx;
+	uint8_t h[32];
+	if (a->seq != c->next_seq || memcmp(a->prev_hash, c->prev, 32) != 0 ||
+	    store_audit_hash(a->seq, a->at, a->actor, a->kind, a->object,
+	                     a->detail, c->prev, h) != RG_OK ||
+	    memcmp(h, a->hash, 32) != 0)
+		c->broken = true;
+	memcpy(c->prev, a->hash, 32);
+	c->next_seq = a->seq + 1;
+	if (c->n < 64)
+		snprintf(c->kinds[c->n], 16, "%s", a->kind);
+	c->n++;
+	/* no account identifiers in the details */
+	assert_null(strstr(a->detail, "rita"));
+	assert_null(strstr(a->detail, "facts"));
+	return 0;
+}
+
+static void test_audit_chain(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char a[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-audit-00001", NULL, T0, 0, 0,
+	                  { "h:rita" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s1, &o));
+	close_actioned(st, a, T0 + 1);
+	assert_int_equal(store_principal_revoke(st, "legal1", "isd", T0 + 5),
+	                 RG_OK);
+	assert_int_equal(store_audit_append(st, "legal1", "disclosure", a,
+	                 "{\"key\":\"k_1\",\"basis\":\"court order\"}", T0 + 6),
+	                 RG_OK);
+	assert_int_equal(store_audit_append(st, "legal1", "disclosure", a,
+	                                    "not json", T0), RG_EINVAL);
+	assert_int_equal(store_audit_append(st, "legal1", "disclosure", a,
+	                                    "[1]", T0), RG_EINVAL);
+
+	struct chain c = { .next_seq = 1 };
+	int64_t last;
+	assert_int_equal(store_audit_each(st, 0, 1000, chain_cb, &c, &last),
+	                 RG_OK);
+	assert_false(c.broken);
+	static const char *const want[] = {
+		"enrol", "enrol", "enrol", "enrol", "referral", "decision",
+		"decision", "revoke", "disclosure",
+	};
+	assert_int_equal(c.n, 9);
+	for (int i = 0; i < 9; i++)
+		assert_string_equal(c.kinds[i], want[i]);
+	assert_int_equal(last, 9);
+
+	/* paging continues the chain */
+	struct chain c2 = { .next_seq = 1 };
+	assert_int_equal(store_audit_each(st, 0, 4, chain_cb, &c2, &last),
+	                 RG_OK);
+	assert_int_equal(last, 4);
+	assert_int_equal(store_audit_each(st, last, 100, chain_cb, &c2, &last),
+	                 RG_OK);
+	assert_false(c2.broken);
+	assert_int_equal(c2.n, 9);
+
+	/* the layout: a known answer for the first link */
+	uint8_t zero[32] = { 0 }, h1[32], h2[32];
+	assert_int_equal(store_audit_hash(1, 2, "a", "b", "c", "{}", zero, h1),
+	                 RG_OK);
+	uint8_t buf[32 + 8 + 8 + 4 * 4 + 5] = { 0 };
+	size_t n = 32;
+	buf[n + 7] = 1;
+	n += 8;
+	buf[n + 7] = 2;
+	n += 8;
+	const char *strs[] = { "a", "b", "c", "{}" };
+	for (int i = 0; i < 4; i++) {
+		size_t len = strlen(strs[i]);
+		buf[n + 3] = (uint8_t)len;
+		n += 4;
+		memcpy(buf + n, strs[i], len);
+		n += len;
+	}
+	assert_int_equal(n, sizeof buf);
+	crypto_generichash(h2, 32, buf, n, NULL, 0);
+	assert_memory_equal(h1, h2, 32);
+	/* fields are length-prefixed: moving a byte across changes it */
+	assert_int_equal(store_audit_hash(1, 2, "ab", "", "c", "{}", zero, h2),
+	                 RG_OK);
+	assert_memory_not_equal(h1, h2, 32);
+
+	/* the table refuses edits */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET actor = 'x'",
+	                                  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL,
+	                                  NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(n_audit(st), 9);
+}
+
+/* ---- callbacks that read again -------------------------------------- */
+
+struct nest {
+	struct store *st;
+	int depth;
+	int seen;
+};
+
+static int nest_cb(void *ctx, const struct store_referral *r)
+{
+	struct nest *n = ctx;
+	struct store_referral r2;
+	struct store_case c;
+	n->seen++;
+	assert_int_equal(store_referral_get(n->st, r->id, &r2), RG_OK);
+	assert_string_equal(r2.id, r->id);
+	struct subj_cases sc = { 0 };
+	assert_int_equal(store_referral_cases_each(n->st, r->id, subj_cb, &sc),
+	                 RG_OK);
+	assert_int_equal(store_case_get(n->st, sc.ids[0], &c), RG_OK);
+	if (n->depth++ == 0) {
+		/* the same walk, nested: another statement, same snapshot */
+		assert_int_equal(store_case_referrals_each(n->st, sc.ids[0],
+		                                           nest_cb, n), RG_OK);
+	}
+	return 0;
+}
+
+static void test_nested_reads(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out o;
+	char a[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-nest-000001", NULL, T0, 0, 0,
+	                  { "h:sam" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-nest-000002", NULL, T0 + 1, 0, 0,
+	                  { "h:sam" }, NULL, 0 };
+	strcpy(a, submit_ok(f->st, &s1, &o));
+	submit_ok(f->st, &s2, &o);
+	struct nest n = { f->st, 0, 0 };
+	assert_int_equal(store_case_referrals_each(f->st, a, nest_cb, &n), RG_OK);
+	assert_int_equal(n.seen, 4);
+}
+
+/* ---- dedup and merge scenarios -------------------------------------- */
+
+/* Each step submits one referral; each subject must land in the case
+ * named by a letter: a letter's first use must open a case, later uses
+ * must find the case the letter names now (after merges). `merge`, when
+ * set, says the letter that must resolve into the step's first case. */
+struct step {
+	const char *who;
+	int64_t at;
+	const char *subjects[4];
+	const char *cases;            /* one letter per subject */
+	const char *new_case;         /* '1'/'0' per subject */
+	const char *merged;           /* letters now resolving to cases[0] */
+};
+
+static const struct step scenario[] = {
+	{ "pave", 1, { "h:a" }, "A", "1", "" },
+	{ "isd", 2, { "i:1" }, "B", "1", "" },
+	{ "pave", 3, { "h:a" }, "A", "0", "" },
+	{ "nca", 4, { "h:a,i:1" }, "A", "0", "B" },        /* B into A */
+	{ "isd", 5, { "i:1" }, "A", "0", "" },
+	{ "pave", 6, { "h:b", "h:b" }, "CC", "11", "" },    /* same twice */
+	{ "pave", 7, { "h:c,i:2", "h:d,i:2" }, "DD", "11", "" },
+	{ "isd", 8, { "h:d" }, "D", "0", "" },
+	{ "nca", 9, { "h:b,h:d" }, "C", "0", "D" },         /* D into C */
+	/* opened and merged away inside one referral: E is new, F too,
+	 * then the third subject links them; all end in E, opened here */
+	{ "pave", 10, { "h:e", "h:f", "h:e,h:f" }, "EEE", "111", "F" },
+	/* an old case G and a new one linked in one referral: new_case
+	 * false once the new one is merged into G */
+	{ "isd", 11, { "h:g" }, "G", "1", "" },
+	{ "pave", 12, { "h:h", "h:g,h:h" }, "GG", "00", "H" },
+	/* a later referral linking G (with H) and the older C */
+	{ "nca", 13, { "h:h,h:c" }, "C", "0", "GH" },        /* G into C */
+	{ "pave", 14, { "i:2" }, "C", "0", "" },
+};
+
+static void test_dedup_scenarios(void **state)
+{
+	struct fx *f = *state;
+	char ids[26][RG_ID_MAX + 1] = { { 0 } };
+	struct store_referral_out o;
+	for (size_t k = 0; k < sizeof scenario / sizeof scenario[0]; k++) {
+		const struct step *sp = &scenario[k];
+		char jti[32];
+		snprintf(jti, sizeof jti, "jti-scenario-%03zu", k);
+		struct sub s = { sp->who, jti, NULL, T0 + sp->at, 0, 0,
+		                 { sp->subjects[0], sp->subjects[1],
+		                   sp->subjects[2], sp->subjects[3] }, NULL, 0 };
+		assert_int_equal(submit(f->st, &s, &o, NULL), RG_OK);
+		size_t n = strlen(sp->cases);
+		assert_int_equal(o.n_cases, n);
+		/* letters opened by this step: bind them to the answer */
+		for (size_t i = 0; i < n; i++) {
+			int L = sp->cases[i] - 'A';
+			bool fresh = sp->new_case[i] == '1';
+			assert_int_equal(o.cases[i].new_case, fresh);
+			if (!ids[L][0])
+				strcpy(ids[L], o.cases[i].case_id);
+		}
+		/* letters merged into the first case, also when they were
+		 * opened and absorbed within this step */
+		for (const char *m = sp->merged; *m; m++) {
+			int L = *m - 'A';
+			if (!ids[L][0])
+				continue;   /* never seen: opened and absorbed */
+			assert_string_equal(case_of(f->st, ids[L]).id,
+			                    o.cases[0].case_id);
+		}
+		for (size_t i = 0; i < n; i++) {
+			int L = sp->cases[i] - 'A';
+			assert_string_equal(case_of(f->st, ids[L]).id,
+			                    o.cases[i].case_id);
+		}
+	}
+	/* in the end: A (with B), C (with D, G, H), E (with F) */
+	assert_int_equal(n_queue(f->st), 3);
+	assert_string_equal(case_of(f->st, ids['B' - 'A']).id, ids[0]);
+	assert_string_equal(case_of(f->st, ids['D' - 'A']).id, ids['C' - 'A']);
+	assert_string_equal(case_of(f->st, ids['G' - 'A']).id, ids['C' - 'A']);
+	struct store_case c = case_of(f->st, ids['C' - 'A']);
+	assert_int_equal(c.n_principals, 3);
+	assert_int_equal(c.n_referrals, 8);
+	assert_int_equal(count_rows(f->path, "cases"), 3);
+	/* each of the ten identifiers once, in a live case */
+	assert_int_equal(count_rows(f->path, "case_idents"), 10);
+	/* aliases: B, D, F, G, H, with D's and H's repointed */
+	assert_int_equal(count_rows(f->path, "case_aliases"), 5);
+}
+
+/* ---- concurrency and group commit ----------------------------------- */
+
+struct gate {
+	struct store *st;
+	atomic_int armed;
+	atomic_int entered;          /* the hook is holding the writer */
+	uint64_t want;               /* jobs taken + queued to wait for */
+};
+
+/* The first commit's hook holds the writer until every writer thread
+ * has queued its job, so the next batch must take them all at once. */
+static void gate_hook(void *ctx)
+{
+	struct gate *g = ctx;
+	struct store_stats s;
+	if (!atomic_exchange(&g->armed, 0))
+		return;
+	atomic_store(&g->entered, 1);
+	for (;;) {
+		store_stats_get(g->st, &s);
+		if (s.jobs + s.queued >= g->want)
+			return;
+		usleep(1000);
+	}
+}
+
+struct worker {
+	struct store *st;
+	int k;
+	int rc;
+	struct store_referral_out out;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char jti[32], mine[16];
+	struct store_case c;
+	snprintf(jti, sizeof jti, "jti-thread-%04d", w->k);
+	snprintf(mine, sizeof mine, "i:%d", 9000 + w->k);
+	struct sub s = { w->k % 2 ? "pave" : "isd", jti, NULL, T0 + w->k, 0, 0,
+	                 { "h:shared", mine }, NULL, 0 };
+	w->rc = submit(w->st, &s, &w->out, NULL);
+	/* reads on this thread's own connection, closed at thread exit */
+	if (w->rc == RG_OK &&
+	    store_case_get(w->st, w->out.cases[1].case_id, &c) != RG_OK)
+		w->rc = RG_EIO;
+	return NULL;
+}
+
+static void test_concurrent_submits(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 8 };
+	struct worker w[N];
+	pthread_t th[N];
+	struct store_stats before, after;
+	store_stats_get(f->st, &before);
+	struct gate g = { .st = f->st, .want = before.jobs + N };
+	atomic_init(&g.armed, 1);
+	atomic_init(&g.entered, 0);
+	store_set_commit_hook(f->st, gate_hook, &g);
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct worker){ .st = f->st, .k = i };
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]),
+		                 0);
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	store_set_commit_hook(f->st, NULL, NULL);
+	store_stats_get(f->st, &after);
+
+	/* all succeeded; exactly one opened the shared case */
+	int opened = 0;
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(w[i].rc, RG_OK);
+		assert_string_equal(w[i].out.cases[0].case_id,
+		                    w[0].out.cases[0].case_id);
+		assert_true(w[i].out.cases[1].new_case);
+		opened += w[i].out.cases[0].new_case;
+	}
+	assert_int_equal(opened, 1);
+	assert_int_equal(case_of(f->st, w[0].out.cases[0].case_id).n_referrals,
+	                 N);
+	assert_int_equal(n_queue(f->st), N + 1);
+	/* group commit: eight jobs in at most two commits */
+	assert_int_equal(after.jobs - before.jobs, N);
+	assert_true(after.commits - before.commits <= 2);
+	assert_true(after.max_batch >= N / 2);
+	assert_int_equal(after.queued, 0);
+	assert_int_equal(after.failed_commits, before.failed_commits);
+}
+
+/* Many writers and readers at once, for the thread sanitizer. */
+static void *hammer_main(void *arg)
+{
+	struct worker *w = arg;
+	char jti[32], who[16];
+	struct store_referral_out o;
+	struct store_case c;
+	int64_t last;
+	int n;
+	for (int i = 0; i < 10 && w->rc == RG_OK; i++) {
+		snprintf(jti, sizeof jti, "jti-hammer-%02d-%02d", w->k, i);
+		snprintf(who, sizeof who, "h:hm%d", (w->k + i) % 5);
+		struct sub s = { w->k % 2 ? "pave" : "isd", jti, NULL, T0 + i, 0, 0,
+		                 { who }, NULL, 0 };
+		w->rc = submit(w->st, &s, &o, NULL);
+		if (w->rc == RG_OK)
+			w->rc = store_case_get(w->st, o.cases[0].case_id, &c);
+		n = 0;
+		if (w->rc == RG_OK)
+			w->rc = store_changes(w->st, NULL, 0, 50, count_change, &n,
+			                      &last);
+		if (w->rc == RG_OK && i % 3 == 0) {
+			/* someone else may have moved it already */
+			int d = decide(w->st, o.cases[0].case_id, CASE_IN_REVIEW,
+			               ACTION_NONE, T0 + i, NULL);
+			if (d != RG_OK && d != RG_ECONFLICT)
+				w->rc = d;
+		}
+	}
+	return NULL;
+}
+
+static atomic_int hook_calls;
+
+static void count_hook(void *ctx)
+{
+	(void)ctx;
+	atomic_fetch_add(&hook_calls, 1);
+}
+
+static void test_hammer(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 6 };
+	struct worker w[N];
+	pthread_t th[N];
+	atomic_store(&hook_calls, 0);
+	store_set_commit_hook(f->st, count_hook, NULL);
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct worker){ .st = f->st, .k = i };
+		assert_int_equal(pthread_create(&th[i], NULL, hammer_main, &w[i]),
+		                 0);
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].rc, RG_OK);
+	}
+	store_set_commit_hook(f->st, NULL, NULL);
+	assert_true(atomic_load(&hook_calls) > 0);
+	/* five accounts, whatever the interleaving */
+	assert_int_equal(count_rows(f->path, "cases"), 5);
+	assert_int_equal(count_rows(f->path, "referrals"), N * 10);
+	struct chain c = { .next_seq = 1 };
+	int64_t last;
+	assert_int_equal(store_audit_each(f->st, 0, 100000, chain_cb, &c, &last),
+	                 RG_OK);
+	assert_false(c.broken);
+}
+
+/* ---- storage full --------------------------------------------------- */
+
+static void test_storage_full(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	struct fx full = { 0 };
+	struct store_opts o = { .max_page_count = 80 };
+	static uint8_t big[3000];
+	struct store_referral_out out;
+	char jti[32], who[16], rid[RG_ID_MAX + 1];
+	int i, rc = RG_OK;
+	memset(big, 0x5a, sizeof big);
+	snprintf(path, sizeof path, "%s/full.db", f->dir);
+	strcpy(full.path, path);
+	assert_int_equal(fx_open(&full, &o), RG_OK);
+	enrol(full.st, "pave", ROLE_PARTNER);
+
+	/* small referrals of many subjects: the disk fills in the middle of
+	 * one (after its first rows), not at its first insert */
+	static const char *const tables[] = {
+		"referrals", "referral_subjects", "cases", "case_idents",
+		"changes", "audit",
+	};
+	int counts[6] = { 0 };
+	int64_t head = 0;
+	int audit = 0, queue = 0;
+	for (i = 0; i < 2000; i++) {
+		head = store_changes_head(full.st);
+		audit = n_audit(full.st);
+		queue = n_queue(full.st);
+		for (int t = 0; t < 6; t++)
+			counts[t] = count_rows(path, tables[t]);
+		snprintf(jti, sizeof jti, "jti-full-%05d", i);
+		char sj[6][32];
+		for (int k = 0; k < 6; k++)
+			snprintf(sj[k], sizeof sj[k], "h:full%d-%d", i, k);
+		struct sub s = { "pave", jti, NULL, T0 + i, 0, 0,
+		                 { sj[0], sj[1], sj[2], sj[3], sj[4], sj[5] },
+		                 big, 200 };
+		rc = submit(full.st, &s, &out, rid);
+		if (rc != RG_OK)
+			break;
+	}
+	assert_int_equal(rc, RG_EFULL);
+	assert_true(i > 0);
+	/* nothing of the refused referral was written */
+	assert_int_equal(store_changes_head(full.st), head);
+	assert_int_equal(n_audit(full.st), audit);
+	assert_int_equal(n_queue(full.st), queue);
+	for (int t = 0; t < 6; t++)
+		assert_int_equal(count_rows(path, tables[t]), counts[t]);
+	int refs = counts[0];
+	snprintf(who, sizeof who, "h:again");
+	struct store_referral r;
+	assert_int_equal(store_referral_get(full.st, rid, &r), RG_ENOTFOUND);
+	/* the store still answers: reads, and a retry is full again, not a
+	 * replay */
+	struct sub again = { "pave", jti, NULL, T0, 0, 0, { who }, big,
+	                     sizeof big };
+	assert_int_equal(submit(full.st, &again, &out, NULL), RG_EFULL);
+	struct chain c = { .next_seq = 1 };
+	int64_t last;
+	assert_int_equal(store_audit_each(full.st, 0, 100000, chain_cb, &c,
+	                                  &last), RG_OK);
+	assert_false(c.broken);
+	store_free(full.st);
+
+	/* with room (no cap), the same file takes it, nothing lost */
+	assert_int_equal(fx_open(&full, NULL), RG_OK);
+	assert_int_equal(count_rows(path, "referrals"), refs);
+	assert_int_equal(submit(full.st, &again, &out, NULL), RG_OK);
+	assert_int_equal(count_rows(path, "referrals"), refs + 1);
+	store_free(full.st);
+	rm_db(path);
+
+	/* and a fresh store works */
+	snprintf(path, sizeof path, "%s/fresh.db", f->dir);
+	strcpy(full.path, path);
+	assert_int_equal(fx_open(&full, NULL), RG_OK);
+	enrol(full.st, "pave", ROLE_PARTNER);
+	assert_int_equal(submit(full.st, &again, &out, NULL), RG_OK);
+	store_free(full.st);
+	rm_db(path);
+}
+
+/* One referral too big for the disk, in one batch with small ones: it
+ * alone fails; the others commit. */
+struct sized {
+	struct store *st;
+	int k;
+	size_t len;
+	const uint8_t *blob;
+	int rc;
+};
+
+static void *sized_main(void *arg)
+{
+	struct sized *z = arg;
+	char jti[32], who[16];
+	struct store_referral_out o;
+	snprintf(jti, sizeof jti, "jti-sized-%04d", z->k);
+	snprintf(who, sizeof who, "h:sized%d", z->k);
+	struct sub s = { "pave", jti, NULL, T0 + z->k, 0, 0, { who }, z->blob,
+	                 z->len };
+	z->rc = submit(z->st, &s, &o, NULL);
+	return NULL;
+}
+
+/* Waits until `n` jobs wait in the writer's queue. */
+static void wait_queued(struct store *st, uint64_t n)
+{
+	struct store_stats s;
+	for (store_stats_get(st, &s); s.queued < n; store_stats_get(st, &s))
+		usleep(1000);
+}
+
+static void test_full_batch_isolated(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 5 };
+	struct fx small = { 0 };
+	struct store_opts o = { .max_page_count = 100 };
+	static uint8_t huge[1 << 20];
+	struct sized z[N];
+	pthread_t th[N];
+	struct store_stats before, after;
+	snprintf(small.path, sizeof small.path, "%s/small.db", f->dir);
+	assert_int_equal(fx_open(&small, &o), RG_OK);
+	enrol(small.st, "pave", ROLE_PARTNER);
+
+	/* job 0's commit holds the writer (in the hook) while jobs 1-4
+	 * queue in order, the second of them too big */
+	store_stats_get(small.st, &before);
+	struct gate g = { .st = small.st, .want = before.jobs + N };
+	atomic_init(&g.armed, 1);
+	atomic_init(&g.entered, 0);
+	store_set_commit_hook(small.st, gate_hook, &g);
+	for (int i = 0; i < N; i++) {
+		z[i] = (struct sized){ small.st, i, 4, sealed_dummy, -1 };
+		if (i == 2) {
+			z[i].blob = huge;
+			z[i].len = sizeof huge;
+		}
+		assert_int_equal(pthread_create(&th[i], NULL, sized_main, &z[i]),
+		                 0);
+		if (i == 0)
+			while (!atomic_load(&g.entered))
+				usleep(1000);
+		else
+			wait_queued(small.st, (uint64_t)i);
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	store_set_commit_hook(small.st, NULL, NULL);
+	store_stats_get(small.st, &after);
+	assert_int_equal(after.max_batch, N - 1);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(z[i].rc, i == 2 ? RG_EFULL : RG_OK);
+	assert_int_equal(count_rows(small.path, "referrals"), N - 1);
+	assert_int_equal(n_queue(small.st), N - 1);
+	assert_true(after.failed_commits > before.failed_commits);
+	store_free(small.st);
+	rm_db(small.path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_open_reopen),
+		T(test_open_too_small),
+		T(test_principals),
+		T(test_submit_new_case),
+		T(test_submit_invalid),
+		T(test_max_subjects),
+		T(test_join_second_identifier),
+		T(test_link_in_one_subject),
+		T(test_merge),
+		T(test_merge_rules),
+		T(test_reopen_no_action),
+		T(test_actioned_unchanged),
+		T(test_replay),
+		T(test_jti_conflict),
+		T(test_decisions),
+		T(test_changes),
+		T(test_review_queue),
+		T(test_audit_chain),
+		T(test_nested_reads),
+		T(test_dedup_scenarios),
+		T(test_concurrent_submits),
+		T(test_hammer),
+		T(test_storage_full),
+		T(test_full_batch_isolated),
+#undef T
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
