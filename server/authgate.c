@@ -8,6 +8,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <sodium.h>
+#include <string.h>
 
 int authgate_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32])
 {
@@ -33,14 +34,11 @@ out:
 	return rc;
 }
 
-int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
-                  struct store_principal *out)
+/* Verifies the peer's chain and purpose and hashes its SPKI. */
+static int verify_peer(gnutls_session_t s, const gnutls_datum_t *cert,
+                       uint8_t spki[32])
 {
-	gnutls_session_t s = gnutls_session;
-	unsigned status = 0, n = 0;
-	uint8_t spki[32];
-	if (!s)
-		return RG_ENOTFOUND;
+	unsigned status = 0;
 	gnutls_typed_vdata_st purpose = {
 		.type = GNUTLS_DT_KEY_PURPOSE_OID,
 		.data = (void *)GNUTLS_KP_TLS_WWW_CLIENT,
@@ -50,10 +48,35 @@ int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
 	    gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 ||
 	    status != 0)
 		return RG_ENOTFOUND;
-	const gnutls_datum_t *chain = gnutls_certificate_get_peers(s, &n);
-	if (!chain || n == 0 ||
-	    authgate_spki_sha256(chain[0].data, chain[0].size, spki) != RG_OK)
+	return authgate_spki_sha256(cert->data, cert->size, spki) == RG_OK
+		       ? RG_OK : RG_ENOTFOUND;
+}
+
+int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
+                  struct authgate_cache *cache, struct store_principal *out)
+{
+	gnutls_session_t s = gnutls_session;
+	unsigned n = 0;
+	uint8_t spki[32], cert_hash[32];
+	if (!s)
 		return RG_ENOTFOUND;
+	const gnutls_datum_t *chain = gnutls_certificate_get_peers(s, &n);
+	if (!chain || n == 0)
+		return RG_ENOTFOUND;
+	crypto_generichash(cert_hash, sizeof cert_hash, chain[0].data,
+			   chain[0].size, NULL, 0);
+	if (cache && cache->valid &&
+	    sodium_memcmp(cache->cert_hash, cert_hash, sizeof cert_hash) == 0) {
+		memcpy(spki, cache->spki_sha256, sizeof spki);
+	} else {
+		if (verify_peer(s, &chain[0], spki) != RG_OK)
+			return RG_ENOTFOUND;
+		if (cache) {
+			memcpy(cache->cert_hash, cert_hash, sizeof cert_hash);
+			memcpy(cache->spki_sha256, spki, sizeof spki);
+			cache->valid = true;
+		}
+	}
 	return store_principal_by_spki(app->store, spki, now, out) == RG_OK
 		       ? RG_OK
 		       : RG_ENOTFOUND;

@@ -80,6 +80,15 @@ void h_case_get(struct request *req, struct response *res)
 	send_case(req, res, 200, req->params[0]);
 }
 
+/* Characters (code points) of a valid UTF-8 string. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 /* Reads and checks a decision body into d; fills items on refusal. */
 static int parse_decision(const struct request *req, json_t **root,
                           struct store_decision *d, struct problem_items *items)
@@ -104,8 +113,9 @@ static int parse_decision(const struct request *req, json_t **root,
 	json_t *jexpl = json_object_get(*root, "explanation");
 	d->ground = json_string_value(jground);
 	d->explanation = json_string_value(jexpl);
-	if (!status || rg_status_parse(status, &d->status) != RG_OK ||
-	    d->status == CASE_RECEIVED)
+	/* "received" is a status, so asking for it is a refused move (409
+	 * from the state machine), not a malformed body. */
+	if (!status || rg_status_parse(status, &d->status) != RG_OK)
 		problem_items_add(items, "must be in_review, actioned or no_action",
 				  "/status");
 	bool final = d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION;
@@ -122,10 +132,12 @@ static int parse_decision(const struct request *req, json_t **root,
 				  "/ground");
 	if (!final && jground)
 		problem_items_add(items, "only with a final decision", "/ground");
-	size_t elen = d->explanation ? json_string_length(jexpl) : 0;
+	size_t elen = d->explanation ? utf8_chars(d->explanation) : 0;
 	if (final && (elen == 0 || elen > EXPLANATION_MAX))
 		problem_items_add(items, "required, 1-4000 characters", "/explanation");
-	if (jexpl && !d->explanation)
+	if (!final && jexpl)
+		problem_items_add(items, "only with a final decision", "/explanation");
+	else if (jexpl && !d->explanation)
 		problem_items_add(items, "must be a string", "/explanation");
 	return items->n > 0 ? RG_EINVAL : RG_OK;
 }

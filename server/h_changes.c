@@ -115,8 +115,9 @@ void h_changes(struct request *req, struct response *res)
 		response_problem(res, 503, "unavailable", NULL);
 		return;
 	}
-	int64_t deadline = req->wait_until ? req->wait_until : req->now + wait;
-	if (json_array_size(w.list) == 0 && req->now < deadline) {
+	int64_t deadline = req->wait_until ? req->wait_until
+					   : req->now_ms + wait * 1000;
+	if (json_array_size(w.list) == 0 && req->now_ms < deadline) {
 		json_decref(w.list);
 		res->wait_until = deadline;
 		return;

@@ -92,8 +92,11 @@ static enum MHD_Result send_response(struct rq *rq, struct response *res)
 		snprintf(ra, sizeof ra, "%d", res->retry_after);
 		MHD_add_response_header(r, "Retry-After", ra);
 	}
-	if (res->status == 405 && rq->route == NULL)
-		MHD_add_response_header(r, "Allow", "GET, POST, DELETE");
+	if (res->status == 405) {
+		char allow[64];
+		routes_allow(rq->req.path, allow, sizeof allow);
+		MHD_add_response_header(r, "Allow", allow);
+	}
 	rq->status = res->status;
 	rq->code = res->code;
 	enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)res->status, r);
@@ -107,6 +110,13 @@ static enum MHD_Result send_problem(struct rq *rq, int status,
 	struct response res = {0};
 	response_problem(&res, status, code, detail);
 	return send_response(rq, &res);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Parks a long poll: suspended until a commit or its deadline. */
@@ -162,7 +172,7 @@ void http_wake_polls(void *http)
 		resume_waiters(http, false, 0);
 }
 
-/* Resumes long polls whose wait has run out, about four times a second. */
+/* Resumes long polls whose wait has run out, ten times a second. */
 static void *timer_main(void *arg)
 {
 	struct http *h = arg;
@@ -170,7 +180,7 @@ static void *timer_main(void *arg)
 	while (!h->stopping) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000;
+		ts.tv_nsec += 100000000;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
@@ -179,7 +189,7 @@ static void *timer_main(void *arg)
 		if (h->stopping || !h->waiters)
 			continue;
 		pthread_mutex_unlock(&h->lock);
-		resume_waiters(h, true, (int64_t)time(NULL));
+		resume_waiters(h, true, now_ms());
 		pthread_mutex_lock(&h->lock);
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -220,11 +230,6 @@ static bool type_is(const struct request *req, const char *want)
 	return n == strlen(want) && strncasecmp(ct, want, n) == 0;
 }
 
-static int64_t now_seconds(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /* First callback of a request: everything that can be decided before the
  * body is read. Returns a queued answer's result, or MHD_YES to go on. */
 static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
@@ -233,9 +238,15 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 	struct request *req = &rq->req;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
-			  &req->principal) != RG_OK)
+			  sc ? sc->socket_context : NULL, &req->principal) != RG_OK)
 		return send_problem(rq, 401, "unauthenticated", NULL);
+	if (strncmp(url, ROUTES_ADMIN_PREFIX, strlen(ROUTES_ADMIN_PREFIX)) == 0 &&
+	    req->principal.role != ROLE_LEGAL)
+		return send_problem(rq, 403, "forbidden",
+				    "the administration API is for the legal team");
 	int status;
 	rq->route = routes_match(method, url, &rq->params, req->params, &status);
 	if (!rq->route)
@@ -275,7 +286,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->req.method = method;
 		rq->req.path = url;
 		rq->req.conn = conn;
-		rq->req.now = now_seconds();
+		rq->req.now_ms = now_ms();
+		rq->req.now = rq->req.now_ms / 1000;
 		return begin(rq, method, url);
 	}
 	if (*upload_size > 0) {
@@ -289,9 +301,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	rq->req.body = rq->body ? rq->body : (const uint8_t *)"";
 	rq->req.body_len = rq->body_len;
 	rq->req.wait_until = rq->wait_until;
-	rq->req.now = now_seconds();
+	rq->req.now_ms = now_ms();
 	if (rq->wait_until > 0 && h->stopping)
-		rq->req.now = rq->wait_until;   /* answer parked polls now */
+		rq->req.now_ms = rq->wait_until;   /* answer parked polls now */
+	rq->req.now = rq->req.now_ms / 1000;
 	rq->route->handler(&rq->req, &res);
 	if (res.wait_until > 0 && !h->stopping) {
 		free(res.body);
@@ -329,6 +342,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
+}
+
+/* Gives each connection an auth cache, so a keep-alive connection
+ * verifies its certificate chain once. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct authgate_cache));
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		free(*socket_context);
+		*socket_context = NULL;
+	}
 }
 
 /* Reads a whole (small) file into a malloc'd NUL-terminated buffer. */
@@ -393,6 +422,7 @@ struct http *http_start(struct app *app)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
 		MHD_OPTION_END);
 	if (!h->daemon) {

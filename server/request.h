@@ -22,8 +22,9 @@ struct request {
 	const uint8_t *body;             /* NUL-terminated, may hold NULs */
 	size_t body_len;
 	int64_t now;                     /* Unix seconds at arrival */
-	int64_t wait_until;              /* a woken long poll: its deadline;
-	                                    0 on the first call */
+	int64_t now_ms;                  /* the same in milliseconds */
+	int64_t wait_until;              /* a woken long poll: its deadline
+	                                    (Unix ms); 0 on the first call */
 	void *conn;                      /* http.c's connection, opaque */
 };
 
@@ -41,7 +42,8 @@ struct response {
 	char etag[72];                   /* "" when none */
 	char location[96];
 	int retry_after;                 /* seconds, 0: none */
-	int64_t wait_until;              /* >0: park the request (long poll) */
+	int64_t wait_until;              /* >0: park the request until this
+	                                    Unix ms time or a commit */
 };
 
 /* Sets a problem+json response: status, code, detail (may be NULL). */

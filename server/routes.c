@@ -3,6 +3,7 @@
  */
 #include "routes.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct route table[] = {
@@ -60,6 +61,23 @@ static bool path_matches(const char *pattern, const char *path,
 		s += len;
 	}
 	return *p == '\0' && *s == '\0';
+}
+
+void routes_allow(const char *path, char *out, size_t cap)
+{
+	struct route_params params;
+	size_t pos = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const char *tmp[2];
+		if (!path_matches(table[i].pattern, path, &params, tmp))
+			continue;
+		int n = snprintf(out + pos, cap - pos, "%s%s", pos ? ", " : "",
+				 table[i].method);
+		if (n < 0 || (size_t)n >= cap - pos)
+			break;
+		pos += (size_t)n;
+	}
 }
 
 const struct route *routes_match(const char *method, const char *path,

@@ -35,6 +35,13 @@ const struct route *routes_match(const char *method, const char *path,
                                  struct route_params *params,
                                  const char *out[2], int *status);
 
+/* The methods the table has for path, as an Allow header value. */
+void routes_allow(const char *path, char *out, size_t cap);
+
+/* Paths under this prefix are the legal team's; any other role gets 403
+ * there, whether or not the path exists. */
+#define ROUTES_ADMIN_PREFIX "/v1/admin/"
+
 /* Handlers, one file per resource. */
 void h_referral_submit(struct request *req, struct response *res);
 void h_referral_get(struct request *req, struct response *res);
