@@ -18,7 +18,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            -fPIE $(WARN) $(CFLAGS) $(SANFLAGS) \
            $(shell pkg-config --cflags $(PKGS) $(CLIPKGS) 2>/dev/null)
-LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 CLILIBS = $(shell pkg-config --libs $(CLIPKGS) 2>/dev/null)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 

@@ -48,6 +48,9 @@ void conf_defaults(struct conf *c)
 	c->long_poll_max = 10000;
 	c->max_db_pages = 0;
 	c->access_key_max_days = 90;
+	c->rate_limit_rps = 50;
+	c->rate_limit_burst = 100;
+	c->audit_sign_interval = 60;
 }
 
 /* Copies a string value into a fixed field; false when it does not fit. */
@@ -195,6 +198,12 @@ static bool apply(struct conf *c, const char *k, const char *v,
 		return set_i64(&c->max_db_pages, v, 0, INT64_C(1) << 40);
 	if (strcmp(k, "access_key_max_days") == 0)
 		return set_int(&c->access_key_max_days, v, 1, 3660);
+	if (strcmp(k, "rate_limit_rps") == 0)
+		return set_int(&c->rate_limit_rps, v, 0, 1000000);
+	if (strcmp(k, "rate_limit_burst") == 0)
+		return set_int(&c->rate_limit_burst, v, 1, 1000000);
+	if (strcmp(k, "audit_sign_interval") == 0)
+		return set_int(&c->audit_sign_interval, v, 1, 86400);
 	*why = "unknown key";
 	return false;
 }

@@ -41,6 +41,9 @@ struct conf {
 	int long_poll_max;                  /* waiting long polls, default 10000 */
 	int64_t max_db_pages;               /* 0: no cap */
 	int access_key_max_days;            /* default 90 */
+	int rate_limit_rps;                 /* per principal, 0: off; default 50 */
+	int rate_limit_burst;               /* default 100 */
+	int audit_sign_interval;            /* seconds between signed heads, 60 */
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */

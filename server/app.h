@@ -10,6 +10,7 @@
 #include "../proto/conf.h"
 #include "keys.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "store.h"
 
 #include <pthread.h>
@@ -23,6 +24,7 @@ struct app {
 	char *client_ca_pem;              /* verifies enrolled certificates */
 	char *jwks_json;                  /* GET /v1/keys body, made at start */
 	atomic_uint_fast64_t req_counter;
+	struct ratelimit *ratelimit;      /* per-principal token buckets */
 	void *http;                       /* struct http, http.c's own */
 };
 

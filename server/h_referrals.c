@@ -3,6 +3,7 @@
  * receipt) and GET /v1/referrals/{id}.
  */
 #include "routes.h"
+#include "metrics.h"
 #include "views.h"
 #include "../proto/jws.h"
 #include "../proto/normalise.h"
@@ -262,6 +263,14 @@ static void record(struct request *req, struct submission *sub,
 		response_problem(res, 503, "unavailable", "storage unavailable; nothing was recorded");
 		res->retry_after = 5;
 		return;
+	}
+	if (rc == RG_OK) {
+		metrics_inc(M_REFERRALS);
+		for (size_t i = 0; i < sub->out.n_cases; i++)
+			metrics_inc(sub->out.cases[i].new_case ? M_CASES_OPENED
+							       : M_DEDUP_HITS);
+	} else {
+		metrics_inc(M_REFERRAL_REPLAYS);
 	}
 	const struct policy *pol = policy_acquire(&req->app->policy);
 	json_t *body = answer(req, pol, sub);

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "authgate.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 
 #include <arpa/inet.h>
@@ -26,9 +27,12 @@ static const char tls_priorities[] =
 
 struct rq;
 
+static void log_mhd(void *cls, const char *fmt, va_list ap);
+
 struct http {
 	struct app *app;
 	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *ops;        /* /healthz and /metrics, loopback */
 	pthread_mutex_t lock;          /* guards the waiters list */
 	struct rq *waiters;
 	size_t n_waiting;
@@ -243,6 +247,15 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 	if (authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
 			  sc ? sc->socket_context : NULL, &req->principal) != RG_OK)
 		return send_problem(rq, 401, "unauthenticated", NULL);
+	int retry_after = 0;
+	if (!ratelimit_take(app->ratelimit, req->principal.name, req->now_ms,
+			    &retry_after)) {
+		struct response res = {0};
+		metrics_inc(M_RATE_LIMITED);
+		response_problem(&res, 429, "rate_limited", "request budget exceeded");
+		res.retry_after = retry_after;
+		return send_response(rq, &res);
+	}
 	if (strncmp(url, ROUTES_ADMIN_PREFIX, strlen(ROUTES_ADMIN_PREFIX)) == 0 &&
 	    req->principal.role != ROLE_LEGAL)
 		return send_problem(rq, 403, "forbidden",
@@ -334,6 +347,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ms = (double)(end.tv_sec - rq->started.tv_sec) * 1e3 +
 		    (double)(end.tv_nsec - rq->started.tv_nsec) / 1e6;
+	metrics_request(routes_index(rq->route), rq->status ? rq->status : 499,
+			ms / 1e3);
 	log_request(rq->req_id, rq->req.principal.name[0] ? rq->req.principal.name
 			: NULL, rq->req.method ? rq->req.method : "-",
 		    rq->route ? rq->route->pattern : "-",
@@ -342,6 +357,109 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
+}
+
+/* Counts of open connections and parked long polls, for /metrics. */
+static void http_gauges(struct http *h, uint64_t *conns, uint64_t *polls)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(
+		h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	*conns = di ? di->num_connections : 0;
+	pthread_mutex_lock(&h->lock);
+	*polls = h->n_waiting;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static int count_one(void *ctx, const struct store_change *c)
+{
+	(void)ctx;
+	(void)c;
+	return 0;
+}
+
+/* The operations listener: plain HTTP on loopback, GET /healthz and
+ * GET /metrics only, no request body. */
+static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
+                              const char *url, const char *method,
+                              const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+	struct http *h = cls;
+	char *body = NULL;
+	const char *type = "application/problem+json";
+	unsigned status = 200;
+	(void)version;
+	(void)upload;
+	if (*upload_size > 0)
+		return MHD_NO;
+	if (!*con_cls) {              /* headers first; answer on the next call */
+		*con_cls = h;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0) {
+		status = 405;
+		body = problem_json(405, "method_not_allowed", NULL, NULL);
+	} else if (strcmp(url, "/healthz") == 0) {
+		int64_t last;
+		bool ok = store_changes(h->app->store, NULL, INT64_MAX, 1, count_one,
+					NULL, &last) == RG_OK;
+		status = ok ? 200 : 503;
+		type = "application/json";
+		body = strdup(ok ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\"}");
+	} else if (strcmp(url, "/metrics") == 0) {
+		uint64_t conns, polls;
+		http_gauges(h, &conns, &polls);
+		type = "text/plain; version=0.0.4";
+		body = metrics_render(conns, polls, -1);
+	} else {
+		status = 404;
+		body = problem_json(404, "not_found", NULL, NULL);
+	}
+	if (!body)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	enum MHD_Result ok = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* Starts the operations listener when configured; only on loopback. */
+static int ops_start(struct http *h)
+{
+	const struct conf *c = &h->app->conf;
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)c->metrics_listen_port)};
+	if (c->metrics_listen_port == 0)
+		return RG_OK;
+	if (inet_pton(AF_INET, c->metrics_listen_host, &sa.sin_addr) != 1 ||
+	    (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+		log_msg(LOG_ERROR, "metrics_listen: %s is not a loopback IPv4 address",
+			c->metrics_listen_host);
+		return RG_EINVAL;
+	}
+	h->ops = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+		on_ops, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_CONNECTION_LIMIT, 64u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
+		MHD_OPTION_END);
+	if (!h->ops) {
+		log_msg(LOG_ERROR, "cannot listen on http://%s:%d", c->metrics_listen_host,
+			c->metrics_listen_port);
+		return RG_EIO;
+	}
+	log_msg(LOG_INFO, "operations listener on http://%s:%d (/healthz, /metrics)",
+		c->metrics_listen_host, c->metrics_listen_port);
+	return RG_OK;
 }
 
 /* Gives each connection an auth cache, so a keep-alive connection
@@ -430,7 +548,8 @@ struct http *http_start(struct app *app)
 			c->listen_port);
 		goto fail;
 	}
-	if (pthread_create(&h->timer, NULL, timer_main, h) != 0)
+	if (ops_start(h) != RG_OK ||
+	    pthread_create(&h->timer, NULL, timer_main, h) != 0)
 		goto fail;
 	h->timer_started = true;
 	explicit_bzero(key, strlen(key));
@@ -458,6 +577,8 @@ void http_stop(struct http *h, int grace_seconds)
 	pthread_mutex_unlock(&h->lock);
 	if (h->timer_started)
 		pthread_join(h->timer, NULL);
+	if (h->ops)
+		MHD_stop_daemon(h->ops);
 	if (h->daemon) {
 		MHD_quiesce_daemon(h->daemon);
 		resume_waiters(h, false, 0);

@@ -109,6 +109,9 @@ static int app_open(struct app *app)
 	}
 	snprintf(app->jwks_json, need, "{\"keys\":[%s]}", jwk);
 	free(jwk);
+	app->ratelimit = ratelimit_new(c->rate_limit_rps, c->rate_limit_burst);
+	if (!app->ratelimit)
+		return RG_ENOMEM;
 	struct store_opts so = {.max_page_count = c->max_db_pages};
 	if (conf_path(c, c->database, p, sizeof p) ||
 	    store_open(p, &so, &app->store) != RG_OK) {
@@ -123,6 +126,7 @@ static void app_close(struct app *app)
 	store_free(app->store);
 	if (app->policy.current)
 		policy_holder_destroy(&app->policy);
+	ratelimit_free(app->ratelimit);
 	free(app->client_ca_pem);
 	free(app->jwks_json);
 	keys_wipe(&app->keys);

@@ -3,6 +3,7 @@
  */
 #include "routes.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,34 @@ static bool path_matches(const char *pattern, const char *path,
 		s += len;
 	}
 	return *p == '\0' && *s == '\0';
+}
+
+#define N_ROUTES (sizeof table / sizeof table[0])
+
+static char route_names[N_ROUTES][64];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void make_names(void)
+{
+	for (size_t i = 0; i < N_ROUTES; i++)
+		snprintf(route_names[i], sizeof route_names[i], "%s %s",
+			 table[i].method, table[i].pattern);
+}
+
+size_t routes_count(void)
+{
+	return N_ROUTES;
+}
+
+size_t routes_index(const struct route *r)
+{
+	return r ? (size_t)(r - table) : N_ROUTES;
+}
+
+const char *routes_name(size_t index)
+{
+	pthread_once(&names_once, make_names);
+	return index < N_ROUTES ? route_names[index] : "none";
 }
 
 void routes_allow(const char *path, char *out, size_t cap)

@@ -35,6 +35,12 @@ const struct route *routes_match(const char *method, const char *path,
                                  struct route_params *params,
                                  const char *out[2], int *status);
 
+/* The number of routes, a route's index and its name for metrics
+ * ("POST /v1/referrals"). */
+size_t routes_count(void);
+size_t routes_index(const struct route *r);
+const char *routes_name(size_t index);
+
 /* The methods the table has for path, as an Allow header value. */
 void routes_allow(const char *path, char *out, size_t cap);
 
