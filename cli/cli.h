@@ -53,6 +53,10 @@ int cmd_submit(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_key_list(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 
 /* ---- messages and files (util.c) ------------------------------------ */
 
@@ -158,20 +162,38 @@ int pki_fail(const char *what);
 
 /* ---- HTTPS (client.c) ----------------------------------------------- */
 
-/* Client credentials: certificate, key, and the anchor for the server. */
+/* An access key secret: RFC 6750 b64token characters. */
+#define CLI_BEARER_MAX 512
+
+/* Client credentials: certificate, key, and the anchor for the server;
+ * and an access key secret, sent as "Authorization: Bearer" when not
+ * empty (wipe it with cli_cred_wipe). */
 struct cli_cred {
 	char cert[CONF_PATH_MAX];
 	char key[CONF_PATH_MAX];
 	char ca[CONF_PATH_MAX];
+	char bearer[CLI_BEARER_MAX + 1];
 };
 
 /* The legal credentials of the configuration (admin_cert, ...). */
 int cli_cred_admin(const struct conf *c, struct cli_cred *cred);
 /* DIR/cert.pem, DIR/key.pem, DIR/ca.pem. */
 int cli_cred_dir(const char *dir, struct cli_cred *cred);
-/* --as DIR when given, else the legal credentials of the configuration. */
+/* --as DIR when given, else the legal credentials of the configuration;
+ * with --key-file FILE also the access key secret read from FILE. */
 int cli_cred_pick(const struct cli_ctx *ctx, const struct cli_args *a,
                   struct cli_cred *cred);
+/* Reads an access key secret from FILE into cred->bearer: one line (a
+ * final newline allowed) of 1 to CLI_BEARER_MAX b64token characters, in a
+ * regular file not readable or writable by group or others. CLI_OK, or
+ * CLI_FAIL after printing why. */
+int cli_bearer_read(const char *path, struct cli_cred *cred);
+/* Whether the string s is an RFC 6750 b64token: 1*( ALPHA / DIGIT /
+ * "-" / "." / "_" / "~" / "+" / "/" ) *"=" (which keeps CR and LF, and so
+ * header injection, out of the Authorization line). */
+bool cli_b64token(const char *s);
+/* Zeroes the secret in cred. */
+void cli_cred_wipe(struct cli_cred *cred);
 
 struct cli_resp {
 	long status;                 /* HTTP status */

@@ -6,12 +6,16 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #define CLIENT_BODY_MAX (16 * 1024 * 1024)
 #define CLIENT_CONNECT_TIMEOUT 10L
@@ -25,6 +29,7 @@ int cli_cred_admin(const struct conf *c, struct cli_cred *cred)
 	    conf_path(c, c->admin_key, cred->key, sizeof cred->key) ||
 	    conf_path(c, c->admin_ca, cred->ca, sizeof cred->ca))
 		return cli_fail("admin credential path too long");
+	cred->bearer[0] = '\0';
 	return CLI_OK;
 }
 
@@ -34,16 +39,75 @@ int cli_cred_dir(const char *dir, struct cli_cred *cred)
 	    cli_path(cred->key, sizeof cred->key, dir, "key.pem") ||
 	    cli_path(cred->ca, sizeof cred->ca, dir, "ca.pem"))
 		return cli_fail("%s: path too long", dir);
+	cred->bearer[0] = '\0';
 	return CLI_OK;
 }
 
 int cli_cred_pick(const struct cli_ctx *ctx, const struct cli_args *a,
                   struct cli_cred *cred)
 {
-	const char *dir = cli_opt(a, "as");
-	if (dir)
-		return cli_cred_dir(dir, cred);
-	return cli_cred_admin(ctx->conf, cred);
+	const char *dir = cli_opt(a, "as"), *key = cli_opt(a, "key-file");
+	int ret = dir ? cli_cred_dir(dir, cred)
+	              : cli_cred_admin(ctx->conf, cred);
+	if (ret == CLI_OK && key)
+		ret = cli_bearer_read(key, cred);
+	return ret;
+}
+
+void cli_cred_wipe(struct cli_cred *cred)
+{
+	sodium_memzero(cred->bearer, sizeof cred->bearer);
+}
+
+bool cli_b64token(const char *s)
+{
+	size_t n = strlen(s);
+	size_t body = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/");
+	if (body == 0)
+		return false;
+	while (body < n && s[body] == '=')
+		body++;
+	return body == n;
+}
+
+int cli_bearer_read(const char *path, struct cli_cred *cred)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct stat sb;
+	int ret = CLI_FAIL;
+
+	int rc = cli_read_file(path, CLI_BEARER_MAX + 2, &text, &len);
+	if (rc == RG_ETOOBIG)
+		return cli_fail("%s: not an access key (too long)", path);
+	if (rc != RG_OK)
+		return cli_fail("%s: %s", path, cli_read_why(rc));
+	if (stat(path, &sb) != 0) {
+		cli_fail("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (sb.st_mode & 077) {
+		cli_fail("%s: readable or writable by others; it holds a "
+		         "secret (chmod 600 %s)", path, path);
+		goto out;
+	}
+	if (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (len > 0 && text[len - 1] == '\r')
+		text[--len] = '\0';
+	if (len > CLI_BEARER_MAX || strlen(text) != len ||
+	    !cli_b64token(text)) {
+		cli_fail("%s: not an access key secret (one line of "
+		         "[A-Za-z0-9._~+/-])", path);
+		goto out;
+	}
+	memcpy(cred->bearer, text, len + 1);
+	ret = CLI_OK;
+out:
+	sodium_memzero(text, len);
+	free(text);
+	return ret;
 }
 
 /* Host names and addresses that may go into a URL or CURLOPT_RESOLVE. */
@@ -176,7 +240,7 @@ int cli_request(const struct conf *c, const struct cli_cred *cred,
                 const char *body, size_t body_len, long timeout_s,
                 struct cli_resp *out)
 {
-	char url[1024], res[600], ct[128];
+	char url[1024], res[600], ct[128], auth[CLI_BEARER_MAX + 32];
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *connect_to = NULL, *hdrs = NULL;
 	struct sink sink = {0};
@@ -196,6 +260,16 @@ int cli_request(const struct conf *c, const struct cli_cred *cred,
 	    !add_line(&hdrs, "Expect:") || (body && !add_line(&hdrs, ct))) {
 		cli_fail("out of memory");
 		goto out;
+	}
+	if (cred->bearer[0]) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s",
+		         cred->bearer);
+		bool ok = add_line(&hdrs, auth);
+		sodium_memzero(auth, sizeof auth);
+		if (!ok) {
+			cli_fail("out of memory");
+			goto out;
+		}
 	}
 	if (setup(curl, cred, url, connect_to, hdrs, timeout_s, &sink,
 	          errbuf) != RG_OK) {
@@ -235,6 +309,8 @@ int cli_request(const struct conf *c, const struct cli_cred *cred,
 	ret = CLI_OK;
 out:
 	free(sink.buf);
+	for (struct curl_slist *l = hdrs; l; l = l->next)
+		sodium_memzero(l->data, strlen(l->data));  /* the bearer */
 	curl_slist_free_all(hdrs);
 	curl_slist_free_all(connect_to);
 	curl_easy_cleanup(curl);

@@ -1,7 +1,8 @@
 /*
  * cmd_misc.c - the commands that are one request each: status, changes
  * and decide (as the principal of --as DIR, or the configuration's legal
- * credentials), revoke and principals (legal credentials).
+ * credentials; status and changes also with the access key of
+ * --key-file FILE), revoke and principals (legal credentials).
  */
 #include "cli.h"
 
@@ -50,19 +51,21 @@ int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a)
 	char path[128];
 	const char *id = a->pos[0];
 	if (!rg_id_valid(id))
-		return cli_usage("status ID [--as DIR]",
+		return cli_usage("status ID [--as DIR] [--key-file FILE]",
 		                 "ID: 1-40 of [A-Za-z0-9_-]");
 	snprintf(path, sizeof path, "/v1/%s/%s",
 	         strncmp(id, "r_", 2) == 0 ? "referrals" : "cases", id);
-	if (cli_cred_pick(ctx, a, &cred) != CLI_OK)
-		return CLI_FAIL;
-	return exchange(ctx, &cred, "GET", path, NULL, MISC_TIMEOUT);
+	int ret = cli_cred_pick(ctx, a, &cred);
+	if (ret == CLI_OK)
+		ret = exchange(ctx, &cred, "GET", path, NULL, MISC_TIMEOUT);
+	cli_cred_wipe(&cred);
+	return ret;
 }
 
 int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	static const char usage[] = "changes [--since CURSOR] [--wait S] "
-	                            "[--limit N] [--as DIR]";
+	                            "[--limit N] [--as DIR] [--key-file FILE]";
 	const char *since = cli_opt(a, "since"), *wait = cli_opt(a, "wait");
 	const char *limit = cli_opt(a, "limit");
 	struct cli_cred cred;
@@ -90,9 +93,12 @@ int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a)
 		                 "limit=%ld&", n);
 	path[used - 1] = '\0';          /* the last '&' or the '?' */
 	curl_free(esc);
-	if (cli_cred_pick(ctx, a, &cred) != CLI_OK)
-		return CLI_FAIL;
-	return exchange(ctx, &cred, "GET", path, NULL, MISC_TIMEOUT + w);
+	int ret = cli_cred_pick(ctx, a, &cred);
+	if (ret == CLI_OK)
+		ret = exchange(ctx, &cred, "GET", path, NULL,
+		               MISC_TIMEOUT + w);
+	cli_cred_wipe(&cred);
+	return ret;
 }
 
 /* The decision body; CLI_USAGE or CLI_FAIL after a message. */

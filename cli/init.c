@@ -119,9 +119,11 @@ static char *conf_text(const char *listen, const char *hostname)
 "# The name clients use for the gateway. It is in the server certificate's\n"
 "# subjectAltName; refgatectl verifies the server against it.\n"
 "hostname = %s\n"
-"# Plain-HTTP listener for GET /healthz and GET /metrics, bound to loopback\n"
-"# only: \"off\" or HOST:PORT (say 127.0.0.1:9443).\n"
-"metrics_listen = off\n"
+"# A second, plain-HTTP listener for GET /healthz and GET /metrics\n"
+"# (Prometheus text format); off unless set. HOST:PORT with a loopback\n"
+"# IPv4 address (127.x.x.x) only, or \"off\". Remove the '#' to turn it\n"
+"# on.\n"
+"# metrics_listen = 127.0.0.1:9443\n"
 "\n"
 "## TLS\n"
 "\n"
@@ -185,14 +187,31 @@ static char *conf_text(const char *listen, const char *hostname)
 "max_body = %d\n"
 "# Long polls (GET /v1/changes?wait=) held open at once.\n"
 "long_poll_max = %d\n"
-"# Longest lifetime of an access key, in days.\n"
-"access_key_max_days = %d\n",
+"# Requests per second each principal may make (a token bucket refilled\n"
+"# at this rate); more are answered 429 rate_limited with Retry-After.\n"
+"# 0: no limit.\n"
+"rate_limit_rps = %d\n"
+"# Requests a principal may make at once above the steady rate (the\n"
+"# bucket's size, at least 1).\n"
+"rate_limit_burst = %d\n"
+"\n"
+"## Access keys and audit\n"
+"\n"
+"# Longest lifetime of an access key (refgatectl key issue --expires), in\n"
+"# days, 1 to 3660.\n"
+"access_key_max_days = %d\n"
+"# Seconds between signed heads of the audit log: the gateway signs the\n"
+"# newest audit hash with its receipt key this often (when the log has\n"
+"# grown), so that `refgatectl audit verify` detects records edited,\n"
+"# removed or reordered even with the hash chain recomputed. 1 to 86400.\n"
+"audit_sign_interval = %d\n",
 	        now, listen, hostname, d.tls_cert, d.tls_key, d.client_ca,
 	        d.client_ca_key, d.database, d.receipt_key, d.data_key,
 	        d.index_key, d.policy, (long long)d.max_db_pages, d.admin_cert,
 	        d.admin_key, d.admin_ca, hosts, prefixes, d.iat_skew, d.threads,
 	        d.max_connections, d.connection_timeout, d.max_body,
-	        d.long_poll_max, d.access_key_max_days);
+	        d.long_poll_max, d.rate_limit_rps, d.rate_limit_burst,
+	        d.access_key_max_days, d.audit_sign_interval);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;

@@ -18,9 +18,11 @@
 
 struct cli_cmd {
 	const char *name;
+	const char *sub;                /* second word ("key issue"), or NULL */
 	cli_handler fn;
 	size_t min_pos, max_pos;        /* positional words */
 	const char *const *opts;        /* long options, each takes a value */
+	const char *const *flags;       /* long options without a value */
 	bool conf;                      /* loads -c CONF first */
 	const char *usage;
 	const char *help;
@@ -74,20 +76,28 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "status", .fn = cmd_status, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("as"), .conf = true,
-		.usage = "status ID [--as DIR]",
+		.opts = OPTS("as", "key-file"), .conf = true,
+		.usage = "status ID [--as DIR] [--key-file FILE]",
 		.help = "Shows a referral (an ID starting with r_) or a case, as "
 		        "the principal whose\ncredentials are in DIR (default: "
-		        "the configuration's legal credentials).",
+		        "the configuration's legal credentials).\n"
+		        "--key-file sends the access key secret in FILE (one "
+		        "line, mode 0600) as\n\"Authorization: Bearer\"; it "
+		        "works only with the certificate of the principal\n"
+		        "the key was issued to. Secrets are never taken on the "
+		        "command line.",
 	},
 	{
 		.name = "changes", .fn = cmd_changes,
-		.opts = OPTS("since", "wait", "limit", "as"), .conf = true,
+		.opts = OPTS("since", "wait", "limit", "as", "key-file"),
+		.conf = true,
 		.usage = "changes [--since CURSOR] [--wait S] [--limit N] "
-		         "[--as DIR]",
+		         "[--as DIR] [--key-file FILE]",
 		.help = "Lists the status changes of the cases the principal may "
 		        "see, oldest first;\n--wait holds the request up to S "
-		        "seconds (at most 30) for a change.",
+		        "seconds (at most 30) for a change.\n--key-file: the "
+		        "changes of the cases the access key in FILE covers (see "
+		        "status).",
 	},
 	{
 		.name = "decide", .fn = cmd_decide, .min_pos = 1, .max_pos = 1,
@@ -99,6 +109,58 @@ static const struct cli_cmd commands[] = {
 		        "actioned, no_action;\nA: account_suspended, "
 		        "content_removed, content_restricted;\nG: "
 		        "illegal_content, terms_of_service.",
+	},
+	{
+		.name = "key", .sub = "issue", .fn = cmd_key_issue,
+		.min_pos = 1, .max_pos = 1,
+		.opts = OPTS("tier", "cases", "legal-basis", "expires", "cidr",
+		             "out"),
+		.flags = OPTS("all-own"), .conf = true,
+		.usage = "key issue PRINCIPAL --tier status|disclosure\n"
+		         "      (--cases ID[,ID...] | --all-own) --legal-basis "
+		         "TEXT\n      --expires DAYS|RFC3339 "
+		         "[--cidr CIDR[,CIDR...]] [--out FILE]",
+		.help = "Issues an access key to PRINCIPAL, an agency, with the "
+		        "legal credentials of\nthe configuration. Tier status: "
+		        "the case fields a referrer sees; disclosure:\nalso the "
+		        "account identifiers, each answer audited with the key "
+		        "and its legal\nbasis. Scope: the cases listed, or "
+		        "--all-own: every case PRINCIPAL referred\ninto. "
+		        "--expires: DAYS from now or an RFC 3339 time, at most "
+		        "access_key_max_days\nof the configuration. --cidr: the "
+		        "key works only from these networks. The key\nworks "
+		        "only together with a client certificate of PRINCIPAL.\n"
+		        "Prints the gateway's answer. The secret is shown this "
+		        "once (the gateway keeps\nonly its hash): --out writes "
+		        "it to a new FILE (mode 0600) instead of stdout,\nfor "
+		        "the principal's --key-file.",
+	},
+	{
+		.name = "key", .sub = "list", .fn = cmd_key_list, .conf = true,
+		.usage = "key list",
+		.help = "Lists the access keys, newest first (JSON; never their "
+		        "secrets).",
+	},
+	{
+		.name = "key", .sub = "revoke", .fn = cmd_key_revoke,
+		.min_pos = 1, .max_pos = 1, .conf = true,
+		.usage = "key revoke ID",
+		.help = "Revokes access key ID; effective on its next use.",
+	},
+	{
+		.name = "audit", .sub = "verify", .fn = cmd_audit_verify,
+		.opts = OPTS("jwks"), .conf = true,
+		.usage = "audit verify [--jwks FILE]",
+		.help = "Checks the audit log offline, in the database the "
+		        "configuration names (no\ngateway needed): the records "
+		        "are numbered 1, 2, 3, ... without gaps, each\nis "
+		        "chained to the one before and hashes to its stored "
+		        "hash, and every signed\nhead carries the hash of its "
+		        "record and a valid Ed25519 signature by the\ngateway "
+		        "key (receipt_key of the configuration, or the keys of "
+		        "FILE, a JWKS\nas GET /v1/keys serves it). Prints "
+		        "\"audit: N records, M signed heads, chain\nintact\" "
+		        "and exits 0, or names the first bad record and exits 1.",
 	},
 };
 
@@ -112,11 +174,32 @@ const char *cli_opt(const struct cli_args *a, const char *name)
 	return NULL;
 }
 
-static const struct cli_cmd *find(const char *name)
+/* Whether some command is called `name` (alone or with a second word). */
+static bool known(const char *name)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+			return true;
+	return false;
+}
+
+/* The command named by argv[0] (and argv[1] for those of two words);
+ * *words is how many words the name took. */
+static const struct cli_cmd *find(int argc, char **argv, int *words)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct cli_cmd *c = &commands[i];
+		if (strcmp(c->name, argv[0]) != 0)
+			continue;
+		if (!c->sub) {
+			*words = 1;
+			return c;
+		}
+		if (argc > 1 && strcmp(c->sub, argv[1]) == 0) {
+			*words = 2;
+			return c;
+		}
+	}
 	return NULL;
 }
 
@@ -130,43 +213,66 @@ static void usage_all(FILE *f)
 		fprintf(f, "  %s\n", commands[i].usage);
 }
 
+/* The usages of every command whose first word is `name`. */
+static void usage_group(FILE *f, const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			fprintf(f, "%s refgatectl %s\n", i && strcmp(
+			        commands[i - 1].name, name) == 0 ? "      " :
+			        "usage:", commands[i].usage);
+}
+
 static int cmd_help(int argc, char **argv)
 {
+	int words = 0;
 	if (argc == 0) {
 		usage_all(stdout);
 		return CLI_OK;
 	}
-	const struct cli_cmd *cmd = find(argv[0]);
-	if (!cmd || argc > 1)
-		return cli_usage("help [COMMAND]", "no such command: %s",
-		                 argv[0]);
+	const struct cli_cmd *cmd = find(argc, argv, &words);
+	if (!cmd && argc == 1 && known(argv[0])) {
+		usage_group(stdout, argv[0]);     /* "help key" */
+		return CLI_OK;
+	}
+	if (!cmd || argc > words)
+		return cli_usage("help [COMMAND]", "no such command: %s%s%s",
+		                 argv[0], argc > 1 ? " " : "",
+		                 argc > 1 ? argv[1] : "");
 	printf("usage: refgatectl %s\n\n%s\n", cmd->usage, cmd->help);
 	return CLI_OK;
 }
 
-static bool opt_allowed(const struct cli_cmd *cmd, const char *name)
+static bool in_list(const char *const *list, const char *name)
 {
-	for (const char *const *o = cmd->opts; o && *o; o++)
+	for (const char *const *o = list; o && *o; o++)
 		if (strcmp(*o, name) == 0)
 			return true;
 	return false;
 }
 
-/* Adds "--name value" or "--name=value" at argv[*i] to a. */
+/* Adds "--name value", "--name=value" or the flag "--name" at argv[*i]
+ * to a (a flag's value is ""). */
 static int parse_opt(const struct cli_cmd *cmd, int argc, char **argv,
                      int *i, struct cli_args *a)
 {
 	char *name = argv[*i] + 2, *eq = strchr(name, '='), *val;
-	if (eq) {
+	if (eq)
 		*eq = '\0';
+	if (in_list(cmd->flags, name)) {
+		if (eq)
+			return cli_usage(cmd->usage, "--%s takes no value",
+			                 name);
+		val = name + strlen(name);
+	} else if (!in_list(cmd->opts, name)) {
+		return cli_usage(cmd->usage, "unknown option --%s", name);
+	} else if (eq) {
 		val = eq + 1;
 	} else if (*i + 1 < argc) {
 		val = argv[++*i];
 	} else {
 		return cli_usage(cmd->usage, "--%s needs a value", name);
 	}
-	if (!opt_allowed(cmd, name))
-		return cli_usage(cmd->usage, "unknown option --%s", name);
 	if (cli_opt(a, name))
 		return cli_usage(cmd->usage, "--%s given twice", name);
 	if (a->n_opts >= CLI_MAX_OPTS)
@@ -208,15 +314,23 @@ static int run(const char *conf_path, int argc, char **argv)
 	struct cli_args args = {0};
 	struct cli_ctx ctx = {.conf_path = conf_path};
 
+	int words = 0;
 	if (strcmp(argv[0], "help") == 0)
 		return cmd_help(argc - 1, argv + 1);
-	const struct cli_cmd *cmd = find(argv[0]);
+	const struct cli_cmd *cmd = find(argc, argv, &words);
+	if (!cmd && known(argv[0])) {
+		cli_fail("%s: %s%s", argv[0], argc > 1 ?
+		         "unknown subcommand " : "missing subcommand",
+		         argc > 1 ? argv[1] : "");
+		usage_group(stderr, argv[0]);
+		return CLI_USAGE;
+	}
 	if (!cmd) {
 		cli_fail("unknown command: %s", argv[0]);
 		usage_all(stderr);
 		return CLI_USAGE;
 	}
-	int rc = parse_args(cmd, argc - 1, argv + 1, &args);
+	int rc = parse_args(cmd, argc - words, argv + words, &args);
 	if (rc != CLI_OK)
 		return rc;
 	if (cmd->conf) {

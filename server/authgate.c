@@ -3,12 +3,17 @@
  * the X.509 work; nothing here parses certificates by hand.
  */
 #include "authgate.h"
+#include "cidr.h"
+#include "log.h"
+#include "metrics.h"
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int authgate_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32])
 {
@@ -80,4 +85,62 @@ int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
 	return store_principal_by_spki(app->store, spki, now, out) == RG_OK
 		       ? RG_OK
 		       : RG_ENOTFOUND;
+}
+
+void authgate_secret_hash(const char *secret, uint8_t out[32])
+{
+	crypto_generichash(out, 32, (const uint8_t *)secret, strlen(secret),
+			   NULL, 0);
+}
+
+/* Audits an access key presented with another principal's certificate. */
+static void audit_misuse(struct app *app, const struct store_principal *p,
+                         const struct store_access_key *k, int64_t now)
+{
+	char detail[256];
+	snprintf(detail, sizeof detail, "{\"key_owner\":\"%s\"}", k->principal);
+	metrics_inc(M_KEY_MISUSE);
+	if (store_audit_append(app->store, p->name, "key_misuse", k->id, detail,
+			       now) != RG_OK)
+		log_msg(LOG_ERROR, "could not audit an access key misuse");
+	log_msg(LOG_WARN, "access key %s presented by principal %s", k->id, p->name);
+}
+
+int authgate_access_key(struct app *app, const struct store_principal *p,
+                        const char *authorization, const void *peer,
+                        int64_t now, struct store_access_key *key,
+                        struct store_key_holder **holder, const char **why)
+{
+	uint8_t hash[32];
+	const char *secret = authorization;
+	*why = "malformed Authorization header";
+	if (strncasecmp(secret, "Bearer ", 7) != 0)
+		return RG_ENOTFOUND;
+	secret += 7;
+	while (*secret == ' ')
+		secret++;
+	if (strlen(secret) != ACCESS_KEY_SECRET_LEN ||
+	    strncmp(secret, ACCESS_KEY_PREFIX, strlen(ACCESS_KEY_PREFIX)) != 0)
+		return RG_ENOTFOUND;
+	authgate_secret_hash(secret, hash);
+	*why = "unknown, revoked or expired access key";
+	if (store_access_key_find(app->store, hash, key, holder) != RG_OK)
+		return RG_ENOTFOUND;
+	if (strcmp(key->principal, p->name) != 0) {
+		audit_misuse(app, p, key, now);
+		*why = "this access key was issued to another principal";
+		goto refuse;
+	}
+	if (key->revoked_at != 0 || key->expires_at <= now)
+		goto refuse;
+	if (!cidr_list_match(key->cidrs, peer)) {
+		*why = "this address is outside the access key's allowlist";
+		goto refuse;
+	}
+	store_access_key_touch(app->store, key->id, now);
+	return RG_OK;
+refuse:
+	store_access_key_release(*holder);
+	*holder = NULL;
+	return RG_ENOTFOUND;
 }

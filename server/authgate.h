@@ -28,6 +28,26 @@ struct authgate_cache {
 int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
                   struct authgate_cache *cache, struct store_principal *out);
 
+#define ACCESS_KEY_PREFIX "rgk_"
+#define ACCESS_KEY_SECRET_LEN (4 + 43)   /* prefix + 256 bits base64url */
+
+/*
+ * Checks an Authorization header value ("Bearer <secret>") for the
+ * authenticated principal p, from address peer at time now. RG_OK: *key
+ * is the access key (valid until store_access_key_release(*holder)) and
+ * its use is counted. RG_ENOTFOUND: unknown, revoked, expired, outside
+ * its address allowlist, malformed, or issued to another principal (that
+ * last case is audited as "key_misuse"); *why is a static reason that may
+ * be shown to the caller.
+ */
+int authgate_access_key(struct app *app, const struct store_principal *p,
+                        const char *authorization, const void *peer,
+                        int64_t now, struct store_access_key *key,
+                        struct store_key_holder **holder, const char **why);
+
+/* The storage hash of an access key secret: BLAKE2b-256. */
+void authgate_secret_hash(const char *secret, uint8_t out[32]);
+
 /* SHA-256 of the SubjectPublicKeyInfo of a DER certificate. */
 int authgate_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32]);
 

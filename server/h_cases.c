@@ -3,6 +3,7 @@
  * GET /v1/review/queue.
  */
 #include "routes.h"
+#include "metrics.h"
 #include "views.h"
 
 #include <stdlib.h>
@@ -12,72 +13,93 @@
 #define QUEUE_DEFAULT 100
 #define QUEUE_MAX 500
 
-/* Whether the caller may see the case at all (404 otherwise). */
-static bool case_visible(struct request *req, const char *id)
+/*
+ * Decides whether and as whom the caller sees a case: through an access
+ * key that covers it (the key's tier), as a reviewer, or as a partner or
+ * agency that referred into it. RG_ENOTFOUND otherwise (answered 404, as
+ * for a missing case).
+ */
+static int case_audience(struct request *req, const char *id, enum audience *aud)
 {
 	struct store_case c;
-	if (store_case_get(req->app->store, id, &c) != RG_OK)
-		return false;
+	struct store *st = req->app->store;
+	if (store_case_get(st, id, &c) != RG_OK)
+		return RG_ENOTFOUND;
+	if (req->key && store_access_key_covers(st, req->key, c.id) == RG_OK) {
+		*aud = views_key_audience(req->key);
+		return RG_OK;
+	}
 	switch (req->principal.role) {
 	case ROLE_REVIEWER:
-		return true;
+		*aud = AUD_REVIEWER;
+		return RG_OK;
 	case ROLE_PARTNER:
 	case ROLE_AGENCY:
-		return store_case_referred_by(req->app->store, c.id,
-					      req->principal.name) == RG_OK;
+		*aud = AUD_REFERRER;
+		return store_case_referred_by(st, c.id, req->principal.name);
 	default:
-		return false;   /* legal: only with a disclosure key */
+		return RG_ENOTFOUND;   /* legal: only with a disclosure key */
 	}
 }
 
-/* Whether an If-None-Match header lists the tag (or is "*"). */
-static bool etag_matches(const char *inm, const char *etag)
+/* Writes the audit record of a disclosure: key, principal, case, fields
+ * and legal basis. Durable before the answer leaves. */
+static int audit_disclosure(struct request *req, json_t *view)
 {
-	if (!inm)
-		return false;
-	if (strcmp(inm, "*") == 0)
-		return true;
-	size_t n = strlen(etag);
-	for (const char *p = inm; (p = strstr(p, etag)); p += n) {
-		char after = p[n];
-		if (after == '\0' || after == ',' || after == ' ')
-			return true;
+	static const char *const fields[] = {"account_id", "handle", "identifiers"};
+	json_t *list = json_array();
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (json_object_get(view, fields[i]))
+			json_array_append_new(list, json_string(fields[i]));
+	if (json_array_size(list) == 0) {
+		json_decref(list);
+		return RG_OK;
 	}
-	return false;
+	const char *case_id = json_string_value(json_object_get(view, "case_id"));
+	json_t *detail = json_pack("{s:s, s:s, s:o, s:s}", "key", req->key->id,
+				   "case_id", case_id ? case_id : "", "fields", list,
+				   "legal_basis", req->key->legal_basis);
+	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	int rc = text ? store_audit_append(req->app->store, req->principal.name,
+					   "disclosure", case_id ? case_id : "",
+					   text, req->now)
+		      : RG_ENOMEM;
+	free(text);
+	if (rc == RG_OK)
+		metrics_inc(M_DISCLOSURES);
+	return rc;
 }
 
-/* Answers the case view (200, or 304 when If-None-Match matches). */
+/* Answers the case view (ETag and 304 are http.c's, for every GET). */
 static void send_case(struct request *req, struct response *res, int status,
-                      const char *id)
+                      const char *id, enum audience aud)
 {
 	int err;
 	const struct policy *pol = policy_acquire(&req->app->policy);
-	json_t *view = views_case(req->app, pol, views_audience(&req->principal),
-				  req->principal.name, id, &err);
+	json_t *view = views_case(req->app, pol, aud, req->principal.name, id, &err);
 	policy_release(&req->app->policy);
 	if (!view) {
 		response_problem(res, err == RG_ENOTFOUND ? 404 : 503,
 				 err == RG_ENOTFOUND ? "not_found" : "unavailable", NULL);
 		return;
 	}
-	response_json(res, status, view);
-	response_etag(res);
-	if (status == 200 &&
-	    etag_matches(request_header(req, "If-None-Match"), res->etag)) {
-		free(res->body);
-		res->body = NULL;
-		res->body_len = 0;
-		res->status = 304;
+	if (aud == AUD_DISCLOSURE_KEY && audit_disclosure(req, view) != RG_OK) {
+		json_decref(view);     /* no disclosure without its audit record */
+		response_problem(res, 503, "unavailable", NULL);
+		return;
 	}
+	response_json(res, status, view);
 }
 
 void h_case_get(struct request *req, struct response *res)
 {
-	if (!case_visible(req, req->params[0])) {
+	enum audience aud;
+	if (case_audience(req, req->params[0], &aud) != RG_OK) {
 		response_problem(res, 404, "not_found", NULL);
 		return;
 	}
-	send_case(req, res, 200, req->params[0]);
+	send_case(req, res, 200, req->params[0], aud);
 }
 
 /* Characters (code points) of a valid UTF-8 string. */
@@ -162,7 +184,7 @@ void h_case_decide(struct request *req, struct response *res)
 	else if (rc != RG_OK)
 		response_problem(res, 503, "unavailable", NULL);
 	else
-		send_case(req, res, 200, after.id);
+		send_case(req, res, 200, after.id, AUD_REVIEWER);
 out:
 	json_decref(root);
 }

@@ -6,7 +6,7 @@
  */
 #include "routes.h"
 #include "views.h"
-#include "../proto/jws.h"
+#include "cursor.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +16,6 @@
 #define CHANGES_DEFAULT 100
 #define CHANGES_MAX 500
 #define WAIT_MAX 30
-#define CURSOR_PREFIX "rgc1:"
 
 /* Parses a decimal query value in [lo, hi]; false when malformed. */
 static bool query_long(const char *s, long lo, long hi, long *out)
@@ -29,35 +28,6 @@ static bool query_long(const char *s, long lo, long hi, long *out)
 		return false;
 	*out = v;
 	return true;
-}
-
-/* The cursor for a position: base64url of "rgc1:<seq>". */
-static char *cursor_encode(int64_t seq)
-{
-	char text[40];
-	int n = snprintf(text, sizeof text, CURSOR_PREFIX "%" PRId64, seq);
-	return b64url_encode((const uint8_t *)text, (size_t)n);
-}
-
-static int cursor_decode(const char *cursor, int64_t *seq)
-{
-	uint8_t *raw = NULL;
-	size_t len = 0;
-	int rc = RG_EINVAL;
-	if (strlen(cursor) > 64 ||
-	    b64url_decode(cursor, strlen(cursor), &raw, &len) != RG_OK)
-		return RG_EINVAL;
-	const size_t plen = sizeof CURSOR_PREFIX - 1;
-	if (len > plen && len < plen + 20 && memcmp(raw, CURSOR_PREFIX, plen) == 0) {
-		long v;
-		if (query_long((const char *)raw + plen, 0, INT32_MAX * 1024L, &v) &&
-		    strlen((const char *)raw) == len) {
-			*seq = v;
-			rc = RG_OK;
-		}
-	}
-	free(raw);
-	return rc;
 }
 
 struct change_walk {
@@ -106,9 +76,15 @@ void h_changes(struct request *req, struct response *res)
 	int64_t last = since;
 	int rc = RG_OK;
 	w.pol = policy_acquire(&req->app->policy);
-	if (req->principal.role != ROLE_LEGAL)
+	if (req->key) {
+		/* with an access key: the key's scope, seen as its tier */
+		w.aud = views_key_audience(req->key);
+		rc = store_changes_for_key(req->app->store, req->key, since,
+					   (size_t)limit, add_change, &w, &last);
+	} else if (req->principal.role != ROLE_LEGAL) {
 		rc = store_changes(req->app->store, who, since, (size_t)limit,
 				   add_change, &w, &last);
+	}
 	policy_release(&req->app->policy);
 	if (rc != RG_OK) {
 		json_decref(w.list);

@@ -335,5 +335,4 @@ void h_referral_get(struct request *req, struct response *res)
 		return;
 	}
 	response_json(res, 200, view);
-	response_etag(res);
 }

@@ -59,6 +59,10 @@ struct rq {
 	struct rq *prev, *next;
 	int status;
 	const char *code;
+	struct store_access_key key;
+	struct store_key_holder *key_holder;
+	struct response early;          /* a refusal decided before the body */
+	bool has_early;
 };
 
 const char *request_header(const struct request *req, const char *name)
@@ -121,6 +125,48 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bodies up to this size are read and dropped before a refusal decided
+ * from the headers alone is sent: answering while the client is still
+ * sending makes MHD close the connection, and the client may then see a
+ * reset instead of the answer. Larger ones are refused at once. */
+#define DISCARD_MAX (1024 * 1024)
+
+/* Whether the client will send a body we should drain first. */
+static bool drain_first(struct rq *rq)
+{
+	const char *expect = request_header(&rq->req, "Expect");
+	const char *cl = request_header(&rq->req, "Content-Length");
+	const char *te = request_header(&rq->req, "Transfer-Encoding");
+	if (expect && strncasecmp(expect, "100-continue", 12) == 0)
+		return false;   /* MHD has not asked for the body: answer now */
+	if (te)
+		return true;
+	if (!cl)
+		return false;
+	unsigned long long n = strtoull(cl, NULL, 10);
+	return n > 0 && n <= DISCARD_MAX;
+}
+
+/* Sends a refusal decided from the headers, now or once the body has
+ * been drained (see DISCARD_MAX). */
+static enum MHD_Result refuse(struct rq *rq, struct response *res)
+{
+	if (!drain_first(rq))
+		return send_response(rq, res);
+	rq->early = *res;
+	rq->has_early = true;
+	res->body = NULL;
+	return MHD_YES;
+}
+
+static enum MHD_Result refuse_problem(struct rq *rq, int status,
+                                      const char *code, const char *detail)
+{
+	struct response res = {0};
+	response_problem(&res, status, code, detail);
+	return refuse(rq, &res);
 }
 
 /* Parks a long poll: suspended until a commit or its deadline. */
@@ -246,7 +292,7 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
 			  sc ? sc->socket_context : NULL, &req->principal) != RG_OK)
-		return send_problem(rq, 401, "unauthenticated", NULL);
+		return refuse_problem(rq, 401, "unauthenticated", NULL);
 	int retry_after = 0;
 	if (!ratelimit_take(app->ratelimit, req->principal.name, req->now_ms,
 			    &retry_after)) {
@@ -254,25 +300,36 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 		metrics_inc(M_RATE_LIMITED);
 		response_problem(&res, 429, "rate_limited", "request budget exceeded");
 		res.retry_after = retry_after;
-		return send_response(rq, &res);
+		return refuse(rq, &res);
+	}
+	const char *authz = request_header(req, "Authorization");
+	if (authz) {
+		const char *why;
+		const union MHD_ConnectionInfo *ai = MHD_get_connection_info(
+			rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (authgate_access_key(app, &req->principal, authz,
+					ai ? ai->client_addr : NULL, req->now,
+					&rq->key, &rq->key_holder, &why) != RG_OK)
+			return refuse_problem(rq, 401, "unauthenticated", why);
+		req->key = &rq->key;
 	}
 	if (strncmp(url, ROUTES_ADMIN_PREFIX, strlen(ROUTES_ADMIN_PREFIX)) == 0 &&
 	    req->principal.role != ROLE_LEGAL)
-		return send_problem(rq, 403, "forbidden",
+		return refuse_problem(rq, 403, "forbidden",
 				    "the administration API is for the legal team");
 	int status;
 	rq->route = routes_match(method, url, &rq->params, req->params, &status);
 	if (!rq->route)
-		return send_problem(rq, status, status == 405
+		return refuse_problem(rq, status, status == 405
 				    ? "method_not_allowed" : "not_found", NULL);
 	if (!(rq->route->roles & ROLE_BIT(req->principal.role)))
-		return send_problem(rq, 403, "forbidden",
+		return refuse_problem(rq, 403, "forbidden",
 				    "this role may not use this endpoint");
 	const char *cl = request_header(req, "Content-Length");
 	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)app->conf.max_body)
-		return send_problem(rq, 413, "payload_too_large", NULL);
+		return refuse_problem(rq, 413, "payload_too_large", NULL);
 	if (rq->route->content_type && !type_is(req, rq->route->content_type))
-		return send_problem(rq, 415, "unsupported_media_type",
+		return refuse_problem(rq, 415, "unsupported_media_type",
 				    rq->route->content_type);
 	return MHD_YES;
 }
@@ -303,6 +360,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->req.now = rq->req.now_ms / 1000;
 		return begin(rq, method, url);
 	}
+	if (*upload_size > 0 && rq->has_early) {
+		*upload_size = 0;       /* drained, never stored */
+		return MHD_YES;
+	}
+	if (rq->has_early)
+		return send_response(rq, &rq->early);
 	if (*upload_size > 0) {
 		take_body(rq, upload, *upload_size, (size_t)h->app->conf.max_body);
 		*upload_size = 0;
@@ -326,6 +389,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	(void)version;
+	if (strcmp(method, "GET") == 0 && res.status == 200) {
+		if (!res.etag[0])
+			response_etag(&res);
+		if (response_etag_matches(request_header(&rq->req, "If-None-Match"),
+					  res.etag)) {
+			free(res.body);
+			res.body = NULL;
+			res.body_len = 0;
+			res.status = 304;
+		}
+	}
 	return send_response(rq, &res);
 }
 
@@ -354,6 +428,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		    rq->route ? rq->route->pattern : "-",
 		    rq->status ? rq->status : (why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 499),
 		    rq->code, ms);
+	store_access_key_release(rq->key_holder);
+	free(rq->early.body);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;

@@ -4,6 +4,7 @@
  * in-flight requests, SIGHUP reloads the disclosure policy).
  */
 #include "app.h"
+#include "audit.h"
 #include "http.h"
 #include "log.h"
 #include "../proto/jwk.h"
@@ -191,9 +192,13 @@ int main(int argc, char **argv)
 		goto out;
 	app.http = h;
 	store_set_commit_hook(app.store, http_wake_polls, h);
+	struct audit_signer *signer = audit_signer_start(&app);
+	if (!signer)
+		log_msg(LOG_WARN, "audit head signer not started");
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
+	audit_signer_stop(signer);
 	status = 0;
 	log_msg(LOG_INFO, "stopped");
 out:

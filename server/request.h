@@ -26,6 +26,8 @@ struct request {
 	int64_t wait_until;              /* a woken long poll: its deadline
 	                                    (Unix ms); 0 on the first call */
 	void *conn;                      /* http.c's connection, opaque */
+	const struct store_access_key *key;  /* a valid Bearer access key of
+	                                        this principal, or NULL */
 };
 
 /* A request header's value (case-insensitive name) or NULL. */
@@ -57,6 +59,10 @@ void response_problem_items(struct response *res, int status,
 void response_json(struct response *res, int status, json_t *j);
 /* Sets a strong ETag over the body. */
 void response_etag(struct response *res);
+
+/* Whether an If-None-Match value names etag (or is "*"); weak
+ * comparison, as RFC 9110 asks for If-None-Match. */
+bool response_etag_matches(const char *if_none_match, const char *etag);
 
 typedef void (*handler_fn)(struct request *req, struct response *res);
 

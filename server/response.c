@@ -74,3 +74,20 @@ void response_etag(struct response *res)
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	snprintf(res->etag, sizeof res->etag, "\"%s\"", hex);
 }
+
+bool response_etag_matches(const char *if_none_match, const char *etag)
+{
+	if (!if_none_match || !etag[0])
+		return false;
+	if (strcmp(if_none_match, "*") == 0)
+		return true;
+	size_t n = strlen(etag);
+	for (const char *p = if_none_match; (p = strstr(p, etag)); p += n) {
+		bool start = p == if_none_match || p[-1] == ',' || p[-1] == ' ' ||
+			     (p - if_none_match >= 2 && p[-1] == '/' && p[-2] == 'W');
+		char after = p[n];
+		if (start && (after == '\0' || after == ',' || after == ' '))
+			return true;
+	}
+	return false;
+}

@@ -21,6 +21,13 @@ static const struct route table[] = {
 	{"GET", "/v1/admin/principals", h_principal_list, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"DELETE", "/v1/admin/principals/{name}", h_principal_revoke,
 	 ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/v1/admin/access-keys", h_access_key_issue,
+	 ROLE_BIT(ROLE_LEGAL), "application/json"},
+	{"GET", "/v1/admin/access-keys", h_access_key_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"DELETE", "/v1/admin/access-keys/{id}", h_access_key_revoke,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/v1/admin/audit", h_audit_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
 };
 
 /* Matches one path segment [seg, seg+len) against a pattern segment. */

@@ -59,5 +59,10 @@ void h_keys(struct request *req, struct response *res);
 void h_principal_enrol(struct request *req, struct response *res);
 void h_principal_revoke(struct request *req, struct response *res);
 void h_principal_list(struct request *req, struct response *res);
+void h_access_key_issue(struct request *req, struct response *res);
+void h_access_key_list(struct request *req, struct response *res);
+void h_access_key_revoke(struct request *req, struct response *res);
+void h_audit_list(struct request *req, struct response *res);
+void h_partner_stats(struct request *req, struct response *res);
 
 #endif

@@ -335,4 +335,127 @@ struct store_stats {
 /* A snapshot of the writer's counters (for /metrics and tests). */
 void store_stats_get(struct store *st, struct store_stats *out);
 
+/* ---- access keys (contract section 6) ------------------------------- */
+
+enum key_tier {
+	TIER_STATUS = 1,
+	TIER_DISCLOSURE = 2,
+};
+
+#define ACCESS_KEY_MAX_CASES 1000
+#define ACCESS_KEY_MAX_CIDRS 16
+#define ACCESS_KEY_BASIS_MAX 1000      /* legal_basis, characters */
+
+struct store_access_key {
+	char id[RG_ID_MAX + 1];         /* "k_" + 22 base64url */
+	char principal[RG_NAME_MAX + 1];
+	char issued_by[RG_NAME_MAX + 1];
+	enum key_tier tier;
+	bool all_own;                   /* scope: every case the principal
+	                                   referred into */
+	size_t n_cases;                 /* scope: these cases (all_own false) */
+	const char *const *cases;       /* canonical ids; only in callbacks and
+	                                   between _find and _release */
+	const char *legal_basis;
+	const char *cidrs;              /* "" or comma-separated CIDRs */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t revoked_at;             /* 0 while active */
+	int64_t last_used_at;           /* 0: never */
+	int64_t use_count;
+};
+
+/* Input for store_access_key_issue: the same fields, strings owned by the
+ * caller; secret_hash is the BLAKE2b-256 of the secret (the secret itself
+ * never reaches storage). The case ids must exist (merged ids resolved
+ * to their survivor); RG_ENOTFOUND names none of them. RG_ENOTFOUND also
+ * when the principal is not active. Audited ("key_issue"). */
+int store_access_key_issue(struct store *st, const char *actor,
+                           const struct store_access_key *key,
+                           const uint8_t secret_hash[32]);
+
+/* The key whose secret hashes to secret_hash (looked up by hash, then
+ * compared with sodium_memcmp), active or not: the caller checks
+ * revoked_at, expires_at, principal and cidrs. On RG_OK the key's strings
+ * and case list live in *holder until store_access_key_release. */
+struct store_key_holder;
+int store_access_key_find(struct store *st, const uint8_t secret_hash[32],
+                          struct store_access_key *out,
+                          struct store_key_holder **holder);
+void store_access_key_release(struct store_key_holder *holder);
+
+/* Whether an access key covers a case (canonical id): listed, or all_own
+ * and the key's principal referred into it. RG_OK or RG_ENOTFOUND. */
+int store_access_key_covers(struct store *st, const struct store_access_key *k,
+                            const char *case_id);
+
+/* Counts a use (last_used_at = now, use_count + 1). Asynchronous: queued
+ * to the writer and not waited for (a lost count is acceptable; a lost
+ * referral is not). */
+void store_access_key_touch(struct store *st, const char *id, int64_t now);
+
+/* Revokes a key. RG_ENOTFOUND when unknown or already revoked. Audited
+ * ("key_revoke"). */
+int store_access_key_revoke(struct store *st, const char *actor,
+                            const char *id, int64_t now);
+
+/* Every key, newest first (secrets are never stored, so never listed). */
+int store_access_keys_each(struct store *st,
+                           int (*cb)(void *ctx, const struct store_access_key *k),
+                           void *ctx);
+
+/* Changes (as store_changes) of the cases a key covers: its listed cases,
+ * or for all_own those its principal referred into. */
+int store_changes_for_key(struct store *st, const struct store_access_key *k,
+                          int64_t since, size_t limit,
+                          int (*cb)(void *ctx, const struct store_change *c),
+                          void *ctx, int64_t *last);
+
+/* ---- signed audit heads -------------------------------------------- */
+
+/* The newest audit row: its seq and hash (seq 0, zero hash when empty). */
+int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32]);
+
+/* Records a signature (Ed25519 by the gateway key, 64 bytes) over the
+ * head at seq; the signed message is documented with
+ * store_audit_head_message. Durable before it returns. */
+int store_audit_head_sign(struct store *st, int64_t seq, const uint8_t hash[32],
+                          int64_t at, const uint8_t sig[64]);
+
+/* The bytes that are signed for a head: "refgate-audit-head:v1:" ||
+ * seq (8 bytes big-endian) || at (8 bytes big-endian) || hash (32). */
+#define AUDIT_HEAD_MESSAGE_LEN (22 + 8 + 8 + 32)
+void store_audit_head_message(int64_t seq, int64_t at, const uint8_t hash[32],
+                              uint8_t out[AUDIT_HEAD_MESSAGE_LEN]);
+
+struct store_audit_signature {
+	int64_t seq;
+	int64_t at;
+	uint8_t hash[32];
+	uint8_t sig[64];
+};
+
+/* Every signed head, oldest first. */
+int store_audit_heads_each(struct store *st,
+                           int (*cb)(void *ctx, const struct store_audit_signature *h),
+                           void *ctx);
+
+/* ---- partner statistics -------------------------------------------- */
+
+struct store_partner_stats {
+	int64_t referrals;              /* the principal's referrals */
+	int64_t distinct_accounts;      /* distinct cases they name */
+	int64_t actioned;               /* of those cases, by current status */
+	int64_t no_action;
+	int64_t pending;                /* received or in_review */
+	int64_t median_decision_seconds;   /* opened_at -> decided_at of the
+	                                      decided ones; -1 when none */
+};
+
+int store_partner_stats(struct store *st, const char *principal,
+                        struct store_partner_stats *out);
+
+/* The number of cases (canonical, merged ones not counted). */
+int store_cases_count(struct store *st, int64_t *out);
+
 #endif

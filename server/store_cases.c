@@ -1,8 +1,8 @@
 /*
- * store_cases.c - referrals and cases: recording a referral (replay and
- * jti checks, deduplication of its subjects into cases, merges, reopening),
- * reviewers' decisions, and the referral, case and review-queue reads.
- * Runs on the connections and the writer of store.c.
+ * store_cases.c - the writes on referrals and cases: recording a referral
+ * (replay and jti checks, deduplication of its subjects into cases,
+ * merges, reopening) and reviewers' decisions. Runs in the writer of
+ * store.c; the reads are in store_reads.c.
  */
 #include "store_int.h"
 
@@ -210,12 +210,17 @@ static const char *const merge_sql[] = {
 	"UPDATE decisions SET case_id = ?2 WHERE case_id = ?1",
 	"UPDATE case_aliases SET case_id = ?2 WHERE case_id = ?1",
 	"INSERT INTO case_aliases (alias, case_id) VALUES (?1, ?2)",
+	/* an access key listing both keeps one row */
+	"INSERT OR IGNORE INTO access_key_cases (key_id, case_id)"
+	" SELECT key_id, ?2 FROM access_key_cases WHERE case_id = ?1",
+	"DELETE FROM access_key_cases WHERE case_id = ?1",
 	"DELETE FROM cases WHERE id = ?1",
 };
 
 /*
  * Merges case `from` into `into` (the older): moves its identifiers,
- * referrals, changes and decisions, leaves an alias, deletes it. The
+ * referrals, changes, decisions and access-key listings, leaves an alias,
+ * deletes it. The
  * survivor takes the higher urgency, the earlier deadline, the higher
  * reopen count, and keeps its status unless only the absorbed case was
  * actioned (then it is actioned as that one was).
@@ -681,8 +686,6 @@ struct decide_job {
 	struct store_case after;         /* staged; copied out on commit */
 };
 
-static int case_load(struct conn *c, const char *id, struct store_case *out);
-
 /* received -> in_review -> actioned | no_action; nothing else. */
 static bool move_allowed(enum case_status from, enum case_status to)
 {
@@ -758,7 +761,7 @@ static int decide_run(struct txn *t, void *arg)
 	if (rc == RG_OK)
 		rc = decision_audit(t, id, d);
 	if (rc == RG_OK)
-		rc = case_load(t->c, id, &dj->after);
+		rc = st_case_load(t->c, id, &dj->after);
 	return rc;
 }
 
@@ -793,395 +796,4 @@ int store_case_decide(struct store *st, const char *case_id,
 	if (rc == RG_OK)
 		*after = dj.after;
 	return rc;
-}
-
-/* ---- reads ---------------------------------------------------------- */
-
-/* Runs fn on this thread's reader inside one read transaction, so that
- * what it reads from several tables is one snapshot. */
-static int in_snapshot(struct store *st, int (*fn)(struct conn *c, void *arg),
-                       void *arg)
-{
-	struct conn *c;
-	int rc = st_reader(st, &c);
-	if (rc != RG_OK)
-		return rc;
-	rc = sq_read_begin(c);
-	if (rc != RG_OK)
-		return rc;
-	rc = fn(c, arg);
-	int end = sq_read_end(c);
-	return rc != RG_OK ? rc : end;
-}
-
-#define CASE_COLS \
-	"c.id, c.status, c.action, c.opened_at, c.updated_at, c.decided_at," \
-	" c.deadline_at, c.urgency, c.reopen_count," \
-	" (SELECT COUNT(DISTINCT s.referral_id) FROM referral_subjects s" \
-	"  WHERE s.case_id = c.id)," \
-	" (SELECT COUNT(DISTINCT r.principal) FROM referral_subjects s" \
-	"  JOIN referrals r ON r.id = s.referral_id" \
-	"  WHERE s.case_id = c.id) AS n_principals"
-
-static int case_read(struct q *q, struct store_case *out)
-{
-	out->status = (enum case_status)sqlite3_column_int(q->s, 1);
-	out->action = (enum case_action)sqlite3_column_int(q->s, 2);
-	out->opened_at = sqlite3_column_int64(q->s, 3);
-	out->updated_at = sqlite3_column_int64(q->s, 4);
-	out->decided_at = sqlite3_column_int64(q->s, 5);
-	out->deadline_at = sqlite3_column_int64(q->s, 6);
-	out->urgency = (enum referral_urgency)sqlite3_column_int(q->s, 7);
-	out->reopen_count = sqlite3_column_int(q->s, 8);
-	out->n_referrals = sqlite3_column_int(q->s, 9);
-	out->n_principals = sqlite3_column_int(q->s, 10);
-	return sq_col_str(q, 0, out->id, sizeof out->id);
-}
-
-/* A case by its id or an alias, with its counts. RG_ENOTFOUND. */
-static int case_load(struct conn *c, const char *id, struct store_case *out)
-{
-	struct q q = { 0 };
-	struct store_case cs = { 0 };
-	int rc = sq_open(&q, c, "SELECT " CASE_COLS " FROM cases c"
-	                        " WHERE c.id = COALESCE((SELECT case_id"
-	                        " FROM case_aliases WHERE alias = ?1), ?1)");
-	if (rc != RG_OK)
-		goto out;
-	sq_text(&q, 1, id);
-	rc = sq_step(&q);
-	if (rc == SQ_DONE)
-		rc = RG_ENOTFOUND;
-	else if (rc == SQ_ROW)
-		rc = case_read(&q, &cs);
-out:
-	sq_close(&q);
-	if (rc == RG_OK)
-		*out = cs;
-	return rc;
-}
-
-int store_case_get(struct store *st, const char *id, struct store_case *out)
-{
-	struct conn *c;
-	if (!st || !out)
-		return RG_EINVAL;
-	if (!rg_id_valid(id))
-		return RG_ENOTFOUND;
-	int rc = st_reader(st, &c);
-	return rc == RG_OK ? case_load(c, id, out) : rc;
-}
-
-int store_case_referred_by(struct store *st, const char *case_id,
-                           const char *principal)
-{
-	struct conn *c;
-	struct q q = { 0 };
-	if (!st || !principal)
-		return RG_EINVAL;
-	if (!rg_id_valid(case_id))
-		return RG_ENOTFOUND;
-	int rc = st_reader(st, &c);
-	if (rc != RG_OK)
-		return rc;
-	rc = sq_open(&q, c, "SELECT 1 FROM referral_subjects s"
-	                    " JOIN referrals r ON r.id = s.referral_id"
-	                    " WHERE s.case_id = COALESCE((SELECT case_id"
-	                    " FROM case_aliases WHERE alias = ?1), ?1)"
-	                    " AND r.principal = ?2 LIMIT 1");
-	if (rc == RG_OK) {
-		sq_text(&q, 1, case_id);
-		sq_text(&q, 2, principal);
-		rc = sq_step(&q);
-		rc = rc == SQ_ROW ? RG_OK : rc == SQ_DONE ? RG_ENOTFOUND : rc;
-	}
-	sq_close(&q);
-	return rc;
-}
-
-#define REFERRAL_COLS \
-	"r.id, r.principal, r.partner_ref, r.received_at, r.category," \
-	" r.urgency, r.deadline_at, r.n_subjects"
-
-/* Reads a referral row; with sealed, column 8 is its sealed blob (valid
- * until the statement moves). */
-static int referral_read(struct q *q, struct store_referral *r, bool sealed)
-{
-	int rc;
-	*r = (struct store_referral){
-		.has_partner_ref = sqlite3_column_type(q->s, 2) != SQLITE_NULL,
-		.received_at = sqlite3_column_int64(q->s, 3),
-		.category = (enum referral_category)sqlite3_column_int(q->s, 4),
-		.urgency = (enum referral_urgency)sqlite3_column_int(q->s, 5),
-		.deadline_at = sqlite3_column_int64(q->s, 6),
-		.n_subjects = (size_t)sqlite3_column_int64(q->s, 7),
-	};
-	if ((rc = sq_col_str(q, 0, r->id, sizeof r->id)) != RG_OK ||
-	    (rc = sq_col_str(q, 1, r->principal, sizeof r->principal)) != RG_OK ||
-	    (rc = sq_col_str(q, 2, r->partner_ref, sizeof r->partner_ref)) !=
-	    RG_OK)
-		return rc;
-	if (sealed) {
-		r->sealed = sqlite3_column_blob(q->s, 8);
-		r->sealed_len = (size_t)sqlite3_column_bytes(q->s, 8);
-		if (!r->sealed)
-			return RG_EIO;
-	}
-	return RG_OK;
-}
-
-int store_referral_get(struct store *st, const char *id,
-                       struct store_referral *out)
-{
-	struct conn *c;
-	struct q q = { 0 };
-	struct store_referral r;
-	if (!st || !out)
-		return RG_EINVAL;
-	if (!rg_id_valid(id))
-		return RG_ENOTFOUND;
-	int rc = st_reader(st, &c);
-	if (rc != RG_OK)
-		return rc;
-	rc = sq_open(&q, c, "SELECT " REFERRAL_COLS " FROM referrals r"
-	                    " WHERE r.id = ?1");
-	if (rc != RG_OK)
-		goto out;
-	sq_text(&q, 1, id);
-	rc = sq_step(&q);
-	if (rc == SQ_DONE)
-		rc = RG_ENOTFOUND;
-	else if (rc == SQ_ROW)
-		rc = referral_read(&q, &r, false);
-out:
-	sq_close(&q);
-	if (rc == RG_OK)
-		*out = r;
-	return rc;
-}
-
-/* A walk over what belongs to one referral or case. */
-struct walk {
-	const char *id;
-	void *ctx;
-	union {
-		int (*subject)(void *, size_t, const struct store_case *);
-		int (*referral)(void *, const struct store_referral *);
-		int (*ident)(void *, const struct store_ident *);
-		int (*decision)(void *, const struct store_decision *);
-	} cb;
-};
-
-static int referral_cases_fn(struct conn *c, void *arg)
-{
-	const struct walk *wk = arg;
-	struct q q = { 0 };
-	int rc = sq_open(&q, c, "SELECT idx, case_id FROM referral_subjects"
-	                        " WHERE referral_id = ?1 ORDER BY idx");
-	if (rc != RG_OK)
-		goto out;
-	sq_text(&q, 1, wk->id);
-	bool any = false;
-	while ((rc = sq_step(&q)) == SQ_ROW) {
-		char id[RG_ID_MAX + 1];
-		struct store_case cs;
-		any = true;
-		if ((rc = sq_col_str(&q, 1, id, sizeof id)) != RG_OK ||
-		    (rc = case_load(c, id, &cs)) != RG_OK)
-			goto out;
-		if ((rc = wk->cb.subject(wk->ctx,
-		                         (size_t)sqlite3_column_int64(q.s, 0),
-		                         &cs)) != 0)
-			goto out;
-	}
-	if (rc == SQ_DONE && !any)
-		rc = RG_ENOTFOUND;     /* every referral has a subject */
-out:
-	sq_close(&q);
-	return rc;
-}
-
-int store_referral_cases_each(struct store *st, const char *referral_id,
-                              int (*cb)(void *ctx, size_t subject,
-                                        const struct store_case *c),
-                              void *ctx)
-{
-	struct walk wk = { .id = referral_id, .ctx = ctx, .cb.subject = cb };
-	if (!st || !cb)
-		return RG_EINVAL;
-	if (!rg_id_valid(referral_id))
-		return RG_ENOTFOUND;
-	return in_snapshot(st, referral_cases_fn, &wk);
-}
-
-/* RG_OK with the live id of a case (through aliases), or RG_ENOTFOUND. */
-static int case_live(struct conn *c, const char *id, char out[RG_ID_MAX + 1])
-{
-	struct case_row r;
-	int rc = case_resolve(c, id, out);
-	return rc == RG_OK ? case_row_load(c, out, &r) : rc;
-}
-
-static int case_referrals_fn(struct conn *c, void *arg)
-{
-	const struct walk *wk = arg;
-	char id[RG_ID_MAX + 1];
-	struct q q = { 0 };
-	int rc = case_live(c, wk->id, id);
-	if (rc != RG_OK)
-		goto out;
-	rc = sq_open(&q, c, "SELECT " REFERRAL_COLS ", r.sealed FROM referrals r"
-	                    " WHERE r.id IN (SELECT referral_id"
-	                    " FROM referral_subjects WHERE case_id = ?1)"
-	                    " ORDER BY r.received_at, r.rowid");
-	if (rc != RG_OK)
-		goto out;
-	sq_text(&q, 1, id);
-	while ((rc = sq_step(&q)) == SQ_ROW) {
-		struct store_referral r;
-		if ((rc = referral_read(&q, &r, true)) != RG_OK ||
-		    (rc = wk->cb.referral(wk->ctx, &r)) != 0)
-			goto out;
-	}
-out:
-	sq_close(&q);
-	return rc == SQ_DONE ? RG_OK : rc;
-}
-
-int store_case_referrals_each(struct store *st, const char *case_id,
-                              int (*cb)(void *ctx,
-                                        const struct store_referral *r),
-                              void *ctx)
-{
-	struct walk wk = { .id = case_id, .ctx = ctx, .cb.referral = cb };
-	if (!st || !cb)
-		return RG_EINVAL;
-	if (!rg_id_valid(case_id))
-		return RG_ENOTFOUND;
-	return in_snapshot(st, case_referrals_fn, &wk);
-}
-
-static int case_idents_fn(struct conn *c, void *arg)
-{
-	const struct walk *wk = arg;
-	char id[RG_ID_MAX + 1];
-	struct q q = { 0 };
-	int rc = case_live(c, wk->id, id);
-	if (rc != RG_OK)
-		goto out;
-	rc = sq_open(&q, c, "SELECT kind, hash, sealed FROM case_idents"
-	                    " WHERE case_id = ?1 ORDER BY rowid");
-	if (rc != RG_OK)
-		goto out;
-	sq_text(&q, 1, id);
-	while ((rc = sq_step(&q)) == SQ_ROW) {
-		const unsigned char *kind = sqlite3_column_text(q.s, 0);
-		struct store_ident ident = {
-			.kind = kind ? (char)kind[0] : '\0',
-			.sealed = sqlite3_column_blob(q.s, 2),
-			.sealed_len = (size_t)sqlite3_column_bytes(q.s, 2),
-		};
-		if (!ident.kind || !ident.sealed ||
-		    (rc = sq_col_32(&q, 1, ident.hash)) != RG_OK) {
-			rc = RG_EIO;
-			goto out;
-		}
-		if ((rc = wk->cb.ident(wk->ctx, &ident)) != 0)
-			goto out;
-	}
-out:
-	sq_close(&q);
-	return rc == SQ_DONE ? RG_OK : rc;
-}
-
-int store_case_idents_each(struct store *st, const char *case_id,
-                           int (*cb)(void *ctx,
-                                     const struct store_ident *ident),
-                           void *ctx)
-{
-	struct walk wk = { .id = case_id, .ctx = ctx, .cb.ident = cb };
-	if (!st || !cb)
-		return RG_EINVAL;
-	if (!rg_id_valid(case_id))
-		return RG_ENOTFOUND;
-	return in_snapshot(st, case_idents_fn, &wk);
-}
-
-static int case_decisions_fn(struct conn *c, void *arg)
-{
-	const struct walk *wk = arg;
-	char id[RG_ID_MAX + 1];
-	struct q q = { 0 };
-	int rc = case_live(c, wk->id, id);
-	if (rc != RG_OK)
-		goto out;
-	rc = sq_open(&q, c, "SELECT status, action, ground, explanation,"
-	                    " reviewer, at, automated FROM decisions"
-	                    " WHERE case_id = ?1 ORDER BY id");
-	if (rc != RG_OK)
-		goto out;
-	sq_text(&q, 1, id);
-	while ((rc = sq_step(&q)) == SQ_ROW) {
-		struct store_decision d = {
-			.status = (enum case_status)sqlite3_column_int(q.s, 0),
-			.action = (enum case_action)sqlite3_column_int(q.s, 1),
-			.ground = (const char *)sqlite3_column_text(q.s, 2),
-			.explanation = (const char *)sqlite3_column_text(q.s, 3),
-			.reviewer = (const char *)sqlite3_column_text(q.s, 4),
-			.at = sqlite3_column_int64(q.s, 5),
-			.automated = sqlite3_column_int(q.s, 6) != 0,
-		};
-		if (!d.reviewer) {
-			rc = RG_EIO;
-			goto out;
-		}
-		if ((rc = wk->cb.decision(wk->ctx, &d)) != 0)
-			goto out;
-	}
-out:
-	sq_close(&q);
-	return rc == SQ_DONE ? RG_OK : rc;
-}
-
-int store_case_decisions_each(struct store *st, const char *case_id,
-                              int (*cb)(void *ctx,
-                                        const struct store_decision *d),
-                              void *ctx)
-{
-	struct walk wk = { .id = case_id, .ctx = ctx, .cb.decision = cb };
-	if (!st || !cb)
-		return RG_EINVAL;
-	if (!rg_id_valid(case_id))
-		return RG_ENOTFOUND;
-	return in_snapshot(st, case_decisions_fn, &wk);
-}
-
-int store_review_queue(struct store *st, size_t limit,
-                       int (*cb)(void *ctx, const struct store_case *c),
-                       void *ctx)
-{
-	struct conn *c;
-	struct q q = { 0 };
-	if (!st || !cb)
-		return RG_EINVAL;
-	int rc = st_reader(st, &c);
-	if (rc != RG_OK)
-		return rc;
-	rc = sq_open(&q, c, "SELECT " CASE_COLS " FROM cases c"
-	                    " WHERE c.status IN (0, 1)"
-	                    " ORDER BY c.deadline_at = 0, c.deadline_at,"
-	                    " c.urgency = 2 DESC, n_principals DESC,"
-	                    " c.opened_at, c.seq_opened LIMIT ?1");
-	if (rc != RG_OK)
-		goto out;
-	sq_i64(&q, 1, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	while ((rc = sq_step(&q)) == SQ_ROW) {
-		struct store_case cs;
-		if ((rc = case_read(&q, &cs)) != RG_OK ||
-		    (rc = cb(ctx, &cs)) != 0)
-			goto out;
-	}
-out:
-	sq_close(&q);
-	return rc == SQ_DONE ? RG_OK : rc;
 }

@@ -1,9 +1,11 @@
 /*
- * store_int.h - what the three store files share, and nothing else may
- * include: store_schema.c (connections, pragmas, schema, the statement
- * cache and result-code mapping), store.c (lifecycle, readers, the writer
- * thread, principals, audit, change feed) and store_cases.c (referrals,
- * deduplication, merges, decisions, case reads).
+ * store_int.h - what the store files share, and nothing else may include:
+ * store_schema.c (connections, pragmas, schema, the statement cache and
+ * result-code mapping), store.c (lifecycle, readers, the writer thread,
+ * change feed), store_admin.c (principals, audit chain, signed heads),
+ * store_cases.c (referrals, deduplication, merges, decisions),
+ * store_reads.c (case reads, review queue, statistics) and store_keys.c
+ * (access keys).
  */
 #ifndef RG_STORE_INT_H
 #define RG_STORE_INT_H
@@ -11,6 +13,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+
+#include <jansson.h>
 
 #include "store.h"
 
@@ -34,7 +38,26 @@ struct conn {
 	struct stmt_slot slot[CONN_SLOTS];
 };
 
-struct job;
+/*
+ * A write for the writer thread. A waited-for job lives on its caller's
+ * stack (st_write); an async one is malloc'd by its maker, with the job as
+ * the first member of the allocation, and the writer frees it (free(j))
+ * after its transaction, whatever the outcome (st_write_async).
+ */
+struct txn;
+struct job {
+	int (*run)(struct txn *t, void *arg);
+	void *arg;
+	int rc;
+	bool done;
+	bool async;
+	/* async only, may be NULL: folds `later` (a job with the same merge
+	 * function, queued after `into` in the same batch) into `into` and
+	 * returns true, or returns false to leave both as they are. */
+	bool (*merge)(struct job *into, const struct job *later);
+	pthread_cond_t cond;         /* waited-for jobs only */
+	struct job *next;
+};
 
 struct store {
 	struct store_opts opts;
@@ -49,6 +72,7 @@ struct store {
 	struct job **batch;          /* opts.batch_max slots, writer only */
 	bool stopping;
 	struct store_stats stats;
+	uint64_t async_queued;       /* async jobs among the queued */
 	void (*hook)(void *ctx);
 	void *hook_ctx;
 	bool hook_busy;              /* the writer is in the hook */
@@ -127,12 +151,36 @@ int st_reader(struct store *st, struct conn **out);
  * RG_EFULL/RG_EIO when the commit failed (everything of the job undone). */
 int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
              void *arg);
-/* Appends an audit row (writer only). detail is JSON text. */
-int st_audit_add(struct txn *t, int64_t at, const char *actor,
-                 const char *kind, const char *object, const char *detail);
+/* Queues an async job (see struct job) without waiting. It is dropped
+ * (freed at once) when the store is stopping or ST_ASYNC_MAX async jobs
+ * already wait: an async write is one whose loss is acceptable. */
+#define ST_ASYNC_MAX 8192
+void st_write_async(struct store *st, struct job *j);
 /* Appends a change-feed row (writer only) and notes its seq in t. */
 int st_change_add(struct txn *t, const char *case_id,
                   enum case_status status, enum case_action action,
                   int64_t at);
+
+/* ---- store_admin.c ---- */
+
+/* Appends an audit row (writer only). detail is JSON text. */
+int st_audit_add(struct txn *t, int64_t at, const char *actor,
+                 const char *kind, const char *object, const char *detail);
+/* st_audit_add with a jansson detail, which it consumes; NULL (a failed
+ * json_pack, say) is RG_ENOMEM. */
+int st_audit_add_json(struct txn *t, int64_t at, const char *actor,
+                      const char *kind, const char *object, json_t *detail);
+
+/* ---- store_reads.c ---- */
+
+/* Runs fn on this thread's reader inside one read transaction, so that
+ * what it reads from several tables is one snapshot. */
+int st_in_snapshot(struct store *st, int (*fn)(struct conn *c, void *arg),
+                   void *arg);
+/* The live id of a case, by its id or the id of a case merged into it.
+ * RG_ENOTFOUND. Any connection (the writer's too). */
+int st_case_live(struct conn *c, const char *id, char out[RG_ID_MAX + 1]);
+/* A case by its id or an alias, with its counts. RG_ENOTFOUND. */
+int st_case_load(struct conn *c, const char *id, struct store_case *out);
 
 #endif

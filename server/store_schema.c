@@ -1,8 +1,8 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 1), the per-connection cache
- * of prepared statements with checked binds, and SQLite result codes
- * mapped to rg_err.
+ * with refgate's pragmas, the schema (version 2, migrated from 1), the
+ * per-connection cache of prepared statements with checked binds, and
+ * SQLite result codes mapped to rg_err.
  */
 #include "store_int.h"
 
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
 
 /*
@@ -138,6 +138,45 @@ static const char schema_sql[] =
 	" BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;";
+
+/*
+ * Version 2 adds access keys and signed audit heads; nothing of version 1
+ * changes, so migrating is creating these. An access key stores only the
+ * BLAKE2b-256 of its secret. access_key_cases lists a key's cases by their
+ * live ids (merges repoint it, as they repoint everything else).
+ * audit_heads holds the gateway's Ed25519 signatures over audit heads.
+ */
+static const char schema_v2_sql[] =
+	"CREATE TABLE IF NOT EXISTS access_keys ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" issued_by TEXT NOT NULL,"
+	" tier INTEGER NOT NULL CHECK (tier IN (1, 2)),"
+	" all_own INTEGER NOT NULL CHECK (all_own IN (0, 1)),"
+	" legal_basis TEXT NOT NULL,"
+	" cidrs TEXT NOT NULL DEFAULT '',"
+	" secret_hash BLOB NOT NULL UNIQUE CHECK (length(secret_hash) = 32),"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" revoked_at INTEGER NOT NULL DEFAULT 0,"
+	" last_used_at INTEGER NOT NULL DEFAULT 0,"
+	" use_count INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"                       /* UNIQUE: the by-secret index */
+	"CREATE INDEX IF NOT EXISTS access_keys_principal"
+	" ON access_keys(principal);"
+	"CREATE TABLE IF NOT EXISTS access_key_cases ("
+	" key_id TEXT NOT NULL REFERENCES access_keys(id),"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" PRIMARY KEY (key_id, case_id)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS access_key_cases_case"
+	" ON access_key_cases(case_id);"
+	"CREATE TABLE IF NOT EXISTS audit_heads ("
+	" seq INTEGER PRIMARY KEY REFERENCES audit(seq),"
+	" at INTEGER NOT NULL,"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" sig BLOB NOT NULL CHECK (length(sig) = 64)"
+	") STRICT;";
 
 int st_rc(int sqlite_rc)
 {
@@ -388,7 +427,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new; refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1 file to
+ * 2 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -400,11 +440,14 @@ static int db_schema(struct conn *c)
 		goto out;
 	if (version == 0) {
 		rc = db_exec(c, schema_sql);
-		if (rc == RG_OK)
-			rc = db_exec(c, "PRAGMA user_version = 1");
-	} else if (version != SCHEMA_VERSION) {
+	} else if (version != 1 && version != SCHEMA_VERSION) {
 		st_log(__func__, c, SQLITE_ERROR, "unknown schema version");
 		rc = RG_EIO;
+	}
+	if (rc == RG_OK && version < SCHEMA_VERSION) {
+		rc = db_exec(c, schema_v2_sql);
+		if (rc == RG_OK)
+			rc = db_exec(c, "PRAGMA user_version = 2");
 	}
 	if (rc == RG_OK)
 		rc = sq_run(c, "COMMIT");

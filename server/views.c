@@ -16,6 +16,11 @@ enum audience views_audience(const struct store_principal *p)
 	}
 }
 
+enum audience views_key_audience(const struct store_access_key *key)
+{
+	return key->tier == TIER_DISCLOSURE ? AUD_DISCLOSURE_KEY : AUD_STATUS_KEY;
+}
+
 /* Sets key to an RFC 3339 time unless t is 0. */
 static void set_time(json_t *o, const char *key, int64_t t)
 {

@@ -12,6 +12,9 @@
 /* The audience a principal belongs to for case data it referred into. */
 enum audience views_audience(const struct store_principal *p);
 
+/* The audience an access key's holder is in for the cases it covers. */
+enum audience views_key_audience(const struct store_access_key *key);
+
 /* The case view for `caller` in audience `aud`, policy applied. *err is
  * RG_ENOTFOUND when there is no such case. NULL on failure. */
 json_t *views_case(struct app *app, const struct policy *pol,

@@ -18,11 +18,6 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-# Makefile's .POSIX makes GNU make's built-in CC c99 (which refuses
-# -std=c17) and CFLAGS -O1, so `CC ?= cc` never applies: a CC from the
-# environment wins over the built-in one.
-if [ -z "${CC:-}" ]; then CC=cc; export CC; fi
-
 PASSED=0
 FAILED=0
 TIMEOUT=${RG_SCENARIO_TIMEOUT:-900}
@@ -129,6 +124,20 @@ if [ -z "${RG_NO_ASAN:-}" ]; then
 		unset ASAN_OPTIONS UBSAN_OPTIONS
 	fi
 fi
+
+# ---- fuzz regressions: every seed and saved crash input, ASan+UBSan ----------
+mkdir -p build/test-logs/fuzz
+say "== fuzz: regression replay"
+sh tests/fuzz/regress.sh >build/test-logs/fuzz/regress.log 2>&1
+rc=$?
+cat build/test-logs/fuzz/regress.log
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' build/test-logs/fuzz/regress.log | tail -n 1)
+p=0; f=0
+if [ -n "$line" ]; then p=${line%% passed*}; f=${line#*, }; f=${f%% failed}; fi
+if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - fuzz regressions exited $rc"; fi
+if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - fuzz regressions ran nothing"; fi
+say "-- fuzz/regress: $p passed, $f failed"
+add "$p" "$f"
 
 say "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]

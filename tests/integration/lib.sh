@@ -119,7 +119,7 @@ rg_node_setup() {
 	mkdir -p "$RG_NODE_CACHE" || return 1
 	# Only one scenario installs at a time.
 	(
-		flock -w 300 9 || exit 1
+		if command -v flock >/dev/null 2>&1; then flock -w 300 9 || exit 1; fi
 		[ -f "$RG_NM/jose/package.json" ] && exit 0
 		cd "$RG_NODE_CACHE" && { [ -f package.json ] || npm init -y >/dev/null 2>&1; } \
 			&& timeout 300 npm install --silent --no-audit --no-fund jose@5 >"$T/npm.txt" 2>&1
@@ -333,3 +333,48 @@ refer() {
 rnd() { head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c "${1:-8}"; }
 # urlenc S: S percent-encoded for a query string.
 urlenc() { node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$1"; }
+
+# ---- robustness helpers (t_robust_*) -----------------------------------------
+
+# skip NAME WHY: a check that could not run. Counted neither as passed nor
+# as failed; the line says so.
+skip() { echo "SKIP - $1${2:+: $2} (not counted)"; }
+
+# conf_set KEY VALUE: sets KEY in refgate.conf (every line setting it is
+# replaced; appended when absent). Takes effect at the next rg_start.
+conf_set() {
+	local f=$D/refgate.conf
+	if grep -q "^[[:space:]]*$1[[:space:]]*=" "$f"; then
+		sed -i "s|^[[:space:]]*$1[[:space:]]*=.*|$1 = $2|" "$f"
+	else
+		printf '%s = %s\n' "$1" "$2" >>"$f"
+	fi
+}
+
+# dbq SQL: the deployment's database, read-only, through sqlite3 (one
+# call: the statements share one connection; wrap them in BEGIN/COMMIT
+# for one snapshot).
+dbq() {
+	local db; db=$(conf_path database)
+	sqlite3 -readonly -cmd '.timeout 10000' "$db" "$1" 2>&1
+}
+
+# proc_kb FIELD: a field of /proc/$PID/status in kB (VmHWM, VmRSS), or
+# nothing when the daemon is gone.
+proc_kb() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$PID/status" 2>/dev/null; }
+
+# alive NAME: ok when the daemon process is still running.
+alive() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then ok "$1"
+	else notok "$1" "daemon gone: $(tail -n 3 "$D/server.log" 2>/dev/null | tr '\n' ' ')"; fi
+}
+
+# rg_setup_conf KEY VALUE [KEY VALUE ...]: rg_setup with these settings
+# written to refgate.conf before the daemon starts.
+rg_setup_conf() {
+	rg_node_setup || finish
+	[ -x "$BIN/refgate" ] && [ -x "$BIN/refgatectl" ] || { notok "binaries present" "no $BIN/refgate or $BIN/refgatectl"; finish; }
+	rg_init || finish
+	while [ $# -ge 2 ]; do conf_set "$1" "$2"; shift 2; done
+	rg_start || finish
+}

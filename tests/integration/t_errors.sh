@@ -102,4 +102,30 @@ for spec in "POST /v1/referrals text/plain" "POST /v1/cases/$C1/decision applica
 	else notok "$1 $2 ($3) -> 4xx problem+json with code" "$(last)"; fi
 done
 
+# ---- rate limit (429 rate_limited with Retry-After) -------------------------
+# One principal fires 300 requests over one kept-alive connection, far above
+# any sensible per-principal rate; another principal stays served.
+enrol burst partner || finish
+: >"$T/burst.K"
+for _ in $(seq 300); do printf 'url = "%s/v1/keys"\noutput = "/dev/null"\n' "$U" >>"$T/burst.K"; done
+curl -s -w '%{http_code}\n' -D "$T/burst.hdr" --max-time 120 --resolve "localhost:$PORT:127.0.0.1" \
+	--cacert "$T/p/burst/ca.pem" --cert "$T/p/burst/cert.pem" --key "$T/p/burst/key.pem" -K "$T/burst.K" >"$T/burst.codes" 2>/dev/null
+n200=$(grep -c '^200$' "$T/burst.codes"); n429=$(grep -c '^429$' "$T/burst.codes")
+eq "burst of 300: only 200 and 429 answers" 300 "$((n200 + n429))"
+if [ "$n200" -gt 0 ]; then ok "burst: the first requests are served ($n200)"; else notok "burst: the first requests are served"; fi
+if [ "$n429" -gt 0 ]; then ok "burst: the excess is refused with 429 ($n429)"; else notok "burst: the excess is refused with 429" "$n200 answered 200"; fi
+if [ "$n429" -gt 0 ]; then
+	grep -qi '^retry-after: *[0-9]' "$T/burst.hdr" && ok "429 carries Retry-After" || notok "429 carries Retry-After"
+	grep -qi '^content-type: *application/problem+json' "$T/burst.hdr" && ok "429 is problem+json" || notok "429 is problem+json"
+	req burst GET /v1/keys
+	[ "$CODE" = 429 ] && expect_problem "the limited principal right after the burst -> 429 rate_limited" 429 rate_limited
+	req pave GET /v1/keys
+	expect "another principal during the limit -> 200 (control)" 200
+	ra=$(grep -i '^retry-after:' "$T/burst.hdr" | tail -n 1 | tr -dc 0-9)
+	[ -n "$ra" ] && [ "$ra" -le 10 ] && sleep "$ra"
+	sleep 1
+	req burst GET /v1/keys
+	expect "the limited principal after Retry-After -> 200" 200
+fi
+
 finish

@@ -132,9 +132,9 @@ expect_problem "body of 300 KB with Expect: 100-continue -> 413 payload_too_larg
 # client, so the gateway has to read or drain the body (lingering close)
 # rather than close a connection with unread data (TCP reset).
 got=""
-for f in big huge big huge big huge; do post_jws pave "$T/$f" -H 'Expect:'; got="$got $CODE"; done
-eq "oversized bodies sent at once (no Expect), 6 tries: the 413 reaches the client every time" \
-	" 413 413 413 413 413 413" "$got"
+for _ in $(seq 10); do post_jws pave "$T/huge" -H 'Expect:'; got="$got $CODE"; done
+eq "300 KB bodies sent at once (no Expect), 10 tries: the 413 reaches the client every time" \
+	"$(printf ' 413%.0s' $(seq 10))" "$got"
 # A large valid referral (~60 KiB JWS): 20 evidence URLs of 2 KB and a long summary.
 refer pave large 'evidence: Array.from({length:20},(_,i)=>({url:"https://evidence.example/"+i+"/"+"a".repeat(2000), sha256:"0".repeat(63)+"1"})), summary:"x".repeat(3900)'
 sz=$(wc -c <"$T/large.jws")

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,14 +153,34 @@ static void rm_db(const char *path)
 	unlink(p);
 }
 
+/* Empties and removes the test's folder (also what a failed test left). */
+static int rm_dir(const char *dir)
+{
+	char p[64 + 1 + 256];
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(p, sizeof p, "%.64s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 	store_free(f->st);
+	/* a clean test leaves nothing but its database behind */
 	rm_db(f->path);
-	assert_int_equal(rmdir(f->dir), 0);
+	int left = rmdir(f->dir);
+	int gone = left == 0 ? 0 : rm_dir(f->dir);
 	free(f);
-	return 0;
+	assert_int_equal(gone, 0);
+	return left;
 }
 
 static int decide(struct store *st, const char *id, enum case_status s,
@@ -1537,7 +1558,7 @@ static void gate_hook(void *ctx)
 	if (!atomic_exchange(&g->armed, 0))
 		return;
 	atomic_store(&g->entered, 1);
-	for (;;) {
+	for (int i = 0; i < 60000; i++) {   /* a minute, then let go */
 		store_stats_get(g->st, &s);
 		if (s.jobs + s.queued >= g->want)
 			return;
@@ -1738,9 +1759,12 @@ static void test_storage_full(void **state)
 	struct store_referral r;
 	assert_int_equal(store_referral_get(full.st, rid, &r), RG_ENOTFOUND);
 	/* the store still answers: reads, and a retry is full again, not a
-	 * replay */
-	struct sub again = { "pave", jti, NULL, T0, 0, 0, { who }, big,
-	                     sizeof big };
+	 * replay (its blob is over the whole cap, so that it cannot fit in
+	 * whatever room the refused referral left, however the pages fall) */
+	static uint8_t huge[400 * 1024];
+	memset(huge, 0x5b, sizeof huge);
+	struct sub again = { "pave", jti, NULL, T0, 0, 0, { who }, huge,
+	                     sizeof huge };
 	assert_int_equal(submit(full.st, &again, &out, NULL), RG_EFULL);
 	struct chain c = { .next_seq = 1 };
 	int64_t last;
@@ -1790,12 +1814,18 @@ static void *sized_main(void *arg)
 	return NULL;
 }
 
-/* Waits until `n` jobs wait in the writer's queue. */
-static void wait_queued(struct store *st, uint64_t n)
+/* Waits until `n` jobs in all have reached the writer (taken or
+ * queued); fails after a minute rather than hang. */
+static void wait_enqueued(struct store *st, uint64_t n)
 {
 	struct store_stats s;
-	for (store_stats_get(st, &s); s.queued < n; store_stats_get(st, &s))
+	for (int i = 0; i < 60000; i++) {
+		store_stats_get(st, &s);
+		if (s.jobs + s.queued >= n)
+			return;
 		usleep(1000);
+	}
+	fail_msg("the writer never saw %llu jobs", (unsigned long long)n);
 }
 
 static void test_full_batch_isolated(void **state)
@@ -1827,11 +1857,12 @@ static void test_full_batch_isolated(void **state)
 		}
 		assert_int_equal(pthread_create(&th[i], NULL, sized_main, &z[i]),
 		                 0);
-		if (i == 0)
-			while (!atomic_load(&g.entered))
-				usleep(1000);
-		else
-			wait_queued(small.st, (uint64_t)i);
+		for (int k = 0; i == 0 && !atomic_load(&g.entered); k++) {
+			assert_true(k < 60000);
+			usleep(1000);
+		}
+		/* in order: job i queued before job i + 1 is sent */
+		wait_enqueued(small.st, before.jobs + 1 + (uint64_t)i);
 	}
 	for (int i = 0; i < N; i++)
 		assert_int_equal(pthread_join(th[i], NULL), 0);

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# t_audit: the audit log (contract section 6): every state change and
+# disclosure recorded; GET /v1/admin/audit pages with its cursor and is the
+# legal team's only; `refgatectl audit verify` passes on a clean chain and,
+# on copies of the stopped deployment where an attacker with file access
+# dropped the append-only triggers, names the first bad record of an
+# edited, a deleted and a reordered record (and catches a cut tail and a
+# rehashed chain through the signed heads).
+. "$(dirname "$0")/lib.sh"
+rg_setup_conf audit_sign_interval 1
+enrol p1 partner || finish
+enrol ag1 agency || finish
+enrol rev reviewer || finish
+enrol gone partner || finish
+
+case_of() { jget "$T/$1.answer" '.cases[0].case_id'; }
+exp_at() { date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ; }
+
+# ---- activity: every kind of state change ----------------------------------------
+refer p1 r1 'subjects:[{handle:"audit_one"}]'; C1=$(case_of r1)
+refer ag1 r2 'subjects:[{handle:"audit_two"}]'; C2=$(case_of r2)
+refer p1 r3 'subjects:[{handle:"audit_one"}]'
+post_json rev "/v1/cases/$C1/decision" '{"status":"in_review"}'
+post_json rev "/v1/cases/$C1/decision" '{"status":"actioned","action":"content_restricted","ground":"terms_of_service","explanation":"Restricted."}'
+expect "activity: decision -> 200" 200
+post_json legal /v1/admin/access-keys "{\"principal\":\"ag1\",\"tier\":\"disclosure\",\"cases\":[\"$C1\"],\"legal_basis\":\"Order 1\",\"expires_at\":\"$(exp_at 86400)\"}"
+expect "activity: key issued -> 201" 201
+KID=$(jget "$BODY" .id); SEC=$(jget "$BODY" .secret)
+req ag1 GET "/v1/cases/$C1" -H "Authorization: Bearer $SEC"
+expect "activity: disclosure -> 200" 200
+req legal DELETE "/v1/admin/access-keys/$KID"; expect "activity: key revoked -> 200" 200
+ctl revoke gone; eq "activity: principal revoked" 0 $?
+
+# ---- GET /v1/admin/audit -----------------------------------------------------------------
+req legal GET '/v1/admin/audit?limit=1000'
+expect "legal reads the audit log -> 200" 200
+ne "the answer carries an ETag" "" "$(hdr ETag)"
+cp "$BODY" "$T/all.json"
+N=$(jeval "$T/all.json" 'j.records.length')
+eq "records numbered 1..N without gaps" true "$(jeval "$T/all.json" 'j.records.every((r,i)=>r.seq===i+1)')"
+eq "each record chained to the previous one's hash (zeros before the first)" true \
+	"$(jeval "$T/all.json" 'j.records.every((r,i)=>r.prev_hash===(i?j.records[i-1].hash:"0".repeat(64)) && /^[0-9a-f]{64}$/.test(r.hash))')"
+eq "each record has seq, at, actor, kind, object, detail" true \
+	"$(jeval "$T/all.json" 'j.records.every(r=>["seq","at","actor","kind","object","detail"].every(k=>k in r))')"
+for k in enrol referral decision key_issue disclosure key_revoke revoke; do
+	eq "a \"$k\" record is there" true "$(jeval "$T/all.json" 'j.records.some(r=>r.kind==="'"$k"'")')"
+done
+eq "the disclosure record names the key, the case and the legal basis" "$KID $C1 Order 1" \
+	"$(jeval "$T/all.json" '(r=>r?[r.detail.key,r.detail.case_id||r.object,r.detail.legal_basis].join(" "):"none")(j.records.find(r=>r.kind==="disclosure"))')"
+eq "no record holds an account identifier in clear" "" "$(jeval "$T/all.json" 'JSON.stringify(j).match(/audit_one|audit_two/)||""')"
+
+# paging with the cursor, 3 at a time
+SEEN=; SINCE=; PAGES=0; OVER=0
+for i in $(seq 200); do
+	req legal GET "/v1/admin/audit?limit=3${SINCE:+&since=$(urlenc "$SINCE")}"
+	[ "$CODE" = 200 ] || { notok "audit page $i -> 200" "$(last)"; break; }
+	n=$(jeval "$BODY" 'j.records.length')
+	[ "$n" -gt 3 ] && OVER=1
+	[ "$n" = 0 ] && break
+	PAGES=$((PAGES + 1))
+	SEEN="$SEEN $(jeval "$BODY" 'j.records.map(r=>r.seq).join(" ")')"
+	SINCE=$(jget "$BODY" .next)
+done
+eq "paging limit=3 with since=next visits 1..N once, in order" "$(seq -s ' ' 1 "$N")" "${SEEN# }"
+eq "no page holds more than 3" 0 "$OVER"
+eq "pages needed: ceil(N/3)" $(((N + 2) / 3)) "$PAGES"
+eq "at the head: next unchanged" "$SINCE" "$(jget "$BODY" .next)"
+refer p1 r4 ''
+req legal GET "/v1/admin/audit?since=$(urlenc "$SINCE")"
+eq "a new record appears after the head cursor" "$((N + 1)):referral" "$(jeval "$BODY" 'j.records.map(r=>r.seq+":"+r.kind).join(" ")')"
+req legal GET '/v1/admin/audit?since=%21%21bad%21%21'; expect_problem "malformed cursor -> 400" 400 bad_request
+req legal GET '/v1/admin/audit?limit=0'; expect_problem "limit=0 -> 400" 400 bad_request
+req legal GET '/v1/admin/audit?limit=1001'; expect_problem "limit=1001 -> 400" 400 bad_request
+req legal GET '/v1/admin/audit?limit=1000'; expect "limit=1000 -> 200 (control)" 200
+for who in p1 ag1 rev; do
+	req "$who" GET /v1/admin/audit
+	expect_problem "$who on /v1/admin/audit -> 403" 403 forbidden
+done
+req ag1 GET /v1/admin/audit -H "Authorization: Bearer $SEC"
+expect_problem "agency with a revoked key on /v1/admin/audit -> 401" 401 unauthenticated
+req none GET /v1/admin/audit
+expect_refused "no certificate on /v1/admin/audit -> refused"
+
+# ---- audit verify on the live and the stopped deployment ------------------------------------
+verify() { "$BIN/refgatectl" -c "$1/refgate.conf" audit verify >"$T/verify.out" 2>&1; }
+verify "$D"; rc=$?
+eq "audit verify on the running deployment exits 0" 0 $rc
+sleep 2          # a signed head after the last record (audit_sign_interval 1)
+rg_stop
+verify "$D"; rc=$?
+eq "audit verify on the clean, stopped deployment exits 0" 0 $rc
+check "audit verify says the chain is intact" grep -q 'chain intact' "$T/verify.out"
+NTOT=$(sqlite3 -readonly "$(conf_path database)" 'SELECT COUNT(*) FROM audit')
+HEADS=$(sqlite3 -readonly "$(conf_path database)" 'SELECT COUNT(*) FROM audit_heads')
+ne "signed heads were recorded" 0 "${HEADS:-0}"
+K=$((NTOT / 2))
+[ "$K" -ge 2 ] && [ "$K" -lt "$NTOT" ] || notok "enough records to tamper with" "$NTOT"
+
+# tamper NAME SQL: a copy of the stopped deployment, its audit triggers
+# dropped, SQL applied; sets TD.
+tamper() {
+	TD=$T/tamper-$1
+	cp -a "$D" "$TD"
+	local db=$TD/${DBREL}
+	if ! sqlite3 "$db" "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete; $2" >"$T/sqlite-$1.log" 2>&1; then
+		notok "tamper $1 applied" "$(head -c 200 "$T/sqlite-$1.log")"
+	fi
+}
+DBREL=$(sed -n 's/^[[:space:]]*database[[:space:]]*=[[:space:]]*//p' "$D/refgate.conf" | tail -n 1)
+# expect_bad NAME SEQ...: verify exits non-zero and names one of the seqs.
+expect_bad() {
+	local name=$1; shift
+	verify "$TD"; local rc=$? s named=
+	for s in "$@"; do grep -Eq "record $s([^0-9]|$)" "$T/verify.out" && named=$s; done
+	if [ $rc != 0 ] && [ -n "$named" ]; then ok "audit verify: $name -> exit $rc, names record $named"
+	else notok "audit verify: $name -> non-zero exit naming record $*" "exit $rc: $(head -c 300 "$T/verify.out" | tr '\n' ' ')"; fi
+}
+
+tamper sanity "SELECT 1;"
+verify "$TD"; eq "an untouched copy verifies (control)" 0 $?
+tamper edit "UPDATE audit SET detail = '{\"role\":\"reviewer\"}' WHERE seq = $K;"
+eq "edit applied" 1 "$(sqlite3 "$TD/$DBREL" "SELECT COUNT(*) FROM audit WHERE seq = $K AND detail = '{\"role\":\"reviewer\"}'")"
+expect_bad "record $K edited" "$K"
+tamper actor "UPDATE audit SET actor = 'someone' WHERE seq = $K;"
+expect_bad "record $K's actor edited" "$K"
+tamper delete "DELETE FROM audit WHERE seq = $K;"
+expect_bad "record $K deleted" "$K" "$((K + 1))"
+tamper reorder "UPDATE audit SET seq = -1 WHERE seq = $K; UPDATE audit SET seq = $K WHERE seq = $((K + 1)); UPDATE audit SET seq = $((K + 1)) WHERE seq = -1;"
+eq "reorder applied" "$(sqlite3 -readonly "$D/$DBREL" "SELECT kind||object FROM audit WHERE seq = $((K + 1))")" \
+	"$(sqlite3 -readonly "$TD/$DBREL" "SELECT kind||object FROM audit WHERE seq = $K")"
+expect_bad "records $K and $((K + 1)) swapped" "$K"
+tamper tail "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit);"
+verify "$TD"; rc=$?
+ne "audit verify: the last record cut off (caught by the signed head) -> non-zero" 0 $rc
+
+# A rehashed chain: record K edited and every hash from K on recomputed
+# (the attacker has the file, not the gateway's signing key). Only the
+# signed heads can tell.
+if command -v python3 >/dev/null 2>&1; then
+	tamper rehash "UPDATE audit SET detail = '{\"role\":\"reviewer\"}' WHERE seq = $K;"
+	python3 - "$TD/$DBREL" "$K" <<'EOF' >"$T/rehash.log" 2>&1
+import hashlib, sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1]); k = int(sys.argv[2])
+rows = db.execute("SELECT seq, at, actor, kind, object, detail FROM audit WHERE seq >= ? ORDER BY seq", (k,)).fetchall()
+prev = db.execute("SELECT hash FROM audit WHERE seq = ?", (k - 1,)).fetchone()[0]
+for seq, at, actor, kind, obj, detail in rows:
+    m = bytes(prev) + struct.pack(">qq", seq, at)
+    for s in (actor, kind, obj, detail):
+        b = s.encode()
+        m += struct.pack(">I", len(b)) + b
+    h = hashlib.blake2b(m, digest_size=32).digest()
+    db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
+    prev = h
+db.commit()
+EOF
+	# The control: the same recomputation without the edit leaves the chain as it was.
+	tamper rehash-control "SELECT 1;"
+	python3 - "$TD/$DBREL" "$K" <<'EOF' >>"$T/rehash.log" 2>&1
+import hashlib, sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1]); k = int(sys.argv[2])
+rows = db.execute("SELECT seq, at, actor, kind, object, detail, hash FROM audit WHERE seq >= ? ORDER BY seq", (k,)).fetchall()
+prev = db.execute("SELECT hash FROM audit WHERE seq = ?", (k - 1,)).fetchone()[0]
+bad = 0
+for seq, at, actor, kind, obj, detail, stored in rows:
+    m = bytes(prev) + struct.pack(">qq", seq, at)
+    for s in (actor, kind, obj, detail):
+        b = s.encode()
+        m += struct.pack(">I", len(b)) + b
+    h = hashlib.blake2b(m, digest_size=32).digest()
+    bad += h != bytes(stored)
+    prev = h
+print("recomputed-mismatches", bad)
+EOF
+	check "the test's recomputation matches the gateway's hashes (control)" grep -q 'recomputed-mismatches 0' "$T/rehash.log"
+	TD=$T/tamper-rehash
+	verify "$TD"; rc=$?
+	ne "audit verify: record $K edited and the chain rehashed -> non-zero (signed heads)" 0 $rc
+	cp "$T/verify.out" "$T/verify-rehash.out"
+else
+	skip "rehashed chain" "no python3"
+fi
+
+# The tampered copies do not affect the deployment itself.
+verify "$D"; eq "the original still verifies" 0 $?
+rg_start
+req legal GET '/v1/admin/audit?limit=1'
+expect "the restarted gateway serves the audit log" 200
+finish
