@@ -268,15 +268,18 @@ static int issue_print(json_t *ans, json_t *secret, bool keep_secret)
 	return fflush(stdout) == 0 ? CLI_OK : cli_fail("stdout: write error");
 }
 
-/* Handles a 201: keeps the secret (fd, or stdout when fd < 0). */
+/* Handles a 201: keeps the secret in the file open at *fd (closed here)
+ * or on stdout when *fd < 0. A key whose secret cannot be kept is
+ * revoked again. */
 static int issue_answer(const struct cli_ctx *ctx, const struct cli_cred *cred,
-                        const struct cli_resp *r, int fd, const char *file)
+                        const struct cli_resp *r, int *fd, const char *file)
 {
 	json_t *ans = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *secret = json_object_get(ans, "secret");
 	const char *id = json_string_value(json_object_get(ans, "id"));
 	const char *sv = json_string_value(secret);
-	char idc[RG_ID_MAX + 1];
+	char idc[RG_ID_MAX + 1] = "";
+	bool to_file = *fd >= 0;
 	int ret = CLI_FAIL;
 
 	if (!id || !rg_id_valid(id) || !sv || strlen(sv) > CLI_BEARER_MAX ||
@@ -287,13 +290,19 @@ static int issue_answer(const struct cli_ctx *ctx, const struct cli_cred *cred,
 		goto out;
 	}
 	snprintf(idc, sizeof idc, "%s", id);
-	if (fd >= 0 && write_secret(fd, sv) != RG_OK) {
-		cli_fail("%s: %s", file, strerror(errno));
-		issue_undo(ctx, cred, idc);
-		goto out;
+	if (to_file) {
+		int rc = write_secret(*fd, sv);
+		if (close(*fd) != 0)
+			rc = RG_EIO;
+		*fd = -1;
+		if (rc != RG_OK) {
+			cli_fail("%s: %s", file, strerror(errno));
+			goto undo;
+		}
 	}
-	ret = issue_print(ans, secret, fd < 0);
-	if (fd >= 0)
+	if (issue_print(ans, secret, !to_file) != CLI_OK)
+		goto undo;
+	if (to_file)
 		cli_fail("the secret of %s is in %s (mode 0600) and shown "
 		         "nowhere else; the gateway keeps only its hash", idc,
 		         file);
@@ -301,9 +310,10 @@ static int issue_answer(const struct cli_ctx *ctx, const struct cli_cred *cred,
 		cli_fail("warning: the secret above is shown this once (the "
 		         "gateway keeps only its hash); hand it over as a file "
 		         "of mode 0600 for --key-file");
-	if (ret != CLI_OK)
-		goto out;
 	ret = CLI_OK;
+	goto out;
+undo:
+	issue_undo(ctx, cred, idc);
 out:
 	if ((sv = json_string_value(json_object_get(ans, "secret"))))
 		sodium_memzero((char *)sv, strlen(sv));
@@ -317,6 +327,7 @@ int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a)
 	struct cli_cred cred;
 	struct cli_resp r = {0};
 	char *body = NULL;
+	bool made = false;               /* file created by this call */
 	int fd = -1, ret;
 
 	ret = issue_body(ctx, a, &body);
@@ -329,6 +340,7 @@ int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a)
 	if (file) {
 		fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		          O_CLOEXEC, 0600);
+		made = fd >= 0;
 		if (fd < 0 || fchmod(fd, 0600) != 0) {
 			cli_fail("%s: %s", file, errno == EEXIST ?
 			         "already exists" : strerror(errno));
@@ -342,14 +354,12 @@ int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a)
 		cli_report_problem("key issue", &r);
 		goto out;
 	}
-	ret = issue_answer(ctx, &cred, &r, fd, file);
+	ret = issue_answer(ctx, &cred, &r, &fd, file);
 out:
-	if (fd >= 0) {
-		if (close(fd) != 0 && ret == CLI_OK)
-			ret = cli_fail("%s: %s", file, strerror(errno));
-		if (ret != CLI_OK)
-			(void)unlink(file);
-	}
+	if (fd >= 0)
+		close(fd);
+	if (file && ret != CLI_OK && made)
+		(void)unlink(file);
 	if (r.body)
 		sodium_memzero(r.body, r.len);
 	cli_resp_free(&r);

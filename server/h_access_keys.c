@@ -43,13 +43,16 @@ static bool printable_text(const char *s, size_t max_chars)
 struct find_principal {
 	const char *name;
 	bool active;
+	enum rg_role role;
 };
 
 static int match_principal(void *ctx, const struct store_principal *p)
 {
 	struct find_principal *f = ctx;
-	if (strcmp(p->name, f->name) == 0 && p->revoked_at == 0)
+	if (strcmp(p->name, f->name) == 0 && p->revoked_at == 0) {
 		f->active = true;
+		f->role = p->role;
+	}
 	return 0;
 }
 
@@ -137,6 +140,9 @@ static int parse_issue(struct request *req, struct issue *is,
 	    store_principals_each(req->app->store, match_principal, &f) != RG_OK ||
 	    !f.active)
 		problem_items_add(items, "no such active principal", "/principal");
+	else if (f.role != ROLE_AGENCY && f.role != ROLE_LEGAL)
+		problem_items_add(items, "access keys are for agencies (and the legal team's own disclosure)",
+				  "/principal");
 	else
 		snprintf(is->key.principal, sizeof is->key.principal, "%s", principal);
 	const char *tier = json_string_value(json_object_get(is->root, "tier"));
@@ -312,6 +318,29 @@ static int add_audit(void *ctx, const struct store_audit *a)
 	return 0;
 }
 
+static int keep_last_head(void *ctx, const struct store_audit_signature *h)
+{
+	*(struct store_audit_signature *)ctx = *h;
+	return 0;
+}
+
+/* The newest signed head, for auditors to keep outside the gateway: with
+ * it, a log cut short together with its later heads is still caught. */
+static json_t *last_signed_head(struct store *st)
+{
+	struct store_audit_signature h = {0};
+	char when[21], hash[65];
+	if (store_audit_heads_each(st, keep_last_head, &h) != RG_OK || h.seq == 0)
+		return json_null();
+	char *sig = b64url_encode(h.sig, sizeof h.sig);
+	rg_time_format(h.at, when);
+	sodium_bin2hex(hash, sizeof hash, h.hash, sizeof h.hash);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)h.seq,
+			      "at", when, "hash", hash, "signature", sig ? sig : "");
+	free(sig);
+	return o ? o : json_null();
+}
+
 void h_audit_list(struct request *req, struct response *res)
 {
 	int64_t since = 0, last;
@@ -333,8 +362,9 @@ void h_audit_list(struct request *req, struct response *res)
 		return;
 	}
 	char *next = cursor_encode(last);
-	response_json(res, 200, json_pack("{s:o, s:s}", "records", list, "next",
-					  next ? next : ""));
+	response_json(res, 200, json_pack("{s:o, s:s, s:o}", "records", list, "next",
+					  next ? next : "", "signed_head",
+					  last_signed_head(req->app->store)));
 	free(next);
 }
 

@@ -230,31 +230,11 @@ static int verify_jws(struct request *req, struct submission *sub,
 	return RG_OK;
 }
 
-/* Records the referral and answers; maps storage results to statuses. */
-static void record(struct request *req, struct submission *sub,
-                   struct response *res)
+/* Answers a recorded (RG_OK, 201) or replayed (RG_EREPLAY, 200)
+ * referral from sub->out, or the refusal that rc stands for. */
+static void respond(struct request *req, struct submission *sub, int rc,
+                    struct response *res)
 {
-	struct referral *r = sub->ref;
-	struct store_referral_in in = {
-		.principal = req->principal.name,
-		.jti = r->jti,
-		.received_at = req->now,
-		.category = r->category,
-		.urgency = r->urgency,
-		.partner_ref = r->has_partner_ref ? r->partner_ref : NULL,
-		.deadline_at = r->has_removal_order ? req->now + REMOVAL_ORDER_DEADLINE : 0,
-		.n_subjects = r->n_subjects,
-		.subjects = sub->subjects,
-	};
-	new_id("r_", in.id);
-	crypto_hash_sha256(in.jws_sha256, req->body, req->body_len);
-	if (seal_content(req->app, r, in.id, &sub->sealed, &sub->sealed_len) != RG_OK) {
-		response_problem(res, 500, "internal", NULL);
-		return;
-	}
-	in.sealed = sub->sealed;
-	in.sealed_len = sub->sealed_len;
-	int rc = store_referral_submit(req->app->store, &in, &sub->out);
 	if (rc == RG_ECONFLICT) {
 		response_problem(res, 409, "jti_reuse", NULL);
 		return;
@@ -280,6 +260,34 @@ static void record(struct request *req, struct submission *sub,
 		 sub->out.id);
 }
 
+/* Records the referral and answers; maps storage results to statuses. */
+static void record(struct request *req, struct submission *sub,
+                   struct response *res)
+{
+	struct referral *r = sub->ref;
+	struct store_referral_in in = {
+		.principal = req->principal.name,
+		.jti = r->jti,
+		.received_at = req->now,
+		.category = r->category,
+		.urgency = r->urgency,
+		.partner_ref = r->has_partner_ref ? r->partner_ref : NULL,
+		.deadline_at = r->has_removal_order ? req->now + REMOVAL_ORDER_DEADLINE : 0,
+		.n_subjects = r->n_subjects,
+		.subjects = sub->subjects,
+	};
+	new_id("r_", in.id);
+	crypto_hash_sha256(in.jws_sha256, req->body, req->body_len);
+	if (seal_content(req->app, r, in.id, &sub->sealed, &sub->sealed_len) != RG_OK) {
+		response_problem(res, 500, "internal", NULL);
+		return;
+	}
+	in.sealed = sub->sealed;
+	in.sealed_len = sub->sealed_len;
+	int rc = store_referral_submit(req->app->store, &in, &sub->out);
+	respond(req, sub, rc, res);
+}
+
 void h_referral_submit(struct request *req, struct response *res)
 {
 	struct submission *sub = calloc(1, sizeof *sub);
@@ -302,7 +310,15 @@ void h_referral_submit(struct request *req, struct response *res)
 	}
 	int64_t skew = req->app->conf.iat_skew;
 	if (sub->ref->iat < req->now - skew || sub->ref->iat > req->now + skew) {
-		response_problem(res, 401, "stale_iat", NULL);
+		/* A byte-identical resubmission is still answered with its
+		 * first answer, however late; anything else is stale. */
+		struct store_referral_in in = {.principal = req->principal.name,
+					       .jti = sub->ref->jti};
+		crypto_hash_sha256(in.jws_sha256, req->body, req->body_len);
+		if (store_referral_seen(req->app->store, &in, &sub->out) == RG_EREPLAY)
+			respond(req, sub, RG_EREPLAY, res);
+		else
+			response_problem(res, 401, "stale_iat", NULL);
 		goto out;
 	}
 	if (index_subjects(req, sub, res) != RG_OK)

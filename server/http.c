@@ -11,6 +11,7 @@
 #include "routes.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,15 @@ static void park(struct rq *rq)
 	MHD_suspend_connection(rq->conn);
 	pthread_cond_signal(&h->timer_cond);
 	pthread_mutex_unlock(&h->lock);
+}
+
+/* Whether as many long polls wait as the configuration allows. */
+static bool long_polls_full(struct http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	bool full = h->n_waiting >= (size_t)h->app->conf.long_poll_max;
+	pthread_mutex_unlock(&h->lock);
+	return full;
 }
 
 /* Removes rq from the waiters list; the caller holds h->lock. */
@@ -382,6 +392,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->req.now_ms = rq->wait_until;   /* answer parked polls now */
 	rq->req.now = rq->req.now_ms / 1000;
 	rq->route->handler(&rq->req, &res);
+	if (res.wait_until > 0 && long_polls_full(h)) {
+		/* over long_poll_max: answer now, as if the wait had run out */
+		rq->req.wait_until = rq->req.now_ms;
+		free(res.body);
+		memset(&res, 0, sizeof res);
+		rq->route->handler(&rq->req, &res);
+	}
 	if (res.wait_until > 0 && !h->stopping) {
 		free(res.body);
 		rq->wait_until = res.wait_until;
@@ -486,7 +503,10 @@ static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
 		uint64_t conns, polls;
 		http_gauges(h, &conns, &polls);
 		type = "text/plain; version=0.0.4";
-		body = metrics_render(conns, polls, -1);
+		int64_t cases = -1;
+		if (store_cases_count(h->app->store, &cases) != RG_OK)
+			cases = -1;
+		body = metrics_render(conns, polls, cases);
 	} else {
 		status = 404;
 		body = problem_json(404, "not_found", NULL, NULL);
@@ -506,22 +526,48 @@ static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
 	return ok;
 }
 
+/* A listening address from "host" (IPv4 or IPv6 literal) and port.
+ * *v6 tells which; *loopback whether it is 127.0.0.0/8 or ::1. */
+static int listen_addr(const char *host, int port, struct sockaddr_storage *ss,
+                       bool *v6, bool *loopback)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*v6 = false;
+		*loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+		return RG_OK;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*v6 = true;
+		*loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+		return RG_OK;
+	}
+	return RG_EINVAL;
+}
+
 /* Starts the operations listener when configured; only on loopback. */
 static int ops_start(struct http *h)
 {
 	const struct conf *c = &h->app->conf;
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)c->metrics_listen_port)};
+	struct sockaddr_storage sa;
+	bool v6, loopback;
 	if (c->metrics_listen_port == 0)
 		return RG_OK;
-	if (inet_pton(AF_INET, c->metrics_listen_host, &sa.sin_addr) != 1 ||
-	    (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
-		log_msg(LOG_ERROR, "metrics_listen: %s is not a loopback IPv4 address",
+	if (listen_addr(c->metrics_listen_host, c->metrics_listen_port, &sa, &v6,
+			&loopback) != RG_OK || !loopback) {
+		log_msg(LOG_ERROR, "metrics_listen: %s is not a loopback address",
 			c->metrics_listen_host);
 		return RG_EINVAL;
 	}
 	h->ops = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		(v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 		on_ops, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_LIMIT, 64u,
 		MHD_OPTION_CONNECTION_TIMEOUT, 10u,
@@ -593,10 +639,10 @@ struct http *http_start(struct app *app)
 		log_msg(LOG_ERROR, "cannot read the server certificate or key");
 		goto fail;
 	}
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)c->listen_port)};
-	if (inet_pton(AF_INET, c->listen_host, &sa.sin_addr) != 1) {
-		log_msg(LOG_ERROR, "listen: %s is not an IPv4 address", c->listen_host);
+	struct sockaddr_storage sa;
+	bool v6, loopback;
+	if (listen_addr(c->listen_host, c->listen_port, &sa, &v6, &loopback) != RG_OK) {
+		log_msg(LOG_ERROR, "listen: %s is not an IP address", c->listen_host);
 		goto fail;
 	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -604,7 +650,8 @@ struct http *http_start(struct app *app)
 					  : (unsigned)(cores > 0 ? cores : 2);
 	h->daemon = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+		(v6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, on_request, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_HTTPS_MEM_CERT, cert,

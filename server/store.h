@@ -155,6 +155,15 @@ struct store_referral_out {
 int store_referral_submit(struct store *st, const struct store_referral_in *in,
                           struct store_referral_out *out);
 
+/*
+ * Read-only: whether in->principal already used in->jti. RG_ENOTFOUND
+ * when not; RG_EREPLAY with *out the first answer when in->jws_sha256 is
+ * the same; RG_ECONFLICT when it is not. (Lets a byte-identical
+ * resubmission be answered even after its iat has left the skew window.)
+ */
+int store_referral_seen(struct store *st, const struct store_referral_in *in,
+                        struct store_referral_out *out);
+
 struct store_referral {
 	char id[RG_ID_MAX + 1];
 	char principal[RG_NAME_MAX + 1];

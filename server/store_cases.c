@@ -349,6 +349,31 @@ out:
 	return rc;
 }
 
+struct seen_job {
+	const struct store_referral_in *in;
+	struct store_referral_out *out;
+};
+
+static int seen_fn(struct conn *c, void *arg)
+{
+	struct seen_job *j = arg;
+	return referral_seen(c, j->in, j->out);
+}
+
+int store_referral_seen(struct store *st, const struct store_referral_in *in,
+                        struct store_referral_out *out)
+{
+	struct store_referral_out tmp;
+	struct seen_job j = { .in = in, .out = &tmp };
+	if (!st || !in || !out || !in->principal || !in->jti)
+		return RG_EINVAL;
+	memset(&tmp, 0, sizeof tmp);
+	int rc = st_in_snapshot(st, seen_fn, &j);
+	if (rc == RG_EREPLAY)
+		*out = tmp;
+	return rc;
+}
+
 static int referral_insert(struct txn *t, const struct store_referral_in *in)
 {
 	struct q q = { 0 };

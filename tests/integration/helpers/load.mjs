@@ -2,10 +2,10 @@
 // the crash scenario (t_robust_crash.sh), and the check that what was
 // answered can be read back.
 //
-//   node load.mjs submit --port P --out FILE --stop FILE [--pool N] [--max-s S] DIR...
+//   node load.mjs submit --port P --out FILE --stop FILE [--pool N] [--rate R] [--max-s S] DIR...
 //       One client per DIR (a principal's folder: cert.pem, key.pem,
 //       ca.pem, signing.jwk), each on its own keep-alive connection,
-//       submitting fresh referrals one after the other until the stop
+//       submitting fresh referrals at R a second (default 20) until the stop
 //       file exists (or --max-s seconds passed). Subjects come from a
 //       shared pool of handles and account ids so that clients dedup into
 //       and merge the same cases. A request that got no HTTP answer
@@ -34,7 +34,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const argv = process.argv.slice(2);
 const mode = argv.shift();
-const o = { pool: 60, maxS: 600, conc: 8, dirs: [] };
+const o = { pool: 300, rate: 20, maxS: 600, conc: 8, dirs: [] };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   const next = () => { if (i + 1 >= argv.length) die('missing value for ' + a); return argv[++i]; };
@@ -43,6 +43,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--out': o.out = next(); break;
     case '--stop': o.stop = next(); break;
     case '--pool': o.pool = +next(); break;
+    case '--rate': o.rate = +next(); break;
     case '--max-s': o.maxS = +next(); break;
     case '--ids': o.ids = next(); break;
     case '--conc': o.conc = +next(); break;
@@ -79,18 +80,20 @@ function request(p, method, path, headers, body) {
   });
 }
 
+// Subjects from a pool of P accounts: handle rob_K, account id 700000+K
+// and profile URLs all name account K, so a subject giving two of them
+// merges the cases opened for each, but accounts never merge with others.
 function payload(rnd) {
-  const P = o.pool;
   const pick = (n) => rnd.randomInt(n);
   const subjects = [];
   const n = 1 + (pick(10) < 7 ? 0 : pick(3));
   for (let k = 0; k < n; k++) {
-    const s = {};
+    const a = pick(o.pool), s = {};
     const kind = pick(10);
-    if (kind < 5) s.handle = 'rob_' + pick(P);
-    else if (kind < 7) { s.handle = 'rob_' + pick(P); s.account_id = String(700000 + pick(P >> 1)); }
-    else if (kind < 8) s.account_id = String(700000 + pick(P >> 1));
-    else s.url = 'https://x.com/rob_' + pick(P) + '/status/' + (1 + pick(1e9));
+    if (kind < 5) s.handle = 'rob_' + a;
+    else if (kind < 7) { s.handle = 'Rob_' + a; s.account_id = String(700000 + a); }
+    else if (kind < 8) s.account_id = '00' + (700000 + a);
+    else s.url = 'https://mobile.x.com/rob_' + a + '/status/' + (1 + pick(1e9));
     subjects.push(s);
   }
   return JSON.stringify({
@@ -105,7 +108,10 @@ async function submitter(p, t0) {
   const jwk = JSON.parse(readFileSync(p.dir + '/signing.jwk', 'utf8'));
   const key = await jose.importJWK(jwk, 'EdDSA');
   const stopped = () => (o.stop && existsSync(o.stop)) || Date.now() - t0 > o.maxS * 1000;
+  let due = Date.now();
   while (!stopped()) {
+    due += 1000 / o.rate;                 // a steady pace, not a flood
+    if (due > Date.now()) await sleep(due - Date.now()); else due = Date.now();
     const pl = payload(crypto);
     const jti = JSON.parse(pl).jti;
     const jws = await new jose.CompactSign(new TextEncoder().encode(pl))
