@@ -190,6 +190,7 @@ out:
 }
 
 struct queue_walk {
+	struct app *app;
 	const struct policy *pol;
 	json_t *list;
 };
@@ -197,10 +198,10 @@ struct queue_walk {
 static int add_queued(void *ctx, const struct store_case *c)
 {
 	struct queue_walk *w = ctx;
-	json_t *o = views_case_fields(c);
+	int err;
+	json_t *o = views_case_brief(w->app, w->pol, AUD_REVIEWER, c, &err);
 	if (!o)
-		return RG_ENOMEM;
-	policy_filter_case(w->pol, AUD_REVIEWER, NULL, o);
+		return err;
 	json_array_append_new(w->list, o);
 	return 0;
 }
@@ -214,7 +215,7 @@ void h_review_queue(struct request *req, struct response *res)
 		response_problem(res, 400, "bad_request", "limit must be 1-500");
 		return;
 	}
-	struct queue_walk w = {.list = json_array()};
+	struct queue_walk w = {.app = req->app, .list = json_array()};
 	w.pol = policy_acquire(&req->app->policy);
 	int rc = store_review_queue(req->app->store, (size_t)limit, add_queued, &w);
 	policy_release(&req->app->policy);

@@ -39,6 +39,44 @@ static const char *const referral_fields[] = {
 	"principal", "subjects", "evidence", "summary", "cases", NULL
 };
 
+/*
+ * The ceiling no policy file can lift (contract section 4): never sent to
+ * a partner or agency are other principals' referrals, reviewer identity
+ * or notes, or counts of other reporters beyond referral_count; and
+ * account identifiers leave only through a disclosure key (audited) or to
+ * reviewers.
+ */
+static const char *const never_to_outsiders[] = {
+	"referrals", "decisions", "principal_count", NULL
+};
+static const char *const identifiers_only_disclosed[] = {
+	"account_id", "handle", "identifiers", NULL
+};
+
+static bool in_list(const char *const *list, const char *f)
+{
+	for (; *list; list++)
+		if (strcmp(*list, f) == 0)
+			return true;
+	return false;
+}
+
+/* Why field f of kind k may never be granted to audience a, or NULL. */
+static const char *ceiling(int a, int k, const char *f)
+{
+	bool outsider = a == AUD_REFERRER || a == AUD_STATUS_KEY ||
+			a == AUD_DISCLOSURE_KEY;
+	if (!outsider || k != KIND_CASE)
+		return NULL;
+	if (strcmp(f, "*") == 0)
+		return "\"*\" may not be granted to a partner or agency audience";
+	if (in_list(never_to_outsiders, f))
+		return "may never be sent to a partner or agency";
+	if (a != AUD_DISCLOSURE_KEY && in_list(identifiers_only_disclosed, f))
+		return "account identifiers leave only through a disclosure key";
+	return NULL;
+}
+
 struct grant {
 	bool all;
 	size_t n;
@@ -72,7 +110,7 @@ void policy_free(struct policy *p)
 }
 
 /* Fills one grant from a JSON array of field names. */
-static bool parse_grant(struct grant *g, enum kind k, json_t *arr,
+static bool parse_grant(struct grant *g, int a, enum kind k, json_t *arr,
                         const char *where, char *err, size_t errlen)
 {
 	if (!json_is_array(arr)) {
@@ -90,6 +128,11 @@ static bool parse_grant(struct grant *g, enum kind k, json_t *arr,
 		const char *f = json_string_value(v);
 		if (!f) {
 			snprintf(err, errlen, "%s/%zu: must be a string", where, i);
+			return false;
+		}
+		const char *why = ceiling(a, (int)k, f);
+		if (why) {
+			snprintf(err, errlen, "%s/%zu: \"%.32s\" %s", where, i, f, why);
 			return false;
 		}
 		if (strcmp(f, "*") == 0) {
@@ -166,7 +209,7 @@ struct policy *policy_parse(const char *text, size_t len, char *err,
 					 where);
 				goto fail;
 			}
-			if (!parse_grant(&p->g[a][k], (enum kind)k, arr, where,
+			if (!parse_grant(&p->g[a][k], a, (enum kind)k, arr, where,
 					 err, errlen))
 				goto fail;
 		}
@@ -217,6 +260,15 @@ bool policy_grants(const struct policy *p, enum audience aud,
 	if (!p || aud >= AUD_COUNT || k < 0)
 		return false;
 	return grant_has(&p->g[aud][k], field);
+}
+
+bool policy_grants_any(const struct policy *p, enum audience aud,
+                       const char *kind)
+{
+	int k = kind_index(kind);
+	if (!p || aud >= AUD_COUNT || k < 0)
+		return false;
+	return p->g[aud][k].all || p->g[aud][k].n > 0;
 }
 
 /* Deletes every member of obj that g does not grant, except `keep`. */

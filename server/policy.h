@@ -43,6 +43,10 @@ void policy_free(struct policy *p);
 bool policy_grants(const struct policy *p, enum audience aud,
                    const char *kind, const char *field);
 
+/* Whether the audience is granted any field of the kind. */
+bool policy_grants_any(const struct policy *p, enum audience aud,
+                       const char *kind);
+
 /*
  * Removes from a full case view (modified in place) every member the
  * audience is not granted. Its "referrals" array is kept whole when

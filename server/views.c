@@ -54,9 +54,20 @@ struct build {
 	struct app *app;
 	json_t *view;
 	json_t *list;
-	bool decrypt;
+	const char *caller;
+	bool decrypt_all;       /* every referral's sealed content */
+	bool decrypt_own;       /* only the caller's own referrals' */
 	int err;
 };
+
+/* Whether the audience may see any of a referral's sealed members. */
+static bool grants_content(const struct policy *pol, enum audience aud,
+                           const char *kind)
+{
+	return policy_grants(pol, aud, kind, "subjects") ||
+	       policy_grants(pol, aud, kind, "evidence") ||
+	       policy_grants(pol, aud, kind, "summary");
+}
 
 /* Decrypts a sealed blob and parses it as JSON; NULL when it fails. */
 static json_t *open_json(struct app *app, const uint8_t *ad, size_t ad_len,
@@ -106,7 +117,8 @@ static int add_referral(void *ctx, const struct store_referral *r)
 		return RG_ENOMEM;
 	if (r->has_partner_ref)
 		json_object_set_new(o, "partner_ref", json_string(r->partner_ref));
-	if (b->decrypt && r->sealed) {
+	bool mine = b->caller && strcmp(r->principal, b->caller) == 0;
+	if ((b->decrypt_all || (b->decrypt_own && mine)) && r->sealed) {
 		json_t *content = open_json(b->app, (const uint8_t *)r->id,
 					    strlen(r->id), r->sealed, r->sealed_len);
 		if (content)
@@ -137,6 +149,39 @@ static int add_decision(void *ctx, const struct store_decision *d)
 	return 0;
 }
 
+/* Adds the decrypted identifiers to view when the audience may see them. */
+static void add_identifiers(struct build *b, const struct policy *pol,
+                            enum audience aud, const char *case_id)
+{
+	if (!policy_grants(pol, aud, "case", "account_id") &&
+	    !policy_grants(pol, aud, "case", "handle") &&
+	    !policy_grants(pol, aud, "case", "identifiers"))
+		return;
+	b->list = json_array();
+	store_case_idents_each(b->app->store, case_id, add_ident, b);
+	json_object_set_new(b->view, "identifiers", b->list);
+}
+
+json_t *views_case_brief(struct app *app, const struct policy *pol,
+                         enum audience aud, const struct store_case *c,
+                         int *err)
+{
+	json_t *view = views_case_fields(c);
+	struct build b = {.app = app, .view = view};
+	*err = RG_ENOMEM;
+	if (!view)
+		return NULL;
+	add_identifiers(&b, pol, aud, c->id);
+	if (b.err != RG_OK) {
+		*err = b.err;
+		json_decref(view);
+		return NULL;
+	}
+	policy_filter_case(pol, aud, NULL, view);
+	*err = RG_OK;
+	return view;
+}
+
 json_t *views_case(struct app *app, const struct policy *pol,
                    enum audience aud, const char *caller, const char *id,
                    int *err)
@@ -146,22 +191,15 @@ json_t *views_case(struct app *app, const struct policy *pol,
 	if (*err != RG_OK)
 		return NULL;
 	json_t *view = views_case_fields(&c);
-	struct build b = {.app = app, .view = view};
+	struct build b = {.app = app, .view = view, .caller = caller};
 	if (!view)
 		goto fail;
-	bool idents = policy_grants(pol, aud, "case", "account_id") ||
-		      policy_grants(pol, aud, "case", "handle") ||
-		      policy_grants(pol, aud, "case", "identifiers");
-	if (idents) {
+	add_identifiers(&b, pol, aud, c.id);
+	bool all_refs = policy_grants(pol, aud, "case", "referrals");
+	if (all_refs || policy_grants_any(pol, aud, "own_referrals")) {
 		b.list = json_array();
-		store_case_idents_each(app->store, c.id, add_ident, &b);
-		json_object_set_new(view, "identifiers", b.list);
-	}
-	if (policy_grants(pol, aud, "case", "referrals") ||
-	    policy_grants(pol, aud, "own_referrals", "referral_id") ||
-	    policy_grants(pol, aud, "own_referrals", "partner_ref")) {
-		b.list = json_array();
-		b.decrypt = policy_grants(pol, aud, "case", "referrals");
+		b.decrypt_all = all_refs;
+		b.decrypt_own = !all_refs && grants_content(pol, aud, "own_referrals");
 		store_case_referrals_each(app->store, c.id, add_referral, &b);
 		json_object_set_new(view, "referrals", b.list);
 	}
@@ -198,6 +236,30 @@ static int add_ref_case(void *ctx, size_t subject, const struct store_case *c)
 	return 0;
 }
 
+struct ref_content {
+	struct app *app;
+	const char *id;
+	json_t *view;
+	int err;
+};
+
+/* Merges the decrypted content of referral rc->id into rc->view. */
+static int add_ref_content(void *ctx, const struct store_referral *r)
+{
+	struct ref_content *rc = ctx;
+	if (strcmp(r->id, rc->id) != 0 || !r->sealed)
+		return 0;
+	json_t *content = open_json(rc->app, (const uint8_t *)r->id, strlen(r->id),
+				    r->sealed, r->sealed_len);
+	if (!content) {
+		rc->err = RG_ECRYPTO;
+		return 0;
+	}
+	json_object_update(rc->view, content);
+	json_decref(content);
+	return 0;
+}
+
 json_t *views_referral(struct app *app, const struct policy *pol,
                        enum audience aud, const char *caller,
                        const struct store_referral *r, int *err)
@@ -219,6 +281,17 @@ json_t *views_referral(struct app *app, const struct policy *pol,
 		json_object_set_new(view, "partner_ref", json_string(r->partner_ref));
 	*err = store_referral_cases_each(app->store, r->id, add_ref_case, &rc);
 	json_object_set_new(view, "cases", rc.list);
+	/* The sealed subjects, evidence and summary, when the audience may
+	 * see them: read through the referral's first case. */
+	const char *first = json_string_value(
+		json_object_get(json_array_get(rc.list, 0), "case_id"));
+	if (*err == RG_OK && first && grants_content(pol, aud, "referral")) {
+		struct ref_content content = {.app = app, .id = r->id, .view = view};
+		*err = store_case_referrals_each(app->store, first, add_ref_content,
+						 &content);
+		if (*err == RG_OK)
+			*err = content.err;
+	}
 	if (*err != RG_OK) {
 		json_decref(view);
 		return NULL;

@@ -21,6 +21,12 @@ json_t *views_case(struct app *app, const struct policy *pol,
                    enum audience aud, const char *caller, const char *id,
                    int *err);
 
+/* A case without its referrals and decisions (fields and, when granted,
+ * identifiers), policy applied: review queue entries. */
+json_t *views_case_brief(struct app *app, const struct policy *pol,
+                         enum audience aud, const struct store_case *c,
+                         int *err);
+
 /* The fields of a case row alone (no referrals, identifiers, decisions),
  * before filtering. */
 json_t *views_case_fields(const struct store_case *c);

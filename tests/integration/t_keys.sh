@@ -113,16 +113,35 @@ req legal DELETE "$KP/$KR"
 expect_problem "revoking it again -> 404" 404 not_found
 req legal DELETE "$KP/k_doesnotexist0000000000"
 expect_problem "revoking an unknown key -> 404" 404 not_found
+# On a connection that already used the key (keep-alive), too.
+issue_json ag1 status "[\"$C1\"]" 86400
+KR2=$(jget "$BODY" .id); SR2=$(jget "$BODY" .secret)
+CA=$T/p/legal/ca.pem; [ -f "$CA" ] || CA=$T/legal-ca.pem
+KA=$(node -e '
+const https=require("https"),fs=require("fs");
+const [port,dir,ldir,ca,secret,kid,path]=process.argv.slice(1);
+const mk=(d)=>new https.Agent({keepAlive:true,maxSockets:1,maxCachedSessions:0,cert:fs.readFileSync(d+"/cert.pem"),key:fs.readFileSync(d+"/key.pem"),ca:fs.readFileSync(ca)});
+const ag=mk(dir),lg=mk(ldir);
+const r=(agent,method,p,h)=>new Promise((res)=>{const q=https.request({host:"127.0.0.1",port,servername:"localhost",method,path:p,headers:h||{},agent},(x)=>{x.resume();x.on("end",()=>res({s:x.statusCode,reused:q.reusedSocket}))});q.on("error",(e)=>res({s:0,reused:false}));q.end();});
+(async()=>{const h={Authorization:"Bearer "+secret};
+const a=await r(ag,"GET",path,h),b=await r(ag,"GET",path,h),d=await r(lg,"DELETE","/v1/admin/access-keys/"+kid),c=await r(ag,"GET",path,h);
+console.log([a.s,b.s,b.reused,d.s,c.s,c.reused].join(" "));ag.destroy();lg.destroy();})();' \
+	"$PORT" "$T/p/ag1" "$T/p/legal" "$CA" "$SR2" "$KR2" "/v1/cases/$C1" 2>&1)
+eq "keep-alive: 200, 200 on the same connection, revoke, then 401 on that same connection" "200 200 true 200 401 true" "$KA"
 
 # ---- address allowlist ------------------------------------------------------------------------
 issue_json ag1 status "[\"$C1\"]" 86400 '"cidrs":["192.0.2.0/24"]'
 expect "issue a key for 192.0.2.0/24 -> 201" 201
 kreq ag1 "$(jget "$BODY" .secret)" GET "/v1/cases/$C1"
 expect_problem "from 127.0.0.1, key allowed only from 192.0.2.0/24 -> 401" 401 unauthenticated
+issue_json ag1 status "[\"$C1\"]" 86400 '"cidrs":["127.0.0.0/8"]'
+expect "issue a key for 127.0.0.0/8 -> 201" 201
+kreq ag1 "$(jget "$BODY" .secret)" GET "/v1/cases/$C1"
+expect "from 127.0.0.1 with 127.0.0.0/8 allowed -> 200 (positive control)" 200
 issue_json ag1 status "[\"$C1\"]" 86400 '"cidrs":["192.0.2.0/24","127.0.0.0/8"]'
 expect "issue a key for 192.0.2.0/24 and 127.0.0.0/8 -> 201" 201
 kreq ag1 "$(jget "$BODY" .secret)" GET "/v1/cases/$C1"
-expect "from 127.0.0.1 with 127.0.0.0/8 allowed -> 200 (control)" 200
+expect "from 127.0.0.1, allowlist 192.0.2.0/24 + 127.0.0.0/8 -> 200" 200
 issue_json ag1 status "[\"$C1\"]" 86400 '"cidrs":["not-a-cidr"]'
 expect_problem "cidrs with a malformed entry -> 400" 400 invalid_payload
 
@@ -141,6 +160,10 @@ post_json legal $KP "{\"principal\":\"ag1\",\"tier\":\"status\",\"cases\":[\"$C1
 expect "the same body with a legal_basis -> 201 (control)" 201
 issue_json nobody status "[\"$C1\"]" 3600
 expect_problem "unknown principal -> 400" 400 invalid_payload
+issue_json p1 status "[\"$C1\"]" 3600
+expect_problem "a key for a partner -> 400 (keys are for agencies and legal)" 400 invalid_payload
+issue_json rev disclosure "[\"$C1\"]" 3600
+expect_problem "a key for a reviewer -> 400" 400 invalid_payload
 issue_json ag1 secret "[\"$C1\"]" 3600
 expect_problem "unknown tier -> 400" 400 invalid_payload
 issue_json ag1 status '["c_doesnotexist00000000"]' 3600

@@ -203,6 +203,35 @@ req rev GET /v1/review/queue
 eq "reviewer's queue elements carry the account identifiers (wire-shapes: case view without referrals/decisions)" "disc_three" \
 	"$(jeval "$BODY" '(j.cases.find(c=>c.case_id==="'"$C3"'")||{}).handle')"
 
+# ---- the contract's hard limits: "never sent to a partner or agency" ----------------------
+# A policy that grants a referrer other principals' referrals, names and
+# content, reviewer identity and counts of other reporters: the gateway
+# must either refuse it or still never send those (contract section 4).
+cat >"$T/pol/leaky.json" <<'EOF'
+{"version": 1, "audiences": {
+  "referrer": {"case": ["case_id", "status", "referrals", "decisions", "principal_count"],
+               "referral": ["referral_id", "principal", "summary", "evidence", "subjects", "cases"],
+               "own_referrals": ["referral_id", "principal", "summary"]},
+  "status_key": {"case": ["case_id", "status", "referrals", "decisions"]},
+  "reviewer": {"case": ["*"], "referral": ["*"]}}}
+EOF
+cp "$T/pol/leaky.json" "$POLFILE"; hup
+if [ "$HUP_RESULT" = refused ]; then
+	ok "a policy granting partners others' referrals and reviewer identity is refused at reload"
+else
+	R1B=$(jget "$T/c1b.answer" .referral_id)
+	req pa GET "/v1/cases/$C1"; cp "$BODY" "$T/leak-c1.json"
+	req pa GET "/v1/cases/$C2"; cp "$BODY" "$T/leak-c2.json"
+	req agk GET "/v1/cases/$C2" -H "Authorization: Bearer $(cat "$T/k-status")"; cp "$BODY" "$T/leak-k.json"
+	eq "leaky policy: pa's view of C1 holds no other principal's referral or name" "" \
+		"$(jeval "$T/leak-c1.json" '[JSON.stringify(j).includes("'"$R1B"'")?"aga referral id":"", JSON.stringify(j).includes("\"aga\"")?"aga name":"", JSON.stringify(j).includes("AG-1")?"aga partner_ref":""].filter(Boolean).join(",")')"
+	eq "leaky policy: pa's view of C1 holds no count of other reporters (principal_count)" false "$(jeval "$T/leak-c1.json" '"principal_count" in j')"
+	eq "leaky policy: pa's view of C2 holds no reviewer identity" "" "$(jeval "$T/leak-c2.json" 'JSON.stringify(j).includes("\"rev\"")?"rev":""')"
+	eq "leaky policy: a status key's view of C2 holds no referrals or reviewer identity" "" \
+		"$(jeval "$T/leak-k.json" '[("referrals" in j)?"referrals":"", JSON.stringify(j).includes("\"rev\"")?"rev":""].filter(Boolean).join(",")')"
+fi
+install_policy default
+
 # ---- SIGHUP: a valid policy takes effect without restart -------------------------------
 FIELD=$(node -e 'const d=require(process.argv[1]),n=require(process.argv[2]);
 process.stdout.write(d.audiences.referrer.case.find(f=>!n.audiences.referrer.case.includes(f)&&f!=="action"&&f!=="decided_at"&&f!=="deadline_at")||"")' \

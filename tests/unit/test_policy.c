@@ -73,6 +73,38 @@ static void test_parse_refusals(void **state)
 	assert_non_null(strstr(err, "/audiences/legal/case/0"));
 }
 
+/* The contract's ceiling: no file can grant these to partners/agencies. */
+static void test_ceiling(void **state)
+{
+	static const char *const bad[] = {
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"referrals\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"decisions\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"principal_count\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"*\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"handle\"]}}}",
+		"{\"version\":1,\"audiences\":{\"status_key\":{\"case\":[\"account_id\"]}}}",
+		"{\"version\":1,\"audiences\":{\"status_key\":{\"case\":[\"referrals\"]}}}",
+		"{\"version\":1,\"audiences\":{\"disclosure_key\":{\"case\":[\"decisions\"]}}}",
+	};
+	static const char *const good[] = {
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"referral_count\",\"new_case\"],\"own_referrals\":[\"*\"]}}}",
+		"{\"version\":1,\"audiences\":{\"disclosure_key\":{\"case\":[\"handle\",\"identifiers\"]}}}",
+		"{\"version\":1,\"audiences\":{\"reviewer\":{\"case\":[\"*\"]},\"legal\":{\"case\":[\"decisions\"]}}}",
+	};
+	char err[256];
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		assert_null(parse(bad[i], err));
+		assert_non_null(strstr(err, "/case/0"));
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct policy *p = parse(good[i], err);
+		assert_non_null(p);
+		policy_free(p);
+	}
+}
+
 static void test_filter_case(void **state)
 {
 	char err[256];
@@ -154,6 +186,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_default),
 		cmocka_unit_test(test_parse_refusals),
+		cmocka_unit_test(test_ceiling),
 		cmocka_unit_test(test_filter_case),
 		cmocka_unit_test(test_filter_referral),
 		cmocka_unit_test(test_holder_swap),

@@ -1224,6 +1224,335 @@ static void test_changes(void **state)
 	assert_int_equal(last, all.c[0].seq);
 }
 
+/* Security review: a merge must never close an open case. If either side
+ * is open the survivor is open (in_review when either side is, otherwise
+ * received), undecided, back in the queue, with a change row saying so;
+ * only when both are closed does actioned win over no_action. */
+static void test_merge_open_wins(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct clist l = { 0 };
+	int64_t last;
+	char a[RG_ID_MAX + 1], b[RG_ID_MAX + 1];
+
+	/* 1. open (received) survivor, actioned absorbed one (with a
+	 *    removal-order deadline from its closed round) */
+	struct sub s1 = { "pave", "jti-openw-00001", NULL, T0, 0, 0,
+	                  { "h:ow1" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-openw-00002", NULL, T0 + 10, 0,
+	                  T0 + 3600, { "h:ow2" }, NULL, 0 };
+	struct sub s12 = { "nca", "jti-openw-00003", NULL, T0 + 20, 0, 0,
+	                   { "h:ow1,h:ow2" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s1, &o));
+	strcpy(b, submit_ok(st, &s2, &o));
+	close_actioned(st, b, T0 + 12);
+	assert_int_equal(n_queue(st), 1);
+	int64_t head = store_changes_head(st);
+	assert_string_equal(submit_ok(st, &s12, &o), a);
+	assert_int_equal(o.cases[0].status, CASE_RECEIVED);
+	struct store_case m = case_of(st, a);
+	assert_int_equal(m.status, CASE_RECEIVED);
+	assert_int_equal(m.action, ACTION_NONE);
+	assert_int_equal(m.decided_at, 0);
+	assert_int_equal(m.deadline_at, 0);    /* the closed round's, dropped */
+	assert_int_equal(n_queue(st), 1);      /* still to be reviewed */
+	/* one change row: the merged case as it is now */
+	assert_int_equal(store_changes(st, NULL, head, 100, clist_cb, &l,
+	                               &last), RG_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.c[0].case_id, a);
+	assert_int_equal(l.c[0].status, CASE_RECEIVED);
+	assert_int_equal(l.c[0].action, ACTION_NONE);
+	/* a reviewer decides the merged account */
+	close_actioned(st, a, T0 + 30);
+	assert_int_equal(n_queue(st), 0);
+
+	/* 2. actioned survivor, absorbed one in review: in_review */
+	struct sub s3 = { "pave", "jti-openw-00004", NULL, T0 + 40, 0, 0,
+	                  { "h:ow3" }, NULL, 0 };
+	struct sub s4 = { "isd", "jti-openw-00005", NULL, T0 + 50, 0,
+	                  T0 + 7200, { "h:ow4" }, NULL, 0 };
+	struct sub s34 = { "nca", "jti-openw-00006", NULL, T0 + 60, 0, 0,
+	                   { "h:ow4,h:ow3" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s3, &o));
+	strcpy(b, submit_ok(st, &s4, &o));
+	close_actioned(st, a, T0 + 41);
+	assert_int_equal(decide(st, b, CASE_IN_REVIEW, ACTION_NONE, T0 + 51,
+	                        NULL), RG_OK);
+	head = store_changes_head(st);
+	assert_string_equal(submit_ok(st, &s34, &o), a);
+	assert_int_equal(o.cases[0].status, CASE_IN_REVIEW);
+	m = case_of(st, b);
+	assert_string_equal(m.id, a);
+	assert_int_equal(m.status, CASE_IN_REVIEW);
+	assert_int_equal(m.action, ACTION_NONE);
+	assert_int_equal(m.decided_at, 0);
+	assert_int_equal(m.deadline_at, T0 + 7200);  /* the open side's */
+	assert_int_equal(n_queue(st), 1);
+	l.n = 0;
+	assert_int_equal(store_changes(st, NULL, head, 100, clist_cb, &l,
+	                               &last), RG_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.c[0].status, CASE_IN_REVIEW);
+	/* in review, so it can be decided straight away */
+	assert_int_equal(decide(st, a, CASE_NO_ACTION, ACTION_NONE, T0 + 70,
+	                        NULL), RG_OK);
+
+	/* 3. both closed: actioned wins over no_action, whichever side;
+	 *    the joining referral changes nothing on an actioned case */
+	struct sub s5 = { "pave", "jti-openw-00007", NULL, T0 + 80, 0, 0,
+	                  { "h:ow5" }, NULL, 0 };
+	struct sub s6 = { "isd", "jti-openw-00008", NULL, T0 + 90, 0, 0,
+	                  { "h:ow6" }, NULL, 0 };
+	struct sub s56 = { "nca", "jti-openw-00009", NULL, T0 + 100, 0, 0,
+	                   { "h:ow5,h:ow6" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s5, &o));
+	strcpy(b, submit_ok(st, &s6, &o));
+	close_no_action(st, a, T0 + 81);
+	close_actioned(st, b, T0 + 91);
+	struct store_case before_b = case_of(st, b);
+	assert_string_equal(submit_ok(st, &s56, &o), a);
+	assert_int_equal(o.cases[0].status, CASE_ACTIONED);
+	m = case_of(st, a);
+	assert_int_equal(m.status, CASE_ACTIONED);
+	assert_int_equal(m.action, ACTION_ACCOUNT_SUSPENDED);
+	assert_int_equal(m.decided_at, before_b.decided_at);
+
+	struct sub s7 = { "pave", "jti-openw-00010", NULL, T0 + 110, 0, 0,
+	                  { "h:ow7" }, NULL, 0 };
+	struct sub s8 = { "isd", "jti-openw-00011", NULL, T0 + 120, 0, 0,
+	                  { "h:ow8" }, NULL, 0 };
+	struct sub s78 = { "nca", "jti-openw-00012", NULL, T0 + 130, 0, 0,
+	                   { "h:ow8,h:ow7" }, NULL, 0 };
+	strcpy(a, submit_ok(st, &s7, &o));
+	strcpy(b, submit_ok(st, &s8, &o));
+	close_actioned(st, a, T0 + 111);
+	close_no_action(st, b, T0 + 121);
+	struct store_case before_a = case_of(st, a);
+	assert_string_equal(submit_ok(st, &s78, &o), a);
+	m = case_of(st, a);
+	assert_int_equal(m.status, CASE_ACTIONED);
+	assert_int_equal(m.decided_at, before_a.decided_at);
+	assert_int_equal(n_queue(st), 0);
+}
+
+/* Security review: a principal's feed starts where it joined a case; it
+ * never shows what other reporters (or reviewers) did before. */
+static void test_changes_since_join(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct clist l = { 0 };
+	int64_t last;
+	char x[RG_ID_MAX + 1], y[RG_ID_MAX + 1];
+	struct sub s1 = { "isd", "jti-join-000001", NULL, T0, 0, 0,
+	                  { "h:jx" }, NULL, 0 };
+	struct sub s2 = { "pave", "jti-join-000002", NULL, T0 + 10, 0, 0,
+	                  { "h:jx" }, NULL, 0 };
+	struct sub s3 = { "pave", "jti-join-000003", NULL, T0 + 30, 0, 0,
+	                  { "h:jx" }, NULL, 0 };
+	struct sub s4 = { "isd", "jti-join-000004", NULL, T0 + 40, 0, 0,
+	                  { "h:jy" }, NULL, 0 };
+	struct sub s5 = { "pave", "jti-join-000005", NULL, T0 + 50, 0, 0,
+	                  { "h:jy" }, NULL, 0 };
+
+	/* isd opens x, a reviewer takes it: two rows pave must not see */
+	strcpy(x, submit_ok(st, &s1, &o));
+	assert_int_equal(decide(st, x, CASE_IN_REVIEW, ACTION_NONE, T0 + 1,
+	                        NULL), RG_OK);
+	int64_t before = store_changes_head(st);
+	/* pave joins the open case (no change row of its own) */
+	assert_string_equal(submit_ok(st, &s2, &o), x);
+	assert_int_equal(store_changes_head(st), before);
+	assert_int_equal(n_changes(st, "pave"), 0);
+	assert_int_equal(n_changes(st, "isd"), 2);
+	/* what happens after it joined, it sees */
+	assert_int_equal(decide(st, x, CASE_ACTIONED, ACTION_CONTENT_REMOVED,
+	                        T0 + 20, NULL), RG_OK);
+	assert_int_equal(store_changes(st, "pave", 0, 100, clist_cb, &l,
+	                               &last), RG_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.c[0].status, CASE_ACTIONED);
+	assert_true(l.c[0].seq > before);
+	/* a second referral of its into the case moves nothing: the first
+	 * one counts */
+	assert_string_equal(submit_ok(st, &s3, &o), x);
+	assert_int_equal(n_changes(st, "pave"), 1);
+	assert_int_equal(n_changes(st, "isd"), 3);
+
+	/* a referral that reopens a no_action case sees its own reopening */
+	strcpy(y, submit_ok(st, &s4, &o));
+	close_no_action(st, y, T0 + 41);
+	before = store_changes_head(st);
+	assert_string_equal(submit_ok(st, &s5, &o), y);
+	assert_int_equal(o.cases[0].status, CASE_RECEIVED);
+	l.n = 0;
+	assert_int_equal(store_changes(st, "pave", before, 100, clist_cb, &l,
+	                               &last), RG_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.c[0].case_id, y);
+	assert_int_equal(l.c[0].status, CASE_RECEIVED);
+	assert_int_equal(n_changes(st, "pave"), 2);
+	assert_int_equal(n_changes(st, "isd"), 7);
+}
+
+/* Security review: the cursor moves past rows the caller may not see,
+ * so a poll never rescans them; paging still stops at the last row
+ * handed out. */
+static void test_changes_cursor(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct clist l = { 0 };
+	int64_t last = -1;
+	struct sub s1 = { "isd", "jti-curs-000001", NULL, T0, 0, 0,
+	                  { "h:cu1", "h:cu2", "h:cu3" }, NULL, 0 };
+	struct sub s2 = { "pave", "jti-curs-000002", NULL, T0 + 1, 0, 0,
+	                  { "h:cu4" }, NULL, 0 };
+	struct sub s3 = { "isd", "jti-curs-000003", NULL, T0 + 2, 0, 0,
+	                  { "h:cu5" }, NULL, 0 };
+	submit_ok(st, &s1, &o);
+	submit_ok(st, &s2, &o);
+	submit_ok(st, &s3, &o);
+	int64_t head = store_changes_head(st);
+	assert_int_equal(head, 5);
+
+	/* nothing visible: the cursor goes to the head */
+	assert_int_equal(store_changes(st, "nca", 0, 100, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(last, head);
+	assert_int_equal(store_changes(st, "ghost", 2, 100, clist_cb, &l,
+	                               &last), RG_OK);
+	assert_int_equal(last, head);
+	/* fewer rows than the limit: past the invisible ones after them */
+	assert_int_equal(store_changes(st, "pave", 0, 100, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.c[0].seq, 4);
+	assert_int_equal(last, head);
+	/* a full page stops at its last row (more may follow) */
+	l.n = 0;
+	assert_int_equal(store_changes(st, "isd", 0, 2, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(last, 2);
+	l.n = 0;
+	assert_int_equal(store_changes(st, "isd", last, 2, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.c[0].seq, 3);
+	assert_int_equal(l.c[1].seq, 5);
+	assert_int_equal(last, 5);
+	/* a cursor past the head stays where it is; limit 0 moves nothing */
+	assert_int_equal(store_changes(st, "pave", 99, 10, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(last, 99);
+	assert_int_equal(store_changes(st, "pave", 1, 0, clist_cb, &l, &last),
+	                 RG_OK);
+	assert_int_equal(last, 1);
+	/* the global feed too */
+	assert_int_equal(store_changes(st, NULL, 1, 100, count_change, &l.n,
+	                               &last), RG_OK);
+	assert_int_equal(last, head);
+}
+
+/* A referral of `n` subjects h:<tag><i>; one commit, n change rows. */
+static void submit_many(struct store *st, const char *who, const char *jti,
+                        const char *tag, size_t n)
+{
+	struct store_subject subj[REFERRAL_MAX_SUBJECTS];
+	struct store_referral_out out;
+	char spec[32];
+	assert_true(n <= REFERRAL_MAX_SUBJECTS);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(spec, sizeof spec, "h:%s%zu", tag, i);
+		subject_make(&subj[i], spec);
+	}
+	struct store_referral_in in = {
+		.principal = who, .jti = jti, .received_at = T0,
+		.category = CAT_OTHER_ILLEGAL, .sealed = sealed_dummy,
+		.sealed_len = sizeof sealed_dummy, .n_subjects = n,
+		.subjects = subj,
+	};
+	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)jti,
+	                   strlen(jti), NULL, 0);
+	snprintf(in.id, sizeof in.id, "r_m%d", atomic_fetch_add(&ref_counter, 1));
+	assert_int_equal(store_referral_submit(st, &in, &out), RG_OK);
+}
+
+struct seqs {
+	size_t n;
+	int64_t seq[2048];
+};
+
+static int seqs_cb(void *ctx, const struct store_change *c)
+{
+	struct seqs *s = ctx;
+	assert_true(s->n < 2048);
+	assert_true(s->n == 0 || c->seq > s->seq[s->n - 1]);
+	s->seq[s->n++] = c->seq;
+	return 0;
+}
+
+/* Pages through a principal's whole feed from `since`. */
+static void feed_all(struct store *st, const char *who, int64_t since,
+                     size_t limit, struct seqs *out)
+{
+	int64_t last = since;
+	out->n = 0;
+	for (;;) {
+		size_t before = out->n;
+		assert_int_equal(store_changes(st, who, last, limit, seqs_cb, out,
+		                               &last), RG_OK);
+		if (out->n - before < limit)
+			break;
+	}
+	assert_int_equal(last, store_changes_head(st));
+}
+
+/* A long backlog and a short one take different query plans; they must
+ * agree, row for row. */
+static void test_changes_paths_agree(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	char jti[32];
+	/* interleaved: pave's and isd's cases, 1400 rows in all */
+	for (int i = 0; i < 14; i++) {
+		char tag[16];
+		snprintf(jti, sizeof jti, "jti-paths-%05d", i);
+		snprintf(tag, sizeof tag, "p%d-", i);
+		submit_many(st, i % 3 ? "isd" : "pave", jti, tag, 100);
+	}
+	int64_t head = store_changes_head(st);
+	assert_int_equal(head, 1400);
+	struct seqs *full = calloc(1, sizeof *full);
+	struct seqs *part = calloc(1, sizeof *part);
+	assert_non_null(full);
+	assert_non_null(part);
+	for (int w = 0; w < 2; w++) {
+		const char *who = w ? "isd" : "pave";
+		feed_all(st, who, 0, 37, full);
+		assert_int_equal(full->n, w ? 900 : 500);
+		for (int64_t since = 0; since <= head; since += 233) {
+			feed_all(st, who, since, 500, part);
+			size_t k = 0;
+			while (k < full->n && full->seq[k] <= since)
+				k++;
+			assert_int_equal(part->n, full->n - k);
+			assert_memory_equal(part->seq, full->seq + k,
+			                    part->n * sizeof part->seq[0]);
+		}
+	}
+	free(full);
+	free(part);
+}
+
 /* ---- review queue --------------------------------------------------- */
 
 struct qlist {
@@ -1898,6 +2227,10 @@ int main(void)
 		T(test_jti_conflict),
 		T(test_decisions),
 		T(test_changes),
+		T(test_merge_open_wins),
+		T(test_changes_since_join),
+		T(test_changes_cursor),
+		T(test_changes_paths_agree),
 		T(test_review_queue),
 		T(test_audit_chain),
 		T(test_nested_reads),

@@ -589,6 +589,100 @@ static void test_key_covers(void **state)
 	store_access_key_release(h3);
 }
 
+/* ---- identifiers a key may disclose ---------------------------------- */
+
+static void hash_of(const char *spec, uint8_t out[32])
+{
+	label_hash(spec, out);
+}
+
+static int allowed(struct store *st, const struct store_access_key *k,
+                   const char *spec)
+{
+	uint8_t h[32];
+	hash_of(spec, h);
+	return store_access_key_ident_allowed(st, k, h);
+}
+
+/* Security review: a merge after issue must not widen what a key
+ * discloses. Coverage of the case follows the merge; the identifiers a
+ * listed key may reveal are those its cases had at issue, and an all_own
+ * key's are those its principal itself submitted. */
+static void test_key_idents_scope(void **state)
+{
+	struct fx *f = *state;
+	char x[RG_ID_MAX + 1], y[RG_ID_MAX + 1], z[RG_ID_MAX + 1];
+	struct store_access_key listed, own;
+	struct store_key_holder *h1, *h2;
+	const char *x2[] = { "h:sc-x,i:sc-x", NULL };
+	refer(f->st, "pave", T0, x2, x);               /* two identifiers */
+	refer1(f->st, "isd", T0 + 10, "h:sc-y", y);
+	refer1(f->st, "nca", T0 + 20, "h:sc-z", z);    /* nca's own */
+	const char *lx[] = { x };
+	struct store_access_key in = key_make("k_scl", "nca", TIER_DISCLOSURE,
+	                                      false, lx, 1);
+	assert_int_equal(issue(f->st, &in, "s-scl"), RG_OK);
+	in = key_make("k_sco", "nca", TIER_DISCLOSURE, true, NULL, 0);
+	assert_int_equal(issue(f->st, &in, "s-sco"), RG_OK);
+	assert_int_equal(find(f->st, "s-scl", &listed, &h1), RG_OK);
+	assert_int_equal(find(f->st, "s-sco", &own, &h2), RG_OK);
+	assert_int_equal(count_rows(f->path, "access_key_idents"), 2);
+
+	assert_int_equal(allowed(f->st, &listed, "h:sc-x"), RG_OK);
+	assert_int_equal(allowed(f->st, &listed, "i:sc-x"), RG_OK);
+	assert_int_equal(allowed(f->st, &listed, "h:sc-y"), RG_ENOTFOUND);
+	assert_int_equal(allowed(f->st, &listed, "h:sc-z"), RG_ENOTFOUND);
+	assert_int_equal(allowed(f->st, &own, "h:sc-z"), RG_OK);
+	assert_int_equal(allowed(f->st, &own, "h:sc-x"), RG_ENOTFOUND);
+
+	/* a partner's referral links y to x: the key still covers x, whose
+	 * identifiers now include y's, which it must not reveal */
+	const char *link[] = { "h:sc-x,h:sc-y", NULL };
+	refer(f->st, "isd", T0 + 30, link, NULL);
+	struct store_case c;
+	assert_int_equal(store_case_get(f->st, y, &c), RG_OK);
+	assert_string_equal(c.id, x);
+	assert_int_equal(store_access_key_covers(f->st, &listed, x), RG_OK);
+	assert_int_equal(allowed(f->st, &listed, "h:sc-x"), RG_OK);
+	assert_int_equal(allowed(f->st, &listed, "i:sc-x"), RG_OK);
+	assert_int_equal(allowed(f->st, &listed, "h:sc-y"), RG_ENOTFOUND);
+	/* nor one added later by a plain join */
+	const char *more[] = { "h:sc-x,h:sc-new", NULL };
+	refer(f->st, "pave", T0 + 40, more, NULL);
+	assert_int_equal(allowed(f->st, &listed, "h:sc-new"), RG_ENOTFOUND);
+
+	/* all_own: isd links nca's case to another account; nca's key
+	 * covers the merged case but reveals only what nca itself named */
+	refer1(f->st, "isd", T0 + 50, "i:sc-w", NULL);
+	const char *link2[] = { "h:sc-z,i:sc-w", NULL };
+	refer(f->st, "isd", T0 + 60, link2, NULL);
+	assert_int_equal(store_access_key_covers(f->st, &own, z), RG_OK);
+	assert_int_equal(allowed(f->st, &own, "h:sc-z"), RG_OK);
+	assert_int_equal(allowed(f->st, &own, "i:sc-w"), RG_ENOTFOUND);
+	/* until nca names it in a referral of its own */
+	refer1(f->st, "nca", T0 + 70, "i:sc-w", NULL);
+	assert_int_equal(allowed(f->st, &own, "i:sc-w"), RG_OK);
+	/* provenance: every identifier of every subject, per referral */
+	assert_int_equal(count_rows(f->path, "referral_idents"), 13);
+
+	/* unknown key, bad arguments */
+	struct store_access_key ghost = listed;
+	snprintf(ghost.id, sizeof ghost.id, "k_ghost");
+	assert_int_equal(allowed(f->st, &ghost, "h:sc-x"), RG_ENOTFOUND);
+	snprintf(ghost.id, sizeof ghost.id, "bad id");
+	assert_int_equal(allowed(f->st, &ghost, "h:sc-x"), RG_ENOTFOUND);
+	uint8_t hh[32];
+	hash_of("h:sc-x", hh);
+	assert_int_equal(store_access_key_ident_allowed(f->st, NULL, hh),
+	                 RG_EINVAL);
+	assert_int_equal(store_access_key_ident_allowed(f->st, &listed, NULL),
+	                 RG_EINVAL);
+	assert_int_equal(store_access_key_ident_allowed(NULL, &listed, hh),
+	                 RG_EINVAL);
+	store_access_key_release(h1);
+	store_access_key_release(h2);
+}
+
 /* ---- revoke, expiry ------------------------------------------------- */
 
 static void test_key_revoke_expiry(void **state)
@@ -1210,6 +1304,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_issue_refused, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_covers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_idents_scope, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_revoke_expiry, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_audit, setup, teardown),
