@@ -148,20 +148,36 @@ static int parse_decision(const struct request *req, json_t **root,
 	} else if (json_object_get(*root, "action")) {
 		problem_items_add(items, "only with status actioned", "/action");
 	}
-	if (final && (!d->ground || (strcmp(d->ground, "illegal_content") &&
-				     strcmp(d->ground, "terms_of_service"))))
+	bool ground_ok = d->ground && (strcmp(d->ground, "illegal_content") == 0 ||
+				       strcmp(d->ground, "terms_of_service") == 0);
+	/* in_review may carry a ground and a note; a final decision must:
+	 * they are the statement of reasons (DSA Art. 17). */
+	if ((final && !ground_ok) || (!final && jground && !ground_ok))
 		problem_items_add(items, "must be illegal_content or terms_of_service",
 				  "/ground");
-	if (!final && jground)
-		problem_items_add(items, "only with a final decision", "/ground");
 	size_t elen = d->explanation ? utf8_chars(d->explanation) : 0;
-	if (final && (elen == 0 || elen > EXPLANATION_MAX))
-		problem_items_add(items, "required, 1-4000 characters", "/explanation");
-	if (!final && jexpl)
-		problem_items_add(items, "only with a final decision", "/explanation");
-	else if (jexpl && !d->explanation)
+	if (jexpl && !d->explanation)
 		problem_items_add(items, "must be a string", "/explanation");
+	else if ((final || jexpl) && (elen == 0 || elen > EXPLANATION_MAX))
+		problem_items_add(items, "required, 1-4000 characters", "/explanation");
 	return items->n > 0 ? RG_EINVAL : RG_OK;
+}
+
+/* The answer to a committed decision: the reviewer's case view, or, if
+ * that cannot be built, the case's own fields; never an error status for
+ * a decision that is durable. */
+static void send_decided(struct request *req, struct response *res,
+                         const struct store_case *after)
+{
+	send_case(req, res, 200, after->id, AUD_REVIEWER);
+	if (res->status == 200)
+		return;
+	json_t *o = views_case_fields(after);
+	const struct policy *pol = policy_acquire(&req->app->policy);
+	if (o)
+		policy_filter_case(pol, AUD_REVIEWER, NULL, o);
+	policy_release(&req->app->policy);
+	response_json(res, 200, o);
 }
 
 void h_case_decide(struct request *req, struct response *res)
@@ -184,7 +200,7 @@ void h_case_decide(struct request *req, struct response *res)
 	else if (rc != RG_OK)
 		response_problem(res, 503, "unavailable", NULL);
 	else
-		send_case(req, res, 200, after.id, AUD_REVIEWER);
+		send_decided(req, res, &after);
 out:
 	json_decref(root);
 }

@@ -162,15 +162,15 @@ static json_t *answer(struct request *req, const struct policy *pol,
 	rg_time_format(o->received_at, when);
 	crypto_hash_sha256(digest, (const uint8_t *)req->body, req->body_len);
 	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-	bool show_new = policy_grants(pol, views_audience(&req->principal),
-				      "case", "new_case");
+	enum audience aud = views_audience(&req->principal);
 	json_t *cases = json_array(), *ids = json_array();
 	for (size_t i = 0; i < o->n_cases; i++) {
-		json_t *c = json_pack("{s:i, s:s, s:s}", "subject", (json_int_t)i,
+		json_t *c = json_pack("{s:i, s:s, s:s, s:b}", "subject", (json_int_t)i,
 				      "case_id", o->cases[i].case_id, "status",
-				      rg_status_name(o->cases[i].status));
-		if (show_new)
-			json_object_set_new(c, "new_case", json_boolean(o->cases[i].new_case));
+				      rg_status_name(o->cases[i].status), "new_case",
+				      o->cases[i].new_case);
+		if (c)
+			policy_filter_case_entry(pol, aud, c);
 		json_array_append_new(cases, c);
 		json_array_append_new(ids, json_string(o->cases[i].case_id));
 	}

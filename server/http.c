@@ -38,6 +38,7 @@ struct http {
 	struct rq *waiters;
 	size_t n_waiting;
 	bool stopping;
+	uint64_t wake_gen;             /* bumped by every commit's wake-up */
 	pthread_t timer;
 	pthread_cond_t timer_cond;
 	bool timer_started;
@@ -64,6 +65,7 @@ struct rq {
 	struct store_key_holder *key_holder;
 	struct response early;          /* a refusal decided before the body */
 	bool has_early;
+	size_t drained;                 /* body bytes read and dropped */
 };
 
 const char *request_header(const struct request *req, const char *name)
@@ -84,6 +86,7 @@ static enum MHD_Result send_response(struct rq *rq, struct response *res)
 		res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(res->body);
+		res->body = NULL;
 		return MHD_NO;
 	}
 	res->body = NULL;
@@ -142,6 +145,8 @@ static bool drain_first(struct rq *rq)
 	const char *te = request_header(&rq->req, "Transfer-Encoding");
 	if (expect && strncasecmp(expect, "100-continue", 12) == 0)
 		return false;   /* MHD has not asked for the body: answer now */
+	if (!rq->req.principal.name[0])
+		return false;   /* nothing is read for an unauthenticated peer */
 	if (te)
 		return true;
 	if (!cl)
@@ -170,21 +175,30 @@ static enum MHD_Result refuse_problem(struct rq *rq, int status,
 	return refuse(rq, &res);
 }
 
-/* Parks a long poll: suspended until a commit or its deadline. */
-static void park(struct rq *rq)
+/* Parks a long poll until a commit or its deadline, unless a wake-up came
+ * after generation gen was read, the daemon is stopping or long_poll_max
+ * polls already wait. Returns whether it parked. */
+static bool park(struct rq *rq, int64_t deadline, uint64_t gen)
 {
 	struct http *h = rq->http;
+	bool parked = false;
 	pthread_mutex_lock(&h->lock);
-	rq->parked = true;
-	rq->prev = NULL;
-	rq->next = h->waiters;
-	if (h->waiters)
-		h->waiters->prev = rq;
-	h->waiters = rq;
-	h->n_waiting++;
-	MHD_suspend_connection(rq->conn);
-	pthread_cond_signal(&h->timer_cond);
+	if (h->wake_gen == gen && !h->stopping &&
+	    h->n_waiting < (size_t)h->app->conf.long_poll_max) {
+		rq->wait_until = deadline;
+		rq->parked = true;
+		rq->prev = NULL;
+		rq->next = h->waiters;
+		if (h->waiters)
+			h->waiters->prev = rq;
+		h->waiters = rq;
+		h->n_waiting++;
+		MHD_suspend_connection(rq->conn);
+		pthread_cond_signal(&h->timer_cond);
+		parked = true;
+	}
 	pthread_mutex_unlock(&h->lock);
+	return parked;
 }
 
 /* Whether as many long polls wait as the configuration allows. */
@@ -194,6 +208,22 @@ static bool long_polls_full(struct http *h)
 	bool full = h->n_waiting >= (size_t)h->app->conf.long_poll_max;
 	pthread_mutex_unlock(&h->lock);
 	return full;
+}
+
+static uint64_t wake_generation(struct http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	uint64_t gen = h->wake_gen;
+	pthread_mutex_unlock(&h->lock);
+	return gen;
+}
+
+static bool is_stopping(struct http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	bool stopping = h->stopping;
+	pthread_mutex_unlock(&h->lock);
+	return stopping;
 }
 
 /* Removes rq from the waiters list; the caller holds h->lock. */
@@ -228,8 +258,13 @@ static void resume_waiters(struct http *h, bool only_expired, int64_t now)
 
 void http_wake_polls(void *http)
 {
-	if (http)
-		resume_waiters(http, false, 0);
+	struct http *h = http;
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->wake_gen++;
+	pthread_mutex_unlock(&h->lock);
+	resume_waiters(h, false, 0);
 }
 
 /* Resumes long polls whose wait has run out, ten times a second. */
@@ -288,6 +323,37 @@ static bool type_is(const struct request *req, const char *want)
 		return false;
 	size_t n = strcspn(ct, "; \t");
 	return n == strlen(want) && strncasecmp(ct, want, n) == 0;
+}
+
+/* A woken long poll is checked again: its principal (and access key)
+ * may have been revoked, or the key may have expired, while it waited. */
+static int recheck(struct rq *rq)
+{
+	struct app *app = rq->http->app;
+	struct request *req = &rq->req;
+	int64_t now = now_ms() / 1000;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (authgate_peer(app, ci ? ci->tls_session : NULL, now,
+			  sc ? sc->socket_context : NULL, &req->principal) != RG_OK)
+		return RG_ENOTFOUND;
+	if (!req->key)
+		return RG_OK;
+	const char *why;
+	const union MHD_ConnectionInfo *ai = MHD_get_connection_info(
+		rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	store_access_key_release(rq->key_holder);
+	rq->key_holder = NULL;
+	req->key = NULL;
+	if (authgate_access_key(app, &req->principal,
+				request_header(req, "Authorization"),
+				ai ? ai->client_addr : NULL, now, &rq->key,
+				&rq->key_holder, &why) != RG_OK)
+		return RG_ENOTFOUND;
+	req->key = &rq->key;
+	return RG_OK;
 }
 
 /* First callback of a request: everything that can be decided before the
@@ -370,9 +436,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->req.now = rq->req.now_ms / 1000;
 		return begin(rq, method, url);
 	}
-	if (*upload_size > 0 && rq->has_early) {
-		*upload_size = 0;       /* drained, never stored */
-		return MHD_YES;
+	if (*upload_size > 0 && (rq->has_early || rq->too_large)) {
+		/* drained, never stored; past DISCARD_MAX the connection goes */
+		rq->drained += *upload_size;
+		*upload_size = 0;
+		return rq->drained > DISCARD_MAX ? MHD_NO : MHD_YES;
 	}
 	if (rq->has_early)
 		return send_response(rq, &rq->early);
@@ -383,27 +451,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (rq->too_large)
 		return send_problem(rq, 413, "payload_too_large", NULL);
+	if (rq->wait_until > 0 && recheck(rq) != RG_OK)
+		return send_problem(rq, 401, "unauthenticated", NULL);
 	struct response res = {0};
 	rq->req.body = rq->body ? rq->body : (const uint8_t *)"";
 	rq->req.body_len = rq->body_len;
 	rq->req.wait_until = rq->wait_until;
 	rq->req.now_ms = now_ms();
-	if (rq->wait_until > 0 && h->stopping)
+	if (rq->wait_until > 0 && is_stopping(h))
 		rq->req.now_ms = rq->wait_until;   /* answer parked polls now */
 	rq->req.now = rq->req.now_ms / 1000;
-	rq->route->handler(&rq->req, &res);
-	if (res.wait_until > 0 && long_polls_full(h)) {
-		/* over long_poll_max: answer now, as if the wait had run out */
-		rq->req.wait_until = rq->req.now_ms;
+	for (int attempt = 0;; attempt++) {
+		uint64_t gen = wake_generation(h);
+		rq->route->handler(&rq->req, &res);
+		int64_t deadline = res.wait_until;
+		if (deadline == 0)
+			break;
 		free(res.body);
 		memset(&res, 0, sizeof res);
-		rq->route->handler(&rq->req, &res);
-	}
-	if (res.wait_until > 0 && !h->stopping) {
-		free(res.body);
-		rq->wait_until = res.wait_until;
-		park(rq);
-		return MHD_YES;
+		/* A commit between the handler's read and parking would be
+		 * missed: park only if no wake-up came since; else look again
+		 * (a few times, then answer as if the wait had run out). */
+		if (attempt < 3 && park(rq, deadline, gen))
+			return MHD_YES;
+		if (attempt >= 3 || is_stopping(h) || long_polls_full(h))
+			rq->req.wait_until = rq->req.now_ms;
 	}
 	(void)version;
 	if (strcmp(method, "GET") == 0 && res.status == 200) {
@@ -428,12 +500,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	(void)conn;
 	if (!rq)
 		return;
-	if (rq->parked) {
-		pthread_mutex_lock(&rq->http->lock);
-		if (rq->parked)
-			unpark_locked(rq->http, rq);
-		pthread_mutex_unlock(&rq->http->lock);
-	}
+	pthread_mutex_lock(&rq->http->lock);
+	if (rq->parked)
+		unpark_locked(rq->http, rq);
+	pthread_mutex_unlock(&rq->http->lock);
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ms = (double)(end.tv_sec - rq->started.tv_sec) * 1e3 +

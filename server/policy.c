@@ -314,18 +314,23 @@ void policy_filter_case(const struct policy *p, enum audience aud,
 	keep_granted(gc, view, NULL);
 }
 
+void policy_filter_case_entry(const struct policy *p, enum audience aud,
+                              json_t *entry)
+{
+	keep_granted(&p->g[aud][KIND_CASE], entry, "subject");
+}
+
 void policy_filter_referral(const struct policy *p, enum audience aud,
                             const char *caller, json_t *view)
 {
 	const struct grant *gr = &p->g[aud][KIND_REFERRAL];
-	const struct grant *gc = &p->g[aud][KIND_CASE];
 	(void)caller;
 	keep_granted(gr, view, NULL);
 	json_t *cases = json_object_get(view, "cases");
 	size_t i;
 	json_t *c;
 	json_array_foreach(cases, i, c)
-		keep_granted(gc, c, "subject");
+		policy_filter_case_entry(p, aud, c);
 }
 
 int policy_holder_init(struct policy_holder *h, struct policy *initial)

@@ -57,6 +57,11 @@ bool policy_grants_any(const struct policy *p, enum audience aud,
 void policy_filter_case(const struct policy *p, enum audience aud,
                         const char *caller, json_t *view);
 
+/* Filters one element of a referral's "cases" list (or of the answer to
+ * a submission) as a case view, keeping its "subject" index. */
+void policy_filter_case_entry(const struct policy *p, enum audience aud,
+                              json_t *entry);
+
 /* Same for a referral view; each element of its "cases" array is
  * filtered as a case view (keeping "subject"). */
 void policy_filter_referral(const struct policy *p, enum audience aud,

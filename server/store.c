@@ -457,47 +457,95 @@ int st_change_add(struct txn *t, const char *case_id, enum case_status status,
 	return rc;
 }
 
+/*
+ * The change queries: ?1 since, ?2 limit, ?3 the principal, ?4 an access
+ * key id (NULL: none). A principal sees a change of a case it referred
+ * into from the first change after its first referral into it on
+ * (referrals.seq_at; cases merged away moved their changes and subjects
+ * to the survivor, so the check sees them); a listed key adds its cases'
+ * changes from its issue on (access_keys.seq_at; merges moved the listing
+ * as they moved the changes). Each row once, by seq.
+ */
 static const char changes_all_sql[] =
 	"SELECT seq, case_id, status, action, at FROM changes"
 	" WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
-/* A change is a principal's when it has a referral in the case; cases
- * merged away moved their changes and subjects to the survivor, so the
- * check sees them. */
-static const char changes_of_sql[] =
-	"SELECT seq, case_id, status, action, at FROM changes ch"
-	" WHERE seq > ?1 AND EXISTS (SELECT 1 FROM referral_subjects s"
+/* Driven by the principal's (and the key's) cases, each read from the
+ * changes_case index from where its view starts: for a long backlog,
+ * whatever the feed's size. */
+static const char changes_by_case_sql[] =
+	"WITH vis(case_id, from_seq) AS ("
+	"  SELECT s.case_id, r.seq_at FROM referrals r"
+	"  JOIN referral_subjects s ON s.referral_id = r.id"
+	"  WHERE r.principal = ?3"
+	"  UNION ALL"
+	"  SELECT a.case_id, k.seq_at FROM access_keys k"
+	"  JOIN access_key_cases a ON a.key_id = k.id"
+	"  WHERE k.id = ?4 AND NOT k.all_own),"
+	" mine(case_id, from_seq) AS (SELECT case_id, MIN(from_seq)"
+	"  FROM vis GROUP BY case_id)"
+	" SELECT ch.seq, ch.case_id, ch.status, ch.action, ch.at"
+	" FROM mine JOIN changes ch ON ch.case_id = mine.case_id"
+	" AND ch.seq > MAX(?1, mine.from_seq - 1)"
+	" ORDER BY ch.seq LIMIT ?2";
+
+/* Driven by the feed from since, each row checked against the principal's
+ * referrals into its case (and the key's listing): for a short backlog,
+ * whatever the number of the principal's cases (a long poll's wake-ups). */
+static const char changes_by_seq_sql[] =
+	"SELECT ch.seq, ch.case_id, ch.status, ch.action, ch.at FROM changes ch"
+	" WHERE ch.seq > ?1 AND (EXISTS (SELECT 1 FROM referral_subjects s"
 	"  JOIN referrals r ON r.id = s.referral_id"
-	"  WHERE s.case_id = ch.case_id AND r.principal = ?3)"
-	" ORDER BY seq LIMIT ?2";
+	"  WHERE s.case_id = ch.case_id AND r.principal = ?3"
+	"  AND r.seq_at <= ch.seq)"
+	" OR EXISTS (SELECT 1 FROM access_key_cases a"
+	"  JOIN access_keys k ON k.id = a.key_id"
+	"  WHERE a.key_id = ?4 AND a.case_id = ch.case_id AND NOT k.all_own"
+	"  AND k.seq_at <= ch.seq))"
+	" ORDER BY ch.seq LIMIT ?2";
 
-/* Changes of a key's listed cases (merges moved the listing to the
- * survivors, as they moved the changes). */
-static const char changes_key_sql[] =
-	"SELECT ch.seq, ch.case_id, ch.status, ch.action, ch.at"
-	" FROM changes ch JOIN access_key_cases k ON k.case_id = ch.case_id"
-	" WHERE ch.seq > ?1 AND k.key_id = ?3 ORDER BY ch.seq LIMIT ?2";
+/* Backlogs (head - since) up to this many rows take changes_by_seq_sql. */
+#define CHANGES_SCAN_WINDOW 1024
 
-/* Runs one of the change queries above (?1 since, ?2 limit, ?3 `arg`
- * when not NULL) and hands each row to cb. */
-static int changes_walk(struct store *st, const char *sql, const char *arg,
-                        int64_t since, size_t limit,
-                        int (*cb)(void *ctx, const struct store_change *c),
-                        void *ctx, int64_t *last)
+struct changes_walk {
+	const char *principal;       /* NULL: every change */
+	const char *key_id;          /* NULL: none */
+	int64_t since;
+	size_t limit;
+	int (*cb)(void *ctx, const struct store_change *c);
+	void *ctx;
+	int64_t last;
+};
+
+/* Runs one of the change queries above inside a read snapshot and hands
+ * each row to cb. The cursor: the last row handed out when the page is
+ * full (or cb stopped the walk); otherwise every row up to the head of
+ * this snapshot was scanned, and the cursor moves there, past the rows
+ * the caller may not see. */
+static int changes_fn(struct conn *c, void *arg)
 {
-	struct conn *c;
+	struct changes_walk *w = arg;
 	struct q q = { 0 };
-	int64_t seen = since;
-	int rc = st && cb ? st_reader(st, &c) : RG_EINVAL;
-	if (rc != RG_OK)
-		goto out;
+	int64_t head = 0;
+	size_t n = 0;
+	int rc = sq_open(&q, c, "SELECT COALESCE(MAX(seq), 0) FROM changes");
+	if (rc == RG_OK && (rc = sq_step(&q)) == SQ_ROW)
+		head = sqlite3_column_int64(q.s, 0);
+	sq_close(&q);
+	if (rc != SQ_ROW)
+		return rc == SQ_DONE ? RG_EIO : rc;
+	const char *sql = !w->principal ? changes_all_sql
+	                : w->since >= head - CHANGES_SCAN_WINDOW
+	                ? changes_by_seq_sql : changes_by_case_sql;
 	rc = sq_open(&q, c, sql);
 	if (rc != RG_OK)
 		goto out;
-	sq_i64(&q, 1, since);
-	sq_i64(&q, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	if (arg)
-		sq_text(&q, 3, arg);
+	sq_i64(&q, 1, w->since);
+	sq_i64(&q, 2, w->limit > INT64_MAX ? INT64_MAX : (int64_t)w->limit);
+	if (w->principal) {
+		sq_text(&q, 3, w->principal);
+		sq_text(&q, 4, w->key_id);
+	}
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_change ch = {
 			.seq = sqlite3_column_int64(q.s, 0),
@@ -508,16 +556,31 @@ static int changes_walk(struct store *st, const char *sql, const char *arg,
 		rc = sq_col_str(&q, 1, ch.case_id, sizeof ch.case_id);
 		if (rc != RG_OK)
 			goto out;
-		seen = ch.seq;
-		if ((rc = cb(ctx, &ch)) != 0)
+		w->last = ch.seq;
+		n++;
+		if ((rc = w->cb(w->ctx, &ch)) != 0)
 			goto out;
+	}
+	if (rc == SQ_DONE) {
+		rc = RG_OK;
+		if (n < w->limit && head > w->last)
+			w->last = head;
 	}
 out:
 	sq_close(&q);
-	if (rc == SQ_DONE)
-		rc = RG_OK;
+	return rc;
+}
+
+static int changes_walk(struct store *st, const char *principal,
+                        const char *key_id, int64_t since, size_t limit,
+                        int (*cb)(void *ctx, const struct store_change *c),
+                        void *ctx, int64_t *last)
+{
+	struct changes_walk w = { principal, key_id, since, limit, cb, ctx,
+	                          since };
+	int rc = st && cb ? st_in_snapshot(st, changes_fn, &w) : RG_EINVAL;
 	if (last)
-		*last = seen;
+		*last = w.last;
 	return rc;
 }
 
@@ -526,13 +589,13 @@ int store_changes(struct store *st, const char *principal, int64_t since,
                   int (*cb)(void *ctx, const struct store_change *c),
                   void *ctx, int64_t *last)
 {
-	return changes_walk(st, principal ? changes_of_sql : changes_all_sql,
-	                    principal, since, limit, cb, ctx, last);
+	return changes_walk(st, principal, NULL, since, limit, cb, ctx, last);
 }
 
-/* An all_own key sees what its principal sees; a listed one its cases
- * (read from the store by key id, not from k->cases, so that a merge since
- * the key was found is followed). */
+/* What the key's principal sees on its own, and for a listed key its
+ * cases too (read from the store by key id, not from k->cases, so that a
+ * merge since the key was found is followed). An all_own key adds
+ * nothing to its principal's own view. */
 int store_changes_for_key(struct store *st, const struct store_access_key *k,
                           int64_t since, size_t limit,
                           int (*cb)(void *ctx, const struct store_change *c),
@@ -543,11 +606,8 @@ int store_changes_for_key(struct store *st, const struct store_access_key *k,
 			*last = since;
 		return RG_EINVAL;
 	}
-	if (k->all_own)
-		return changes_walk(st, changes_of_sql, k->principal, since,
-		                    limit, cb, ctx, last);
-	return changes_walk(st, changes_key_sql, k->id, since, limit, cb, ctx,
-	                    last);
+	return changes_walk(st, k->principal, k->all_own ? NULL : k->id, since,
+	                    limit, cb, ctx, last);
 }
 
 int64_t store_changes_head(struct store *st)

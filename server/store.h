@@ -146,7 +146,17 @@ struct store_referral_out {
  * Records a referral: deduplicates each subject into the case sharing any
  * of its identifiers (merging cases its identifiers link, oldest id
  * surviving), opens new cases, reopens no_action cases, appends change-feed
- * and audit entries, and commits durably.
+ * and audit entries, and commits durably. A merge never closes an open
+ * case: when either side is open (received, in_review) the survivor is
+ * open, in_review if either side was and received otherwise, with no
+ * action and no decision time (a reviewer decides the merged account),
+ * and a change row says so; when both are closed, actioned wins over
+ * no_action (the actioned side's action and decision time kept). The
+ * survivor takes the higher urgency and reopen count, and the earlier
+ * deadline of its open sides (of both, when both are closed). The
+ * referral records which identifiers it named (what an all_own access
+ * key of its principal may disclose) and the feed position from which
+ * its principal sees the cases it joins.
  * RG_OK: recorded, *out is the answer. RG_EREPLAY: this principal sent
  * this jti with the same jws_sha256 before; *out is the first answer.
  * RG_ECONFLICT: same jti, other content. RG_EFULL: storage full, nothing
@@ -272,9 +282,13 @@ struct store_change {
 
 /*
  * Changes with seq > since, oldest first, at most `limit`, of the cases
- * `principal` referred into (every case when principal is NULL). Sets
- * *last to the seq of the last change passed to cb, or to `since` when
- * there was none.
+ * `principal` referred into, from its first referral into each on: never
+ * a row from before it joined (every change when principal is NULL).
+ * Sets *last to the cursor for the next call: the seq of the last change
+ * passed to cb when `limit` of them were (or cb stopped the walk by
+ * returning non-zero, which is returned); otherwise the feed head of the
+ * same snapshot (never below `since`), so that the next call does not
+ * scan again the rows the principal may not see. One read snapshot.
  */
 int store_changes(struct store *st, const char *principal, int64_t since,
                   size_t limit,
@@ -378,7 +392,9 @@ struct store_access_key {
  * caller; secret_hash is the BLAKE2b-256 of the secret (the secret itself
  * never reaches storage). The case ids must exist (merged ids resolved
  * to their survivor); RG_ENOTFOUND names none of them. RG_ENOTFOUND also
- * when the principal is not active. Audited ("key_issue"). */
+ * when the principal is not active. Records the identifiers the listed
+ * cases have now (store_access_key_ident_allowed) and the feed position
+ * (store_changes_for_key). Audited ("key_issue"). */
 int store_access_key_issue(struct store *st, const char *actor,
                            const struct store_access_key *key,
                            const uint8_t secret_hash[32]);
@@ -398,6 +414,16 @@ void store_access_key_release(struct store_key_holder *holder);
 int store_access_key_covers(struct store *st, const struct store_access_key *k,
                             const char *case_id);
 
+/* Whether an access key may disclose the account identifier whose index
+ * hash is `hash` (on a case it covers): for a listed key, the identifier
+ * belonged to one of its cases when the key was issued; for all_own, the
+ * key's principal submitted it in a referral of its own. A merge after
+ * issue widens what a key covers, never what it discloses. Decided from
+ * the store by key id. RG_OK, RG_ENOTFOUND, RG_EINVAL. */
+int store_access_key_ident_allowed(struct store *st,
+                                   const struct store_access_key *k,
+                                   const uint8_t hash[32]);
+
 /* Counts a use (last_used_at = now, use_count + 1). Asynchronous: queued
  * to the writer and not waited for (a lost count is acceptable; a lost
  * referral is not). */
@@ -413,8 +439,10 @@ int store_access_keys_each(struct store *st,
                            int (*cb)(void *ctx, const struct store_access_key *k),
                            void *ctx);
 
-/* Changes (as store_changes) of the cases a key covers: its listed cases,
- * or for all_own those its principal referred into. */
+/* The changes (as store_changes) the key's holder may see: those its
+ * principal sees on its own (store_changes), and for a listed key those
+ * of its listed cases (merges followed) from the key's issue on. Each row
+ * once, by seq. An all_own key adds nothing to its principal's own. */
 int store_changes_for_key(struct store *st, const struct store_access_key *k,
                           int64_t since, size_t limit,
                           int (*cb)(void *ctx, const struct store_change *c),

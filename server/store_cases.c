@@ -217,26 +217,49 @@ static const char *const merge_sql[] = {
 	"DELETE FROM cases WHERE id = ?1",
 };
 
+static bool case_is_open(enum case_status s)
+{
+	return s == CASE_RECEIVED || s == CASE_IN_REVIEW;
+}
+
 /*
  * Merges case `from` into `into` (the older): moves its identifiers,
  * referrals, changes, decisions and access-key listings, leaves an alias,
- * deletes it. The
- * survivor takes the higher urgency, the earlier deadline, the higher
- * reopen count, and keeps its status unless only the absorbed case was
- * actioned (then it is actioned as that one was).
+ * deletes it. The survivor takes the higher urgency and the higher reopen
+ * count. Its status: when either side is open, the merged account is
+ * open and undecided (in_review when either side was, else received;
+ * no action, no decision time, only the open sides' deadlines), so that
+ * a reviewer decides it: a merge never closes an open case. When both
+ * are closed, actioned wins over no_action (the actioned side's action
+ * and decision time kept), with the earlier deadline. The caller appends
+ * the change row (submit_changes: every merged case is touched).
  */
 static int case_merge(struct txn *t, struct case_row *into,
                       const struct case_row *from, int64_t now)
 {
 	int rc = RG_OK;
+	bool into_open = case_is_open(into->status);
+	bool from_open = case_is_open(from->status);
 	if (from->urgency > into->urgency)
 		into->urgency = from->urgency;
-	into->deadline_at = deadline_min(into->deadline_at, from->deadline_at);
 	into->reopen_count = max64(into->reopen_count, from->reopen_count);
-	if (from->status == CASE_ACTIONED && into->status != CASE_ACTIONED) {
-		into->status = CASE_ACTIONED;
-		into->action = from->action;
-		into->decided_at = from->decided_at;
+	if (into_open || from_open) {
+		into->deadline_at = deadline_min(into_open ? into->deadline_at : 0,
+		                                 from_open ? from->deadline_at : 0);
+		into->status = into->status == CASE_IN_REVIEW ||
+		               from->status == CASE_IN_REVIEW ? CASE_IN_REVIEW
+		                                              : CASE_RECEIVED;
+		into->action = ACTION_NONE;
+		into->decided_at = 0;
+	} else {
+		into->deadline_at = deadline_min(into->deadline_at,
+		                                 from->deadline_at);
+		if (from->status == CASE_ACTIONED &&
+		    into->status != CASE_ACTIONED) {
+			into->status = CASE_ACTIONED;
+			into->action = from->action;
+			into->decided_at = from->decided_at;
+		}
 	}
 	into->updated_at = max64(max64(into->updated_at, from->updated_at),
 	                         now);
@@ -374,14 +397,18 @@ int store_referral_seen(struct store *st, const struct store_referral_in *in,
 	return rc;
 }
 
+/* The referral row; its seq_at is the first change seq after it (the
+ * feed head in this transaction, plus one): the principal's view of the
+ * cases it joins starts there. */
 static int referral_insert(struct txn *t, const struct store_referral_in *in)
 {
 	struct q q = { 0 };
 	int rc = sq_open(&q, t->c,
 	                 "INSERT INTO referrals (id, principal, jti, jws_sha256,"
 	                 " received_at, category, urgency, partner_ref,"
-	                 " deadline_at, n_subjects, sealed) VALUES (?1, ?2, ?3,"
-	                 " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+	                 " deadline_at, n_subjects, sealed, seq_at) VALUES (?1,"
+	                 " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	                 " (SELECT COALESCE(MAX(seq), 0) + 1 FROM changes))");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, in->id);
 		sq_text(&q, 2, in->principal);
@@ -397,6 +424,30 @@ static int referral_insert(struct txn *t, const struct store_referral_in *in)
 		rc = sq_exec(&q);
 	}
 	sq_close(&q);
+	return rc;
+}
+
+/* The provenance of a referral's identifiers: every hash of every
+ * subject, once (what an all_own access key may disclose). */
+static int referral_idents_insert(struct txn *t,
+                                  const struct store_referral_in *in)
+{
+	int rc = RG_OK;
+	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++) {
+		const struct store_subject *s = &in->subjects[i];
+		for (size_t k = 0; rc == RG_OK && k < s->n_idents; k++) {
+			struct q q = { 0 };
+			rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO"
+			                       " referral_idents (hash, referral_id)"
+			                       " VALUES (?1, ?2)");
+			if (rc == RG_OK) {
+				sq_blob(&q, 1, s->idents[k].hash, 32);
+				sq_text(&q, 2, in->id);
+				rc = sq_exec(&q);
+			}
+			sq_close(&q);
+		}
+	}
 	return rc;
 }
 
@@ -651,6 +702,8 @@ static int submit_run(struct txn *t, void *arg)
 	if (!w)
 		return RG_ENOMEM;
 	rc = referral_insert(t, in);
+	if (rc == RG_OK)
+		rc = referral_idents_insert(t, in);
 	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++)
 		rc = subject_apply(t, in, i, w);
 	if (rc == RG_OK)

@@ -125,6 +125,8 @@ static int row_exists(struct conn *c, const char *sql, const char *text,
 	return rc;
 }
 
+/* The key row; its seq_at is the first change seq after its issue (the
+ * feed head, plus one): a listed key's feed of its cases starts there. */
 static int issue_insert(struct txn *t, const struct issue_job *ij)
 {
 	const struct store_access_key *k = ij->k;
@@ -132,8 +134,9 @@ static int issue_insert(struct txn *t, const struct issue_job *ij)
 	int rc = sq_open(&q, t->c,
 	                 "INSERT INTO access_keys (id, principal, issued_by,"
 	                 " tier, all_own, legal_basis, cidrs, secret_hash,"
-	                 " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5,"
-	                 " ?6, ?7, ?8, ?9, ?10)");
+	                 " created_at, expires_at, seq_at) VALUES (?1, ?2, ?3,"
+	                 " ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	                 " (SELECT COALESCE(MAX(seq), 0) + 1 FROM changes))");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, k->id);
 		sq_text(&q, 2, k->principal);
@@ -177,6 +180,24 @@ static int issue_cases(struct txn *t, const struct store_access_key *k,
 	return rc;
 }
 
+/* What a listed key may disclose: the identifiers its cases have now, at
+ * issue. Kept apart from access_key_cases, which merges repoint: a case
+ * the key lists may absorb another account's identifiers later. */
+static int issue_idents(struct txn *t, const struct store_access_key *k)
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO access_key_idents"
+	                           " (key_id, hash) SELECT a.key_id, i.hash"
+	                           " FROM access_key_cases a JOIN case_idents i"
+	                           " ON i.case_id = a.case_id WHERE a.key_id = ?1");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, k->id);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	return rc;
+}
+
 static int issue_run(struct txn *t, void *arg)
 {
 	const struct issue_job *ij = arg;
@@ -193,6 +214,8 @@ static int issue_run(struct txn *t, void *arg)
 	rc = issue_insert(t, ij);
 	if (rc == RG_OK)
 		rc = issue_cases(t, k, &n);
+	if (rc == RG_OK)
+		rc = issue_idents(t, k);
 	if (rc != RG_OK)
 		return rc;
 	/* ids, enum names, times and the legal basis: never the secret or
@@ -411,6 +434,40 @@ int store_access_key_covers(struct store *st, const struct store_access_key *k,
 	return rc;
 }
 
+/* Decided from the store by key id, in one statement: a listed key by
+ * the hashes recorded at its issue, an all_own key by the provenance of
+ * its principal's referrals (never by case_idents, which merges widen). */
+int store_access_key_ident_allowed(struct store *st,
+                                   const struct store_access_key *k,
+                                   const uint8_t hash[32])
+{
+	struct conn *c;
+	struct q q = { 0 };
+	if (!st || !k || !hash)
+		return RG_EINVAL;
+	if (!rg_id_valid(k->id))
+		return RG_ENOTFOUND;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_open(&q, c,
+	             "SELECT 1 FROM access_keys k WHERE k.id = ?1 AND CASE"
+	             " WHEN k.all_own THEN EXISTS (SELECT 1"
+	             "  FROM referral_idents i JOIN referrals r"
+	             "  ON r.id = i.referral_id WHERE i.hash = ?2"
+	             "  AND r.principal = k.principal)"
+	             " ELSE EXISTS (SELECT 1 FROM access_key_idents a"
+	             "  WHERE a.key_id = k.id AND a.hash = ?2) END");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, k->id);
+		sq_blob(&q, 2, hash, 32);
+		rc = sq_step(&q);
+		rc = rc == SQ_ROW ? RG_OK : rc == SQ_DONE ? RG_ENOTFOUND : rc;
+	}
+	sq_close(&q);
+	return rc;
+}
+
 struct each_walk {
 	int (*cb)(void *ctx, const struct store_access_key *k);
 	void *ctx;
@@ -543,3 +600,4 @@ int store_access_key_revoke(struct store *st, const char *actor,
 		return RG_ENOTFOUND;
 	return st_write(st, key_revoke_run, &r);
 }
+

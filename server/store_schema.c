@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 2, migrated from 1), the
+ * with refgate's pragmas, the schema (version 3, migrated from 1 and 2), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,9 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define XSTR(x) STR(x)
+#define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
 
 /*
@@ -177,6 +179,34 @@ static const char schema_v2_sql[] =
 	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
 	" sig BLOB NOT NULL CHECK (length(sig) = 64)"
 	") STRICT;";
+
+/*
+ * Version 3 closes two ways a merge could widen what a principal sees.
+ * referrals.seq_at and access_keys.seq_at hold the first change-feed seq
+ * after the referral or key was recorded (the feed head then, plus one):
+ * a principal sees a case's changes from its first referral into it on,
+ * a listed key from its issue on. referral_idents records which
+ * identifier hashes each referral named (its provenance, never repointed
+ * by merges); access_key_idents the hashes a listed key's cases had at
+ * issue: what a key may disclose, however its cases merge later.
+ * Migrating leaves existing rows seq_at 0 (their whole feed, as before)
+ * and records no provenance for them: identifiers of referrals and keys
+ * from before are disclosed to no access key (a legal team reissues the
+ * key), since which of them came in through a merge is not known.
+ */
+static const char schema_v3_sql[] =
+	"ALTER TABLE referrals ADD COLUMN seq_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE access_keys ADD COLUMN seq_at INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE IF NOT EXISTS referral_idents ("
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" referral_id TEXT NOT NULL REFERENCES referrals(id),"
+	" PRIMARY KEY (hash, referral_id)"     /* the by-hash index */
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS access_key_idents ("
+	" key_id TEXT NOT NULL REFERENCES access_keys(id),"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" PRIMARY KEY (key_id, hash)"
+	") STRICT, WITHOUT ROWID;";
 
 int st_rc(int sqlite_rc)
 {
@@ -427,8 +457,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1 file to
- * 2 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1 or 2
+ * file to 3 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -440,15 +470,17 @@ static int db_schema(struct conn *c)
 		goto out;
 	if (version == 0) {
 		rc = db_exec(c, schema_sql);
-	} else if (version != 1 && version != SCHEMA_VERSION) {
+	} else if (version < 1 || version > SCHEMA_VERSION) {
 		st_log(__func__, c, SQLITE_ERROR, "unknown schema version");
 		rc = RG_EIO;
 	}
-	if (rc == RG_OK && version < SCHEMA_VERSION) {
+	if (rc == RG_OK && version < 2)
 		rc = db_exec(c, schema_v2_sql);
-		if (rc == RG_OK)
-			rc = db_exec(c, "PRAGMA user_version = 2");
-	}
+	if (rc == RG_OK && version < 3)
+		rc = db_exec(c, schema_v3_sql);
+	if (rc == RG_OK && version < SCHEMA_VERSION)
+		rc = db_exec(c, "PRAGMA user_version = "
+		                XSTR(SCHEMA_VERSION));
 	if (rc == RG_OK)
 		rc = sq_run(c, "COMMIT");
 out:

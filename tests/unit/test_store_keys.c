@@ -295,38 +295,94 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* ---- schema --------------------------------------------------------- */
 
+/* Back to what version 2 had: no identifier provenance, no seq_at. */
+static const char to_v2_sql[] =
+	"DROP TABLE access_key_idents; DROP TABLE referral_idents;"
+	" ALTER TABLE referrals DROP COLUMN seq_at;"
+	" ALTER TABLE access_keys DROP COLUMN seq_at;"
+	" PRAGMA user_version = 2;";
+
+static int feed_count_cb(void *ctx, const struct store_change *c)
+{
+	(void)c;
+	(*(int *)ctx)++;
+	return 0;
+}
+
 static void test_schema_migration(void **state)
 {
 	struct fx *f = *state;
 	char cid[RG_ID_MAX + 1];
+	uint8_t hm[32];
+	int64_t last;
+	int n = 0;
+	struct store_access_key k;
+	struct store_key_holder *h;
 	refer1(f->st, "pave", T0, "h:mig", cid);
+	const char *cases[] = { cid };
+	struct store_access_key in = key_make("k_old", "nca", TIER_DISCLOSURE,
+	                                      false, cases, 1);
+	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(user_version(f->path), 3);
 
-	/* back to what version 1 had, then open: migrated, nothing lost */
+	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
+	 * no provenance (a key issued before discloses no identifier: its
+	 * issue-time ones were never recorded) */
+	raw_exec(f->path, to_v2_sql);
+	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+	assert_int_equal(user_version(f->path), 3);
+	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
+	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
+	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
+	                               &last), RG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(find(f->st, "s-old", &k, &h), RG_OK);
+	assert_int_equal(store_access_key_covers(f->st, &k, cid), RG_OK);
+	label_hash("h:mig", hm);
+	assert_int_equal(store_access_key_ident_allowed(f->st, &k, hm),
+	                 RG_ENOTFOUND);
+	store_access_key_release(h);
+	/* new referrals and keys record theirs */
+	refer1(f->st, "pave", T0 + 1, "h:mig", NULL);
+	assert_int_equal(count_rows(f->path, "referral_idents"), 1);
+	in = key_make("k_new", "nca", TIER_DISCLOSURE, false, cases, 1);
+	assert_int_equal(issue(f->st, &in, "s-new"), RG_OK);
+	assert_int_equal(find(f->st, "s-new", &k, &h), RG_OK);
+	assert_int_equal(store_access_key_ident_allowed(f->st, &k, hm), RG_OK);
+	store_access_key_release(h);
+	store_free(f->st);
+	f->st = NULL;
+
+	/* version 1 to 3: the tables of 2 and 3 made, nothing lost */
+	raw_exec(f->path, to_v2_sql);
 	raw_exec(f->path, "DROP TABLE access_key_cases; DROP TABLE access_keys;"
 	                  " DROP TABLE audit_heads; PRAGMA user_version = 1;");
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(user_version(f->path), 3);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
-	const char *cases[] = { cid };
-	struct store_access_key k = key_make("k_mig", "nca", TIER_STATUS, false,
-	                                     cases, 1);
-	assert_int_equal(issue(f->st, &k, "s-mig"), RG_OK);
+	assert_int_equal(c.n_referrals, 2);
+	in = key_make("k_mig", "nca", TIER_STATUS, false, cases, 1);
+	assert_int_equal(issue(f->st, &in, "s-mig"), RG_OK);
 	assert_int_equal(count_rows(f->path, "access_keys"), 1);
+	assert_int_equal(count_rows(f->path, "access_key_idents"), 1);
+	refer1(f->st, "isd", T0 + 2, "h:mig", NULL);
+	assert_int_equal(count_rows(f->path, "referral_idents"), 1);
 	store_free(f->st);
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 3;");
+	raw_exec(f->path, "PRAGMA user_version = 4;");
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 2;");
+	raw_exec(f->path, "PRAGMA user_version = 3;");
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 }
 
@@ -663,7 +719,7 @@ static void test_key_idents_scope(void **state)
 	refer1(f->st, "nca", T0 + 70, "i:sc-w", NULL);
 	assert_int_equal(allowed(f->st, &own, "i:sc-w"), RG_OK);
 	/* provenance: every identifier of every subject, per referral */
-	assert_int_equal(count_rows(f->path, "referral_idents"), 13);
+	assert_int_equal(count_rows(f->path, "referral_idents"), 12);
 
 	/* unknown key, bad arguments */
 	struct store_access_key ghost = listed;
@@ -992,6 +1048,10 @@ static int feed_cb(void *ctx, const struct store_change *c)
 	return 0;
 }
 
+/* A key's feed is the union of what its principal sees on its own and
+ * what the key adds: for a listed key, its cases' changes from its issue
+ * on (security review: not the history before it); for all_own, nothing
+ * more. Ordered by seq, each row once. */
 static void test_changes_for_key(void **state)
 {
 	struct fx *f = *state;
@@ -1012,38 +1072,45 @@ static void test_changes_for_key(void **state)
 	assert_int_equal(find(f->st, "s-feed", &listed, &h1), RG_OK);
 	assert_int_equal(find(f->st, "s-feedown", &own, &h2), RG_OK);
 
+	/* y's opening came before the key: only nca's own z */
 	assert_int_equal(store_changes_for_key(f->st, &listed, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
 	assert_int_equal(fd.n, 1);
-	assert_string_equal(fd.ids[0], y);
-	assert_int_equal(last, fd.seq[0]);
+	assert_string_equal(fd.ids[0], z);
+	assert_int_equal(fd.seq[0], 3);
+	assert_int_equal(last, 3);
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &own, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
 	assert_int_equal(fd.n, 1);
 	assert_string_equal(fd.ids[0], z);
 
-	/* decisions on y; then y merges into x: x's history comes along */
+	/* y in review (4); then y merges into x (5): the key follows y to
+	 * x, from its issue on (x's own opening stays out) */
 	assert_int_equal(decide(f->st, y, CASE_IN_REVIEW, T0 + 30), RG_OK);
 	const char *link[] = { "h:feed-x,h:feed-y", NULL };
 	refer(f->st, "isd", T0 + 40, link, NULL);
+	/* nca joins x too (no row: x is open), then x is decided (6): a
+	 * row both its own and the key's, once */
+	refer1(f->st, "nca", T0 + 50, "h:feed-x", NULL);
+	assert_int_equal(decide(f->st, x, CASE_ACTIONED, T0 + 60), RG_OK);
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &listed, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
-	/* x opened, y opened, y in review, the merge */
 	assert_int_equal(fd.n, 4);
+	const int64_t want[] = { 3, 4, 5, 6 };
 	for (int i = 0; i < fd.n; i++) {
-		assert_string_equal(fd.ids[i], x);
-		assert_true(i == 0 || fd.seq[i] > fd.seq[i - 1]);
+		assert_int_equal(fd.seq[i], want[i]);
+		assert_string_equal(fd.ids[i], i ? x : z);
 	}
+	assert_int_equal(last, 6);
 	/* since and limit */
-	int64_t mid = fd.seq[0];
 	memset(&fd, 0, sizeof fd);
-	assert_int_equal(store_changes_for_key(f->st, &listed, mid, 1, feed_cb,
+	assert_int_equal(store_changes_for_key(f->st, &listed, 3, 1, feed_cb,
 	                                       &fd, &last), RG_OK);
 	assert_int_equal(fd.n, 1);
-	assert_true(fd.seq[0] > mid);
-	assert_int_equal(last, fd.seq[0]);
+	assert_int_equal(fd.seq[0], 4);
+	assert_int_equal(last, 4);
 	memset(&fd, 0, sizeof fd);
 	int64_t head = store_changes_head(f->st);
 	assert_int_equal(store_changes_for_key(f->st, &listed, head, 100,
@@ -1051,13 +1118,15 @@ static void test_changes_for_key(void **state)
 	assert_int_equal(fd.n, 0);
 	assert_int_equal(last, head);
 
-	/* all_own is the principal's own feed */
+	/* all_own is the principal's own feed: z, and x from nca's join */
 	struct feed mine = { 0 };
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &own, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
 	assert_int_equal(store_changes(f->st, "nca", 0, 100, feed_cb, &mine,
 	                               &last), RG_OK);
+	assert_int_equal(fd.n, 2);
+	assert_int_equal(fd.seq[1], 6);
 	assert_int_equal(fd.n, mine.n);
 	assert_memory_equal(fd.seq, mine.seq, sizeof fd.seq);
 	assert_int_equal(store_changes_for_key(f->st, NULL, 7, 100, feed_cb,
