@@ -349,7 +349,7 @@ void h_audit_list(struct request *req, struct response *res)
 	char *end = NULL;
 	long limit = ls ? strtol(ls, &end, 10) : AUDIT_PAGE_DEFAULT;
 	if ((ls && (*ls == '\0' || *end != '\0' || limit < 1 || limit > AUDIT_PAGE_MAX)) ||
-	    (cs && *cs && cursor_decode(cs, &since) != RG_OK)) {
+	    (cs && *cs && cursor_decode(&req->app->keys, cs, &since) != RG_OK)) {
 		response_problem(res, 400, "bad_request",
 				 "limit must be 1-1000 and since a cursor from this gateway");
 		return;
@@ -361,7 +361,7 @@ void h_audit_list(struct request *req, struct response *res)
 		response_problem(res, 503, "unavailable", NULL);
 		return;
 	}
-	char *next = cursor_encode(last);
+	char *next = cursor_encode(&req->app->keys, last);
 	response_json(res, 200, json_pack("{s:o, s:s, s:o}", "records", list, "next",
 					  next ? next : "", "signed_head",
 					  last_signed_head(req->app->store)));

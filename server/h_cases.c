@@ -77,7 +77,9 @@ static void send_case(struct request *req, struct response *res, int status,
 {
 	int err;
 	const struct policy *pol = policy_acquire(&req->app->policy);
-	json_t *view = views_case(req->app, pol, aud, req->principal.name, id, &err);
+	bool via_key = aud == AUD_STATUS_KEY || aud == AUD_DISCLOSURE_KEY;
+	json_t *view = views_case(req->app, pol, aud, req->principal.name,
+				  via_key ? req->key : NULL, id, &err);
 	policy_release(&req->app->policy);
 	if (!view) {
 		response_problem(res, err == RG_ENOTFOUND ? 404 : 503,

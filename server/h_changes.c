@@ -65,7 +65,7 @@ void h_changes(struct request *req, struct response *res)
 				 "limit must be 1-500 and wait 0-30");
 		return;
 	}
-	if (cs && *cs && cursor_decode(cs, &since) != RG_OK) {
+	if (cs && *cs && cursor_decode(&req->app->keys, cs, &since) != RG_OK) {
 		response_problem(res, 400, "bad_request", "malformed cursor");
 		return;
 	}
@@ -98,7 +98,7 @@ void h_changes(struct request *req, struct response *res)
 		res->wait_until = deadline;
 		return;
 	}
-	char *next = cursor_encode(last);
+	char *next = cursor_encode(&req->app->keys, last);
 	response_json(res, 200, json_pack("{s:o, s:s}", "changes", w.list,
 					  "next", next ? next : ""));
 	free(next);

@@ -463,8 +463,8 @@ int st_change_add(struct txn *t, const char *case_id, enum case_status status,
  * into from the first change after its first referral into it on
  * (referrals.seq_at; cases merged away moved their changes and subjects
  * to the survivor, so the check sees them); a listed key adds its cases'
- * changes from its issue on (access_keys.seq_at; merges moved the listing
- * as they moved the changes). Each row once, by seq.
+ * whole history (access_keys.seq_at is 0; merges moved the listing as
+ * they moved the changes). Each row once, by seq.
  */
 static const char changes_all_sql[] =
 	"SELECT seq, case_id, status, action, at FROM changes"

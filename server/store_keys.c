@@ -125,8 +125,10 @@ static int row_exists(struct conn *c, const char *sql, const char *text,
 	return rc;
 }
 
-/* The key row; its seq_at is the first change seq after its issue (the
- * feed head, plus one): a listed key's feed of its cases starts there. */
+/* The key row. Its seq_at is 0: a key issued for a case under a legal
+ * basis covers that case's whole status history (unlike a referrer, who
+ * sees a case from its own first referral on, so that it learns nothing
+ * of earlier reporters). */
 static int issue_insert(struct txn *t, const struct issue_job *ij)
 {
 	const struct store_access_key *k = ij->k;
@@ -135,8 +137,7 @@ static int issue_insert(struct txn *t, const struct issue_job *ij)
 	                 "INSERT INTO access_keys (id, principal, issued_by,"
 	                 " tier, all_own, legal_basis, cidrs, secret_hash,"
 	                 " created_at, expires_at, seq_at) VALUES (?1, ?2, ?3,"
-	                 " ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	                 " (SELECT COALESCE(MAX(seq), 0) + 1 FROM changes))");
+	                 " ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, k->id);
 		sq_text(&q, 2, k->principal);

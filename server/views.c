@@ -55,6 +55,7 @@ struct build {
 	json_t *view;
 	json_t *list;
 	const char *caller;
+	const struct store_access_key *key;  /* seen through this key */
 	bool decrypt_all;       /* every referral's sealed content */
 	bool decrypt_own;       /* only the caller's own referrals' */
 	int err;
@@ -88,6 +89,11 @@ static int add_ident(void *ctx, const struct store_ident *id)
 	struct build *b = ctx;
 	uint8_t *pt = NULL;
 	size_t len = 0;
+	/* Through a key, only the identifiers the key was issued for (or
+	 * its holder submitted): a later merge must not widen it. */
+	if (b->key && store_access_key_ident_allowed(b->app->store, b->key,
+						     id->hash) != RG_OK)
+		return 0;
 	if (keys_open(&b->app->keys, id->hash, sizeof id->hash, id->sealed,
 		      id->sealed_len, &pt, &len) != RG_OK) {
 		b->err = RG_ECRYPTO;
@@ -183,7 +189,8 @@ json_t *views_case_brief(struct app *app, const struct policy *pol,
 }
 
 json_t *views_case(struct app *app, const struct policy *pol,
-                   enum audience aud, const char *caller, const char *id,
+                   enum audience aud, const char *caller,
+                   const struct store_access_key *key, const char *id,
                    int *err)
 {
 	struct store_case c;
@@ -191,7 +198,7 @@ json_t *views_case(struct app *app, const struct policy *pol,
 	if (*err != RG_OK)
 		return NULL;
 	json_t *view = views_case_fields(&c);
-	struct build b = {.app = app, .view = view, .caller = caller};
+	struct build b = {.app = app, .view = view, .caller = caller, .key = key};
 	if (!view)
 		goto fail;
 	add_identifiers(&b, pol, aud, c.id);

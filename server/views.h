@@ -15,10 +15,13 @@ enum audience views_audience(const struct store_principal *p);
 /* The audience an access key's holder is in for the cases it covers. */
 enum audience views_key_audience(const struct store_access_key *key);
 
-/* The case view for `caller` in audience `aud`, policy applied. *err is
- * RG_ENOTFOUND when there is no such case. NULL on failure. */
+/* The case view for `caller` in audience `aud`, policy applied; key is
+ * the access key it is seen through (its identifiers are limited to the
+ * key's own), or NULL. *err is RG_ENOTFOUND when there is no such case.
+ * NULL on failure. */
 json_t *views_case(struct app *app, const struct policy *pol,
-                   enum audience aud, const char *caller, const char *id,
+                   enum audience aud, const char *caller,
+                   const struct store_access_key *key, const char *id,
                    int *err);
 
 /* A case without its referrals and decisions (fields and, when granted,

@@ -30,7 +30,7 @@ cd "$(dirname "$0")/../.." || exit 2
 B=${B:-build}
 CONNS=${BENCH_CONNS:-8}
 SECS=${BENCH_SECONDS:-10}
-MODES=${BENCH_MODES:-keys handshake referrals case changes keys-end}
+MODES=${BENCH_MODES:-keys handshake referrals case changes changes-agency changes-key keys-end}
 GW=$B/refgate; CTL=$B/refgatectl; LG=$B/loadgen
 
 for x in "$GW" "$CTL" "$LG"; do
@@ -70,6 +70,8 @@ done
 D=$T/gw
 "$CTL" init "$D" --listen "127.0.0.1:$PORT" --hostname localhost >"$T/init.log" 2>&1 \
 	|| fail "refgatectl init failed" "$T/init.log"
+# A benchmark measures the gateway, not the per-principal rate limit.
+printf 'rate_limit_rps = 0\n' >>"$D/refgate.conf"
 "$GW" -c "$D/refgate.conf" >"$T/server.log" 2>&1 &
 PID=$!
 up=0
@@ -87,6 +89,12 @@ for f in cert.pem key.pem ca.pem signing.jwk; do
 	[ -s "$P/$f" ] || fail "enroll: $f missing in --out dir" "$T/enroll.log"
 done
 
+# An agency with a referral of its own and a status access key over all
+# its cases, for /v1/changes polled with and without the key.
+AG=$T/benchag
+"$CTL" -c "$D/refgate.conf" enroll benchag --role agency --out "$AG" >>"$T/enroll.log" 2>&1 \
+	|| fail "refgatectl enroll (agency) failed" "$T/enroll.log"
+
 ADDR=127.0.0.1:$PORT
 TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 gw_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat" 2>/dev/null || echo 0; }
@@ -95,15 +103,26 @@ gw_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat" 2>/dev/null || echo 0; 
 CASE=$(sed -n 's/.*"case_id" *: *"\([A-Za-z0-9_-]*\)".*/\1/p' "$T/first.json" | head -n 1)
 [ -n "$CASE" ] || fail "no case_id in the answer to the first referral" "$T/first.json"
 
+"$LG" -1 referrals "$ADDR" "$AG" 1 1 >"$T/first-ag.json" 2>"$T/first-ag.err" \
+	|| fail "the agency's first referral was refused" "$T/first-ag.err"
+"$CTL" -c "$D/refgate.conf" key issue benchag --tier status --all-own \
+	--legal-basis "benchmark" --expires 1 --out "$T/ag.key" >"$T/key.log" 2>&1 \
+	|| fail "refgatectl key issue failed" "$T/key.log"
+AGKEY=$(cat "$T/ag.key")
 echo "bench: refgate on $ADDR, partner benchp, case $CASE; $CONNS connections, $SECS s per run; $(nproc 2>/dev/null || echo '?') cores shared by gateway and load generator"
 : >"$T/results.jsonl"
 status=0
 for label in $MODES; do
 	mode=${label%-*}
+	who=$P
 	set --
+	case $label in
+	changes-agency) who=$AG ;;
+	changes-key) who=$AG; set -- -b "$AGKEY" ;;
+	esac
 	case $mode in
 	case) set -- -i "$CASE" ;;
-	changes) [ -n "${BENCH_CHANGES_QUERY:-}" ] && set -- -q "$BENCH_CHANGES_QUERY" ;;
+	changes) [ -n "${BENCH_CHANGES_QUERY:-}" ] && set -- "$@" -q "$BENCH_CHANGES_QUERY" ;;
 	referrals) [ -n "${BENCH_POOL:-}" ] && set -- -p "$BENCH_POOL" ;;
 	keys|handshake) ;;
 	*) fail "unknown mode $label in BENCH_MODES" ;;
@@ -111,7 +130,7 @@ for label in $MODES; do
 	kill -0 "$PID" 2>/dev/null || fail "refgate died before the $label run" "$T/server.log"
 	load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 	c0=$(gw_ticks)
-	"$LG" -l "$label" "$@" "$mode" "$ADDR" "$P" "$CONNS" "$SECS" >"$T/$label.out" 2>"$T/$label.err"
+	"$LG" -l "$label" "$@" "$mode" "$ADDR" "$who" "$CONNS" "$SECS" >"$T/$label.out" 2>"$T/$label.err"
 	rc=$?
 	c1=$(gw_ticks)
 	sed -n 1p "$T/$label.out" | sed "s/^/bench: /; s/\$/ (load $load)/"

@@ -76,7 +76,14 @@ eq "since=next continues where it stopped" "$C2 $C3" "$(jeval "$BODY" 'j.changes
 N2=$(jget "$BODY" .next)
 req pave GET "/v1/changes?since=$(urlenc "$N2")"
 eq "at the head: empty list" 0 "$(jeval "$BODY" 'j.changes.length')"
-eq "at the head: next unchanged" "$N2" "$(jget "$BODY" .next)"
+N3=$(jget "$BODY" .next)
+req pave GET "/v1/changes?since=$(urlenc "$N3")"
+eq "at the head: its next is a working cursor at the head" "200 0" "$CODE $(jeval "$BODY" 'j.changes.length')"
+# The cursor is sealed: one flipped character is refused (control above).
+BAD=$(printf '%s' "$N3" | sed 's/^\(.\)\(.\)/\2\1/')
+[ "$BAD" = "$N3" ] && BAD="A$N3"
+req pave GET "/v1/changes?since=$(urlenc "$BAD")"
+expect_problem "an edited cursor -> 400 bad_request" 400 bad_request
 req pave GET '/v1/changes?limit=1'; expect "limit=1 -> 200 (control)" 200
 req pave GET '/v1/changes?limit=500'; expect "limit=500 -> 200 (control)" 200
 req pave GET '/v1/changes?limit=0'; expect_problem "limit=0 -> 400 bad_request" 400 bad_request

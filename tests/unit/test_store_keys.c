@@ -1072,12 +1072,15 @@ static void test_changes_for_key(void **state)
 	assert_int_equal(find(f->st, "s-feed", &listed, &h1), RG_OK);
 	assert_int_equal(find(f->st, "s-feedown", &own, &h2), RG_OK);
 
-	/* y's opening came before the key: only nca's own z */
+	/* a listed key covers its case's whole history (y's opening came
+	 * before the key), besides nca's own z */
 	assert_int_equal(store_changes_for_key(f->st, &listed, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
-	assert_int_equal(fd.n, 1);
-	assert_string_equal(fd.ids[0], z);
-	assert_int_equal(fd.seq[0], 3);
+	assert_int_equal(fd.n, 2);
+	assert_string_equal(fd.ids[0], y);
+	assert_int_equal(fd.seq[0], 2);
+	assert_string_equal(fd.ids[1], z);
+	assert_int_equal(fd.seq[1], 3);
 	assert_int_equal(last, 3);
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &own, 0, 100, feed_cb,
@@ -1086,7 +1089,7 @@ static void test_changes_for_key(void **state)
 	assert_string_equal(fd.ids[0], z);
 
 	/* y in review (4); then y merges into x (5): the key follows y to
-	 * x, from its issue on (x's own opening stays out) */
+	 * x, with x's whole history */
 	assert_int_equal(decide(f->st, y, CASE_IN_REVIEW, T0 + 30), RG_OK);
 	const char *link[] = { "h:feed-x,h:feed-y", NULL };
 	refer(f->st, "isd", T0 + 40, link, NULL);
@@ -1097,11 +1100,11 @@ static void test_changes_for_key(void **state)
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &listed, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
-	assert_int_equal(fd.n, 4);
-	const int64_t want[] = { 3, 4, 5, 6 };
+	assert_int_equal(fd.n, 6);
+	const int64_t want[] = { 1, 2, 3, 4, 5, 6 };
 	for (int i = 0; i < fd.n; i++) {
 		assert_int_equal(fd.seq[i], want[i]);
-		assert_string_equal(fd.ids[i], i ? x : z);
+		assert_string_equal(fd.ids[i], want[i] == 3 ? z : x);
 	}
 	assert_int_equal(last, 6);
 	/* since and limit */

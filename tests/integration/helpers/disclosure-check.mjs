@@ -201,8 +201,8 @@ function caseAudience(plan, a, c) {
 }
 // The cases whose changes an audience's feed holds.
 function feedCases(plan, a) {
-  if (a.key) return new Set(a.key.allOwn
-    ? plan.caseIds.filter((c) => (plan.referrers[c] || new Set()).has(a.key.owner)) : a.key.cases);
+  const own = plan.caseIds.filter((c) => (plan.referrers[c] || new Set()).has(a.p.name));
+  if (a.key) return new Set(a.key.allOwn ? own : [...a.key.cases, ...own]);
   if (a.p.role === 'reviewer') return new Set(plan.caseIds);
   if (a.p.role === 'legal') return new Set();
   return new Set(plan.caseIds.filter((c) => (plan.referrers[c] || new Set()).has(a.p.name)));
@@ -289,13 +289,34 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
       const g = grant(pol, feedAudience(a), 'case');
       const exp = fv.changes.filter((ch) => vis.has(ch.case_id)).map((ch) => pick(ch, g));
       if (f.error) probs.push(descr(f.error));
-      else {
+      else if (feedAudience(a) === 'reviewer') {
         if (f.changes.length !== exp.length)
           probs.push(`expected ${exp.length} changes (cases ${[...vis].join(' ') || 'none'}), got ${f.changes.length}` +
             ` (cases ${[...new Set(f.changes.map((x) => x.case_id))].join(' ')})`);
         for (let i = 0; i < Math.min(exp.length, f.changes.length); i++) {
           const d = diff(exp[i], f.changes[i]);
           if (d.length) { probs.push(`change ${i}: ${d.join(', ')}`); break; }
+        }
+      } else {
+        // A referrer sees a case's changes from its own first referral
+        // into it on (nothing of earlier reporters); a key's listed cases
+        // come with their whole history. So: the feed is an ordered
+        // subsequence of the visible cases' changes, each row exactly as
+        // granted, and complete for the key's listed cases.
+        let j = 0;
+        for (let i = 0; i < f.changes.length; i++) {
+          while (j < exp.length && diff(exp[j], f.changes[i]).length) j++;
+          if (j === exp.length) {
+            probs.push(`change ${i} (${f.changes[i].case_id}) is not one of the visible cases' changes in order, or carries other fields`);
+            break;
+          }
+          j++;
+        }
+        if (a.key && !a.key.allOwn) {
+          const listed = new Set(a.key.cases);
+          const want = exp.filter((ch) => listed.has(ch.case_id)).length;
+          const got = f.changes.filter((ch) => listed.has(ch.case_id)).length;
+          if (got !== want) probs.push(`the key's listed cases: expected all ${want} of their changes, got ${got}`);
         }
       }
       report(`${P} GET /v1/changes as ${a.label} (${feedAudience(a)}): ${exp.length} changes of ${vis.size} cases`, probs);
