@@ -99,6 +99,8 @@ static enum MHD_Result send_response(struct rq *rq, struct response *res)
 		MHD_add_response_header(r, "ETag", res->etag);
 	if (res->location[0])
 		MHD_add_response_header(r, "Location", res->location);
+	if (res->close)
+		MHD_add_response_header(r, "Connection", "close");
 	if (res->retry_after > 0) {
 		char ra[16];
 		snprintf(ra, sizeof ra, "%d", res->retry_after);
@@ -356,12 +358,74 @@ static int recheck(struct rq *rq)
 	return RG_OK;
 }
 
+struct framing {
+	int content_length;
+	int transfer_encoding;
+	bool bad_value;
+	bool control;
+};
+
+/* Counts the framing headers and looks for control characters. */
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
+{
+	struct framing *f = cls;
+	/* a NUL (say an unescaped %00) would cut the value short: refuse */
+	if ((value && strlen(value) != value_size) || strlen(key) != key_size)
+		f->control = true;
+	for (const unsigned char *p = (const unsigned char *)value; p && *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			f->control = true;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			f->control = true;   /* "Transfer-Encoding : chunked" */
+	if (kind != MHD_HEADER_KIND)
+		return MHD_YES;
+	if (strcasecmp(key, "Content-Length") == 0) {
+		f->content_length++;
+		if (!value || !*value || strspn(value, "0123456789") != strlen(value))
+			f->bad_value = true;
+	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		f->transfer_encoding++;
+		if (!value || strcasecmp(value, "chunked") != 0)
+			f->bad_value = true;
+	}
+	return MHD_YES;
+}
+
+/* Whether the request's framing is ambiguous (the stuff of request
+ * smuggling: Content-Length with Transfer-Encoding, repeated or
+ * malformed Content-Length, any coding but plain "chunked") or a header,
+ * path or query carries a control character. Such a request is refused
+ * with 400 and its connection closed, so no byte of it is read as
+ * another request. */
+static bool request_malformed(struct rq *rq, const char *url)
+{
+	struct framing f = {0};
+	MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, count_header, &f);
+	MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, count_header, &f);
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			f.control = true;
+	return f.control || f.bad_value || f.content_length > 1 ||
+	       f.transfer_encoding > 1 ||
+	       (f.transfer_encoding && f.content_length);
+}
+
 /* First callback of a request: everything that can be decided before the
  * body is read. Returns a queued answer's result, or MHD_YES to go on. */
 static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 {
 	struct app *app = rq->http->app;
 	struct request *req = &rq->req;
+	if (request_malformed(rq, url)) {
+		struct response res = {0};
+		response_problem(&res, 400, "bad_request",
+				 "ambiguous message framing or a control character");
+		res.close = true;
+		return send_response(rq, &res);
+	}
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(

@@ -46,6 +46,7 @@ struct response {
 	int retry_after;                 /* seconds, 0: none */
 	int64_t wait_until;              /* >0: park the request until this
 	                                    Unix ms time or a commit */
+	bool close;                      /* close the connection after it */
 };
 
 /* Sets a problem+json response: status, code, detail (may be NULL). */
