@@ -16,35 +16,6 @@
 #define JWK_DEPTH 8                 /* JSON nesting allowed in a JWK */
 #define JWK_B64_32 43               /* 32 bytes, unpadded base64url */
 
-/* Whether the JSON text s[0..n) nests arrays and objects at most `max`
- * deep, scanned before the parser so hostile text cannot make it recurse.
- * (The same scan guards the protected header in jws.c.) */
-static bool json_depth_ok(const char *s, size_t n, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_str = false, esc = false;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return false;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		}
-	}
-	return true;
-}
-
 /* Writes the unpadded base64url of 32 bytes (43 chars + NUL) into out. */
 static void b64url_32(const uint8_t in[32], char out[JWK_B64_32 + 1])
 {
@@ -128,7 +99,7 @@ static json_t *jwk_load(const char *json, size_t len, uint8_t pk[32],
 		*why = "JWK too large";
 		goto fail;
 	}
-	if (!json_depth_ok(json, len, JWK_DEPTH)) {
+	if (!rg_json_depth_ok(json, len, JWK_DEPTH)) {
 		*why = "JWK nested too deeply";
 		goto fail;
 	}

@@ -98,35 +98,6 @@ out:
 	return rc;
 }
 
-/* Whether the JSON text s[0..n) nests arrays and objects at most `max`
- * deep. A cheap scan that runs before the parser, so a hostile header
- * cannot make it recurse; malformed text is left for the parser to refuse. */
-static bool json_depth_ok(const uint8_t *s, size_t n, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_str = false, esc = false;
-
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = s[i];
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return false;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		}
-	}
-	return true;
-}
-
 /* ASCII case-insensitive equality; no locale. */
 static bool ascii_caseeq(const char *a, size_t alen, const char *b)
 {
@@ -158,7 +129,7 @@ static int header_check(const uint8_t *h, size_t hlen, struct jws *j,
 		*why = "protected header too large";
 		goto out;
 	}
-	if (!json_depth_ok(h, hlen, JWS_HEADER_DEPTH)) {
+	if (!rg_json_depth_ok(h, hlen, JWS_HEADER_DEPTH)) {
 		*why = "protected header nested too deeply";
 		goto out;
 	}

@@ -216,3 +216,29 @@ int rg_time_parse(const char *text, int64_t *out)
 	*out = t;
 	return RG_OK;
 }
+
+bool rg_json_depth_ok(const void *text, size_t n, unsigned max)
+{
+	const unsigned char *s = text;
+	unsigned depth = 0;
+	bool in_str = false, esc = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				return false;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return true;
+}

@@ -73,6 +73,11 @@ bool rg_id_valid(const char *id);
 /* A kid is 1-128 of [A-Za-z0-9_.:-]. */
 bool rg_kid_valid(const char *kid);
 
+/* Whether the JSON text s[0..n) nests arrays and objects at most `max`
+ * deep: a cheap scan run before a parser, so hostile text cannot make it
+ * recurse; malformed text is left for the parser to refuse. */
+bool rg_json_depth_ok(const void *s, size_t n, unsigned max);
+
 /* Writes "2026-11-28T14:03:11Z" (20 chars + NUL) into buf. */
 void rg_time_format(int64_t unix_seconds, char buf[21]);
 /* Parses an RFC 3339 timestamp with a Z or numeric offset (fractions
