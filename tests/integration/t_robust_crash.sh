@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # t_robust_crash: crash consistency under sustained load. Four partners
-# submit referrals without pause (shared subjects: dedup and merges) while
+# submit referrals steadily, 12 a second each, on keep-alive connections
+# (shared subjects: dedup and merges; a request cut off by a kill is
+# resent byte for byte until answered) while
 # the daemon is killed with SIGKILL at random moments, ROUNDS times, and
 # restarted. After every restart: each referral answered 200/201 so far is
 # in the database with its jti and principal, the ones answered since the
@@ -20,7 +22,7 @@ DB=$(conf_path database)
 [ -f "$DB" ] || { notok "database found through refgate.conf" "database = '$DB'"; finish; }
 
 OUT=$T/attempts; STOP=$T/stop; : >"$OUT"
-node "$ITDIR/helpers/load.mjs" submit --port "$PORT" --out "$OUT" --stop "$STOP" --max-s 200 \
+node "$ITDIR/helpers/load.mjs" submit --port "$PORT" --out "$OUT" --stop "$STOP" --rate 12 --max-s 200 \
 	$(for i in $(seq $CLIENTS); do echo "$T/p/ld$i"; done) 2>"$T/load.log" &
 LOADPID=$!; BGPIDS="$BGPIDS $LOADPID"
 
@@ -130,7 +132,7 @@ n200=$(awk '$2 == "200"' "$OUT" | wc -l)
 n000=$(awk '$2 == "000"' "$OUT" | wc -l)
 nodd=$(awk '$2 != "201" && $2 != "200" && $2 != "000"' "$OUT" | wc -l)
 echo "# $kills kills; $total attempts: $n201 answered 201, $n200 answered 200 (replays of a request cut off by a kill), $n000 without an answer, $nodd other"
-echo "# rounds with referrals answered before the kill: $busy_rounds; rounds whose kill cut requests off: $cut_rounds"
+echo "# rounds with referrals answered before the kill: $busy_rounds; rounds with requests left without an answer (cut off or sent while down): $cut_rounds"
 if [ "$n201" -ge $((ROUNDS * 2)) ]; then ok "sustained load: $n201 referrals answered 201 across $kills kills"
 else notok "sustained load" "only $n201 referrals answered 201"; fi
 if [ "$busy_rounds" -ge $((ROUNDS / 2)) ]; then ok "kills landed under load ($busy_rounds of $kills rounds)"
@@ -160,6 +162,14 @@ expect "a new referral after $kills crashes -> 201" 201
 if "$BIN/refgatectl" help 2>&1 | grep -qw audit; then
 	if ctl audit verify; then ok "refgatectl audit verify: the audit chain verifies after $kills crashes"
 	else notok "refgatectl audit verify" "$(tail -n 3 "$T/ctl.out" | tr '\n' ' ')"; fi
+	# Control: the same command on a copy with one audit row altered fails.
+	sqlite3 -readonly "$DB" ".backup '$T/tampered.db'" >"$T/tamper.log" 2>&1
+	sqlite3 "$T/tampered.db" "DROP TRIGGER audit_no_update;
+		UPDATE audit SET detail = detail || ' ' WHERE seq = (SELECT max(seq) / 2 FROM audit);" >>"$T/tamper.log" 2>&1
+	sed "s|^database *=.*|database = $T/tampered.db|" "$D/refgate.conf" >"$D/tampered.conf"
+	if "$BIN/refgatectl" -c "$D/tampered.conf" audit verify >"$T/tamper.out" 2>&1; then
+		notok "refgatectl audit verify fails on a copy with one audit row altered (control)" "$(tail -n 2 "$T/tamper.out" | tr '\n' ' ')"
+	else ok "refgatectl audit verify fails on a copy with one audit row altered (control): $(tail -n 1 "$T/tamper.out" | head -c 120)"; fi
 else
 	skip "refgatectl audit verify" "refgatectl help lists no audit command yet; only the chain links were checked in SQL"
 fi

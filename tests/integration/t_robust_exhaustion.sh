@@ -22,7 +22,9 @@ IDLE_N=2000
 [ "$(ulimit -n)" -lt 4600 ] && IDLE_N=$(( ($(ulimit -n) - 600) / 2 ))
 
 MPORT=$(free_port)
-rg_setup_conf max_connections 3000 rate_limit_rps 0 metrics_listen "127.0.0.1:$MPORT" connection_timeout 30
+# connection_timeout 90: the idle connections must outlive their own
+# opening (2000 handshakes take tens of seconds on two busy cores).
+rg_setup_conf max_connections 3000 rate_limit_rps 0 metrics_listen "127.0.0.1:$MPORT" connection_timeout 90
 enrol good partner || finish
 enrol poller partner || finish
 P=$T/p/good
@@ -49,15 +51,15 @@ rss() {
 	echo "# rss after $1: VmRSS $((${r:-0} / 1024)) MiB, VmHWM $((${h:-0} / 1024)) MiB"
 }
 # storm_bg NAME MODE ARGS...: starts a storm client in the background;
-# its JSON summary goes to $T/NAME.json. Waits (bounded, 60 s) for its
+# its JSON summary goes to $T/NAME.json. Waits (bounded, 120 s) for its
 # ready file.
 storm_bg() {
 	local n=$1 m=$2; shift 2
 	rm -f "$T/$n.ready"
-	timeout 150 node "$STORM" "$m" --port "$PORT" --ready "$T/$n.ready" "$@" >"$T/$n.json" 2>"$T/$n.err" &
+	timeout 200 node "$STORM" "$m" --port "$PORT" --ready "$T/$n.ready" "$@" >"$T/$n.json" 2>"$T/$n.err" &
 	SPID=$!; BGPIDS="$BGPIDS $SPID"
 	local i
-	for i in $(seq 600); do [ -f "$T/$n.ready" ] && return 0; kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+	for i in $(seq 1200); do [ -f "$T/$n.ready" ] && return 0; kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
 	notok "$n: storm client ready" "$(tail -n 3 "$T/$n.err" | tr '\n' ' ')"
 	return 1
 }
@@ -176,7 +178,7 @@ conf_set rate_limit_rps 1
 conf_set rate_limit_burst 5
 rg_start || finish
 codes=""
-for i in $(seq 10); do
+for i in $(seq 20); do
 	req good GET /v1/keys
 	codes="$codes $CODE"
 	[ "$CODE" = 429 ] && break
@@ -188,8 +190,12 @@ ra=$(hdr Retry-After)
 case $ra in [1-9]|[1-9][0-9]) ok "429 carries Retry-After ($ra)" ;; *) notok "429 carries Retry-After in seconds" "'$ra'" ;; esac
 req other GET /v1/keys
 expect "another principal is still served -> 200" 200
-req good GET /v1/keys
-expect_problem "the limited principal, at once again -> 429" 429 rate_limited
+# Still limited: the bucket refills one token a second, so five quick
+# requests cannot all be served.
+again=""
+for i in 1 2 3 4 5; do req good GET /v1/keys; again="$again $CODE"; done
+case $again in *429*) ok "the limited principal, five requests at once again: some 429 ($again)" ;;
+*) notok "the limited principal, five requests at once again: some 429" "$again" ;; esac
 sleep "${ra:-2}"
 req good GET /v1/keys
 expect "the limited principal after Retry-After seconds -> 200" 200

@@ -17,20 +17,27 @@ enrol good partner || finish
 P=$T/p/good
 H='Host: localhost\r\n'
 
-# raw NAME [IDLE-MS]: sends $T/NAME.in (printf-escaped text in $T/NAME.src
-# when present) as partner good; sets R1 (first status, 000 for none),
-# RN (number of answers), RCT (first content type), RCLOSED (yes/no),
-# RBY (who answered: gateway or mhd).
+# raw NAME [IDLE-MS]: sends $T/NAME.in as partner good; sets R1 (first
+# status, 000 for none), RN (number of status lines), RREP (yes when the
+# first header block announced a body but was followed at once by another
+# status line: libmicrohttpd 0.9.75 repeats its header block on some of
+# its own error answers), RCT (first content type), RCLOSED (yes/no), RBY
+# (who answered: the gateway, with problem+json, or libmicrohttpd).
 raw() {
 	node "$ITDIR/helpers/raw.mjs" --port "$PORT" --ca "$P/ca.pem" --cert "$P/cert.pem" --key "$P/key.pem" \
 		--in "$T/$1.in" --idle "${2:-1500}" >"$T/$1.out" 2>"$T/$1.err"
-	R1=$(grep -a -o '^HTTP/1\.[01] [0-9][0-9][0-9]' "$T/$1.out" | head -n 1 | awk '{print $2}')
+	# (no ^: an answer pipelined after a body without a final newline)
+	R1=$(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9] ' "$T/$1.out" | head -n 1 | awk '{print $2}')
 	R1=${R1:-000}
-	RN=$(grep -a -c '^HTTP/1\.[01] [0-9][0-9][0-9]' "$T/$1.out")
+	RN=$(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9] ' "$T/$1.out" | wc -l)
+	RREP=$(node -e 'const b=require("fs").readFileSync(process.argv[1],"latin1");
+const p=b.split(/(?=HTTP\/1\.[01] \d\d\d )/);
+process.stdout.write(p.length>1&&p[0].endsWith("\r\n\r\n")&&/content-length: *[1-9]/i.test(p[0])?"yes":"no")' "$T/$1.out")
 	RCT=$(grep -a -i -m 1 '^content-type:' "$T/$1.out" | sed 's/^[^:]*: *//' | tr -d '\r')
 	grep -q closed-by-server "$T/$1.err" && RCLOSED=yes || RCLOSED=no
 	case $RCT in application/problem+json*) RBY="gateway, problem+json code $(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$T/$1.out" | head -n 1)" ;;
-	*) RBY="libmicrohttpd (${RCT:-no content type})" ;; esac
+	application/json*) RBY="gateway, application/json" ;;
+	*) RBY="libmicrohttpd, ${RCT:-no content type}" ;; esac
 }
 # put NAME FORMAT: the request bytes, from a printf format.
 put() { printf "$2" >"$T/$1.in"; }
@@ -43,14 +50,21 @@ inner() {
 	INNER="POST /v1/referrals HTTP/1.1\r\n${H}Content-Type: application/jose\r\nContent-Length: $(wc -c <"$T/$1.jws")\r\n\r\n$(cat "$T/$1.jws")"
 }
 stored() { dbq "SELECT count(*) FROM referrals WHERE jti = '$1';"; }
-# clean4xx NAME: the first answer is a 4xx and the only one; records who
-# answered.
+# clean4xx NAME FILE [STATUS-REGEX]: the first answer of FILE is a 4xx
+# (or matches STATUS-REGEX) and the only one; records who answered. A
+# header block libmicrohttpd repeated on a closed connection counts as one
+# answer (noted).
 clean4xx() {
-	case $R1 in
-	4[0-9][0-9]) if [ "$RN" = 1 ]; then ok "$1: $R1 ($RBY)"
-		else notok "$1: one clean 4xx" "$RN answers: $(grep -a -o '^HTTP/1\.[01] [0-9][0-9][0-9]' "$T/$2.out" | tr '\n' ' ')"; fi ;;
-	*) notok "$1: a 4xx" "first answer $R1 ($RBY), connection closed: $RCLOSED" ;;
-	esac
+	local want=${3:-4[0-9][0-9]}
+	if ! echo "$R1" | grep -Eqx "$want"; then
+		notok "$1: a ${3:-4xx}" "first answer $R1 ($RBY), connection closed: $RCLOSED"
+	elif [ "$RN" = 1 ]; then
+		ok "$1: $R1 ($RBY)"
+	elif [ "$RN" = 2 ] && [ "$RREP" = yes ] && [ "$RCLOSED" = yes ]; then
+		ok "$1: $R1 ($RBY; note: it repeated its header block before the body)"
+	else
+		notok "$1: one answer only" "$RN answers: $(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9] ' "$T/$2.out" | tr '\n' ' ')"
+	fi
 }
 
 # ---- controls ---------------------------------------------------------------------
@@ -79,8 +93,8 @@ smuggle() {
 	clean4xx "$n: refused" "$n"
 	eq "$n: the hidden referral was not recorded" 0 "$(stored "$JTI")"
 	eq "$n: no state change (referrals/cases/audit)" "$before" "$(state)"
-	[ "$RN" -gt 1 ] && echo "# $n: answers on the connection: $(grep -a -o '^HTTP/1\.[01] [0-9][0-9][0-9]' "$T/$n.out" | tr '\n' ' ')"
-	SMUGGLED="$SMUGGLED $n-inner"
+	[ "$RN" -gt 1 ] && echo "# $n: answers on the connection: $(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9] ' "$T/$n.out" | tr '\n' ' ')"
+	[ "$(stored "$JTI")" = 0 ] && SMUGGLED="$SMUGGLED $n-inner"
 }
 SMUGGLED=""
 smuggle cl-te 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n' '0\r\n\r\n'
@@ -102,20 +116,16 @@ raw dupfirst
 clean4xx "Content-Length: $L and Content-Length: 10 on a referral: refused" dupfirst
 eq "duplicate Content-Length: the referral was not recorded" 0 "$(stored "$JTI")"
 eq "duplicate Content-Length: no state change" "$before" "$(state)"
-SMUGGLED="$SMUGGLED dupfirst"
-# MHD's own error answers: recorded (a repeated header block was seen
-# with libmicrohttpd 0.9.75).
-for n in cl-list cl-plus; do
-	hb=$(grep -a -c '^HTTP/1\.[01] ' "$T/$n.out")
-	[ "$hb" -gt 1 ] && echo "# $n: libmicrohttpd sent its status line and headers $hb times: $(head -c 300 "$T/$n.out" | tr '\r\n' '  ')"
-done
-# Positive controls: each hidden referral sent on its own is new (201).
-bad=0
+[ "$(stored "$JTI")" = 0 ] && SMUGGLED="$SMUGGLED dupfirst"
+# Positive controls: each hidden referral the attempts did not record,
+# sent on its own, is new (201): it was valid, so its refusal was real.
+bad=0; nctl=0
 for n in $SMUGGLED; do
+	nctl=$((nctl + 1))
 	post_jws good "$T/$n.jws"
 	case $CODE in 201) ;; *) bad=$((bad + 1)); echo "# $n alone: $(last)" ;; esac
 done
-eq "each hidden referral sent alone afterwards -> 201 (control: they were valid and unrecorded)" 0 "$bad"
+eq "the $nctl hidden referrals not recorded, each sent alone afterwards -> 201 (control)" 0 "$bad"
 S1=$(state)
 
 # ---- invalid UTF-8 and control characters --------------------------------------------
@@ -123,8 +133,8 @@ S1=$(state)
 bad4xx() {
 	local before; before=$(state)
 	put "$1" "$2"
-	raw "$1" "${3:-1500}"
-	clean4xx "$1" "$1"
+	raw "$1" 1500
+	clean4xx "$1" "$1" "${3:-}"
 	[ "$(state)" = "$before" ] || notok "$1: no state change" "$before -> $(state)"
 }
 bad4xx path-raw-utf8 "GET /v1/referrals/\xff\xfe\xc0\xaf HTTP/1.1\r\n${H}\r\n"
@@ -171,7 +181,7 @@ done
 put travlegal "GET /v1/cases/..%%2f..%%2fadmin%%2fprincipals HTTP/1.1\r\n${H}\r\n"
 node "$ITDIR/helpers/raw.mjs" --port "$PORT" --ca "$P/ca.pem" --cert "$T/p/legal/cert.pem" --key "$T/p/legal/key.pem" \
 	--in "$T/travlegal.in" >"$T/travlegal.out" 2>"$T/travlegal.err"
-eq "legal: /v1/cases/..%2f..%2fadmin%2fprincipals -> 404" 404 "$(grep -a -o '^HTTP/1\.[01] [0-9][0-9][0-9]' "$T/travlegal.out" | head -n 1 | awk '{print $2}')"
+eq "legal: /v1/cases/..%2f..%2fadmin%2fprincipals -> 404" 404 "$(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9] ' "$T/travlegal.out" | head -n 1 | awk '{print $2}')"
 req legal GET /v1/admin/principals
 expect "legal: /v1/admin/principals itself -> 200 (control)" 200
 
@@ -202,9 +212,10 @@ if grep -aq 'BREW\|TRACE /v1' "$T/method-trace.out"; then notok "TRACE does not 
 else ok "TRACE does not echo the request"; fi
 bad4xx method-connect "CONNECT localhost:443 HTTP/1.1\r\n${H}\r\n"
 bad4xx options-star "OPTIONS * HTTP/1.1\r\n${H}\r\n"
-bad4xx http2-preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# An HTTP version the server does not speak: 505 is the right answer.
+bad4xx http2-preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" '4[0-9][0-9]|505'
 bad4xx http09 "GET /v1/keys\r\n"
-bad4xx version-2 "GET /v1/keys HTTP/2.0\r\n${H}\r\n"
+bad4xx version-2 "GET /v1/keys HTTP/2.0\r\n${H}\r\n" '4[0-9][0-9]|505'
 bad4xx version-junk "GET /v1/keys HTTP/9.Z\r\n${H}\r\n"
 
 # ---- nothing changed, the daemon is fine --------------------------------------------------------

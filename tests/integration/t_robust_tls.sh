@@ -5,9 +5,10 @@
 # checked against the deployment's anchor with openssl, client-initiated
 # renegotiation refused, and the client side: no certificate, a foreign
 # CA, an expired and a not-yet-valid certificate (issued with `openssl ca`
-# by the deployment's own CA for an enrolled key), a revoked principal's
-# certificate, the server's certificate and the CA's own certificate
-# presented as client certificates. Every refusal has a positive control.
+# by the deployment's own CA for an enrolled key, and one whose only key
+# purpose is serverAuth), a revoked principal's certificate, the server's
+# certificate and the CA's own certificate presented as client
+# certificates. Every refusal has a positive control.
 #
 # testssl.sh (Debian package testssl.sh) is installed with apt-get when
 # missing. It runs in the background (socket mode: its protocol probes do
