@@ -317,7 +317,7 @@ if "$BIN/refgatectl" help 2>&1 | grep -q 'key issue'; then
 	eq "refgatectl status --key-file exits 0" 0 $?
 	eq "... and shows the case" "$C1" "$(jget "$T/cli-status.out" .case_id)"
 else
-	skip "refgatectl key issue|list|revoke" "not in this refgatectl"
+	notok "refgatectl key issue|list|revoke" "not in this refgatectl"
 fi
 
 finish
