@@ -229,15 +229,6 @@ out:
 	free(is);
 }
 
-static void set_time(json_t *o, const char *name, int64_t t)
-{
-	char buf[21];
-	if (t <= 0)
-		return;
-	rg_time_format(t, buf);
-	json_object_set_new(o, name, json_string(buf));
-}
-
 static int add_key(void *ctx, const struct store_access_key *k)
 {
 	json_t *list = ctx, *scope;
@@ -255,10 +246,10 @@ static int add_key(void *ctx, const struct store_access_key *k)
 			      "use_count", (json_int_t)k->use_count);
 	if (!o)
 		return RG_ENOMEM;
-	set_time(o, "created_at", k->created_at);
-	set_time(o, "expires_at", k->expires_at);
-	set_time(o, "revoked_at", k->revoked_at);
-	set_time(o, "last_used_at", k->last_used_at);
+	json_set_time(o, "created_at", k->created_at);
+	json_set_time(o, "expires_at", k->expires_at);
+	json_set_time(o, "revoked_at", k->revoked_at);
+	json_set_time(o, "last_used_at", k->last_used_at);
 	json_t *cidrs = json_array();
 	for (const char *p = k->cidrs; p && *p;) {
 		size_t n = strcspn(p, ",");
@@ -283,20 +274,10 @@ void h_access_key_list(struct request *req, struct response *res)
 
 void h_access_key_revoke(struct request *req, struct response *res)
 {
-	int rc = store_access_key_revoke(req->app->store, req->principal.name,
-					 req->params[0], req->now);
-	if (rc == RG_ENOTFOUND) {
-		response_problem(res, 404, "not_found", NULL);
-		return;
-	}
-	if (rc != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
-		return;
-	}
-	char when[21];
-	rg_time_format(req->now, when);
-	response_json(res, 200, json_pack("{s:s, s:s}", "id", req->params[0],
-					  "revoked_at", when));
+	response_revoked(res, store_access_key_revoke(req->app->store,
+						      req->principal.name,
+						      req->params[0], req->now),
+			 "id", req->params[0], req->now);
 }
 
 static int add_audit(void *ctx, const struct store_audit *a)

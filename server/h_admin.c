@@ -172,20 +172,10 @@ out:
 
 void h_principal_revoke(struct request *req, struct response *res)
 {
-	int rc = store_principal_revoke(req->app->store, req->principal.name,
-					req->params[0], req->now);
-	if (rc == RG_ENOTFOUND) {
-		response_problem(res, 404, "not_found", NULL);
-		return;
-	}
-	if (rc != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
-		return;
-	}
-	char when[21];
-	rg_time_format(req->now, when);
-	response_json(res, 200, json_pack("{s:s, s:s}", "name", req->params[0],
-					  "revoked_at", when));
+	response_revoked(res, store_principal_revoke(req->app->store,
+						     req->principal.name,
+						     req->params[0], req->now),
+			 "name", req->params[0], req->now);
 }
 
 static int add_principal(void *ctx, const struct store_principal *p)

@@ -65,6 +65,14 @@ void response_etag(struct response *res);
  * comparison, as RFC 9110 asks for If-None-Match. */
 bool response_etag_matches(const char *if_none_match, const char *etag);
 
+/* Sets o[key] to the RFC 3339 form of t, unless t is 0 (absent). */
+void json_set_time(json_t *o, const char *key, int64_t t);
+
+/* The answer to a revocation that storage returned rc for: 200
+ * {member: id, "revoked_at"}, 404 not_found, or 503 unavailable. */
+void response_revoked(struct response *res, int rc, const char *member,
+                      const char *id, int64_t now);
+
 typedef void (*handler_fn)(struct request *req, struct response *res);
 
 #endif

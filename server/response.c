@@ -91,3 +91,29 @@ bool response_etag_matches(const char *if_none_match, const char *etag)
 	}
 	return false;
 }
+
+void json_set_time(json_t *o, const char *key, int64_t t)
+{
+	char buf[21];
+	if (t <= 0)
+		return;
+	rg_time_format(t, buf);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+void response_revoked(struct response *res, int rc, const char *member,
+                      const char *id, int64_t now)
+{
+	if (rc == RG_ENOTFOUND) {
+		response_problem(res, 404, "not_found", NULL);
+		return;
+	}
+	if (rc != RG_OK) {
+		response_problem(res, 503, "unavailable", NULL);
+		return;
+	}
+	json_t *o = json_pack("{s:s}", member, id);
+	if (o)
+		json_set_time(o, "revoked_at", now);
+	response_json(res, 200, o);
+}

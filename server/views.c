@@ -21,16 +21,6 @@ enum audience views_key_audience(const struct store_access_key *key)
 	return key->tier == TIER_DISCLOSURE ? AUD_DISCLOSURE_KEY : AUD_STATUS_KEY;
 }
 
-/* Sets key to an RFC 3339 time unless t is 0. */
-static void set_time(json_t *o, const char *key, int64_t t)
-{
-	char buf[21];
-	if (t <= 0)
-		return;
-	rg_time_format(t, buf);
-	json_object_set_new(o, key, json_string(buf));
-}
-
 json_t *views_case_fields(const struct store_case *c)
 {
 	json_t *o = json_pack("{s:s, s:s}", "case_id", c->id, "status",
@@ -39,10 +29,10 @@ json_t *views_case_fields(const struct store_case *c)
 		return NULL;
 	if (c->action != ACTION_NONE)
 		json_object_set_new(o, "action", json_string(rg_action_name(c->action)));
-	set_time(o, "opened_at", c->opened_at);
-	set_time(o, "updated_at", c->updated_at);
-	set_time(o, "decided_at", c->decided_at);
-	set_time(o, "deadline_at", c->deadline_at);
+	json_set_time(o, "opened_at", c->opened_at);
+	json_set_time(o, "updated_at", c->updated_at);
+	json_set_time(o, "decided_at", c->decided_at);
+	json_set_time(o, "deadline_at", c->deadline_at);
 	json_object_set_new(o, "urgency", json_string(referral_urgency_name(c->urgency)));
 	json_object_set_new(o, "reopen_count", json_integer(c->reopen_count));
 	json_object_set_new(o, "referral_count", json_integer(c->n_referrals));
@@ -150,7 +140,7 @@ static int add_decision(void *ctx, const struct store_decision *d)
 		json_object_set_new(o, "ground", json_string(d->ground));
 	if (d->explanation)
 		json_object_set_new(o, "explanation", json_string(d->explanation));
-	set_time(o, "decided_at", d->at);
+	json_set_time(o, "decided_at", d->at);
 	json_array_append_new(b->list, o);
 	return 0;
 }
