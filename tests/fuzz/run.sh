@@ -23,6 +23,7 @@ CC_FUZZ=$(fuzz_find_clang) || {
 	exit 2
 }
 FLAGS="$FUZZ_BASE_CFLAGS -fsanitize=address,undefined"
+[ -n "${FUZZ_CC:-}" ] || sh scripts/check-prereqs.sh fuzz || exit 2
 
 echo "fuzz: building with $CC_FUZZ"
 objs=$(fuzz_objs "$CC_FUZZ" "$OUT/obj" $FLAGS -fsanitize=fuzzer-no-link) || {

@@ -132,14 +132,14 @@ rg_node_setup() {
 jget() {
 	node -e 'const fs=require("fs");let j;try{j=JSON.parse(fs.readFileSync(process.argv[1],"utf8"))}catch(e){process.exit(0)}
 let v;try{v=eval("j"+process.argv[2])}catch(e){process.exit(0)}
-if(v!==undefined)process.stdout.write(typeof v==="string"?v:JSON.stringify(v))' "$1" "$2" 2>/dev/null
+if(v!==undefined)process.stdout.write(typeof v==="string"?v:JSON.stringify(v))' -- "$1" "$2" 2>/dev/null
 }
 # jeval FILE JS: evaluates JS with j bound to the JSON of FILE, prints the
 # result like jget. For predicates and several fields at once.
 jeval() {
 	node -e 'const fs=require("fs");let j;try{j=JSON.parse(fs.readFileSync(process.argv[1],"utf8"))}catch(e){process.exit(0)}
 let v;try{v=(new Function("j","return ("+process.argv[2]+")"))(j)}catch(e){process.exit(0)}
-if(v!==undefined)process.stdout.write(typeof v==="string"?v:JSON.stringify(v))' "$1" "$2" 2>/dev/null
+if(v!==undefined)process.stdout.write(typeof v==="string"?v:JSON.stringify(v))' -- "$1" "$2" 2>/dev/null
 }
 # hdr NAME: a header of the last answer (value, CR stripped).
 hdr() { grep -i "^$1:" "$HDR" 2>/dev/null | tail -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'; }
@@ -308,7 +308,7 @@ const p={jti:crypto.randomBytes(18).toString("base64url"),iat:Math.floor(Date.no
 const o=(new Function("now","rnd","return ({"+(process.argv[2]||"")+"})"))(Math.floor(Date.now()/1000),
  (n)=>crypto.randomBytes(n||6).toString("hex"));
 for(const k of Object.keys(o)){ if(o[k]===undefined) delete p[k]; else p[k]=o[k]; }
-require("fs").writeFileSync(process.argv[1],JSON.stringify(p));' "$1" "${2:-}"
+require("fs").writeFileSync(process.argv[1],JSON.stringify(p));' -- "$1" "${2:-}"
 }
 
 # sign WHO PAYLOAD [sign.mjs options]: the JWS on stdout.
@@ -332,7 +332,7 @@ refer() {
 # random alnum string of N chars
 rnd() { head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c "${1:-8}"; }
 # urlenc S: S percent-encoded for a query string.
-urlenc() { node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$1"; }
+urlenc() { node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' -- "$1"; }
 
 # ---- robustness helpers (t_robust_*) -----------------------------------------
 

@@ -81,7 +81,7 @@ const m=Buffer.alloc(22+8+8+32); m.write("refgate-audit-head:v1:",0,"ascii");
 m.writeBigInt64BE(BigInt(h.seq),22); m.writeBigInt64BE(BigInt(Math.floor(Date.parse(h.at)/1000)),30);
 Buffer.from(h.hash,"hex").copy(m,38);
 const ok=k.keys.some(j=>{try{return crypto.verify(null,m,crypto.createPublicKey({key:{kty:j.kty,crv:j.crv,x:j.x},format:"jwk"}),Buffer.from(h.signature,"base64url"))}catch(e){return false}});
-console.log([ok?"valid":"invalid", rec&&rec.hash===h.hash?"matches":"mismatch", h.seq>=1&&h.seq<=a.records.length?"in-range":"out-of-range"].join(" "));' "$T/withhead.json" "$T/jwks.json" 2>&1)
+console.log([ok?"valid":"invalid", rec&&rec.hash===h.hash?"matches":"mismatch", h.seq>=1&&h.seq<=a.records.length?"in-range":"out-of-range"].join(" "));' -- "$T/withhead.json" "$T/jwks.json" 2>&1)
 eq "signed_head: Ed25519 signature valid under GET /v1/keys, hash of its record" "valid matches in-range" "$HV"
 req legal GET '/v1/admin/audit?since=%21%21bad%21%21'; expect_problem "malformed cursor -> 400" 400 bad_request
 req legal GET '/v1/admin/audit?limit=0'; expect_problem "limit=0 -> 400" 400 bad_request

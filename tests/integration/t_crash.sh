@@ -21,7 +21,7 @@ for(let k=0;k<+n;k++){const s=[{handle:"crash_"+((k*7+ +c)%45)}];
  if(k%5===0) s.push({url:"https://x.com/crash_b"+(k%17)+"/status/"+(1000+k)});
  const p={jti:crypto.randomBytes(18).toString("base64url"),iat:now,category:"violent_extremism",
   urgency:["routine","urgent","imminent_harm"][k%3],partner_ref:"c"+c+"-"+k,subjects:s};
- fs.writeFileSync(dir+"/"+String(k).padStart(4,"0")+".json",JSON.stringify(p));}' "$T/b$i" "$PER" "$i"
+ fs.writeFileSync(dir+"/"+String(k).padStart(4,"0")+".json",JSON.stringify(p));}' -- "$T/b$i" "$PER" "$i"
 	node "$ITDIR/sign.mjs" --jwk "$T/p/cr$i/signing.jwk" --batch "$T/b$i" 2>>"$T/sign.log" \
 		|| { notok "sign the burst for cr$i" "$(tail -n 2 "$T/sign.log")"; finish; }
 done

@@ -28,7 +28,7 @@ audit_all() {
 	for i in $(seq 100); do
 		req legal GET "/v1/admin/audit?limit=1000${since:+&since=$(urlenc "$since")}"
 		[ "$CODE" = 200 ] || return 1
-		node -e 'const fs=require("fs");const a=JSON.parse(fs.readFileSync(process.argv[1]));const b=JSON.parse(fs.readFileSync(process.argv[2]));fs.writeFileSync(process.argv[1],JSON.stringify(a.concat(b.records)))' "$out" "$BODY"
+		node -e 'const fs=require("fs");const a=JSON.parse(fs.readFileSync(process.argv[1]));const b=JSON.parse(fs.readFileSync(process.argv[2]));fs.writeFileSync(process.argv[1],JSON.stringify(a.concat(b.records)))' -- "$out" "$BODY"
 		[ "$(jeval "$BODY" 'j.records.length')" = 0 ] && return 0
 		since=$(jget "$BODY" .next)
 	done
@@ -125,7 +125,7 @@ const ag=mk(dir),lg=mk(ldir);
 const r=(agent,method,p,h)=>new Promise((res)=>{const q=https.request({host:"127.0.0.1",port,servername:"localhost",method,path:p,headers:h||{},agent},(x)=>{x.resume();x.on("end",()=>res({s:x.statusCode,reused:q.reusedSocket}))});q.on("error",(e)=>res({s:0,reused:false}));q.end();});
 (async()=>{const h={Authorization:"Bearer "+secret};
 const a=await r(ag,"GET",path,h),b=await r(ag,"GET",path,h),d=await r(lg,"DELETE","/v1/admin/access-keys/"+kid),c=await r(ag,"GET",path,h);
-console.log([a.s,b.s,b.reused,d.s,c.s,c.reused].join(" "));ag.destroy();lg.destroy();})();' \
+console.log([a.s,b.s,b.reused,d.s,c.s,c.reused].join(" "));ag.destroy();lg.destroy();})();' -- \
 	"$PORT" "$T/p/ag1" "$T/p/legal" "$CA" "$SR2" "$KR2" "/v1/cases/$C1" 2>&1)
 eq "keep-alive: 200, 200 on the same connection, revoke, then 401 on that same connection" "200 200 true 200 401 true" "$KA"
 

@@ -82,7 +82,7 @@ issue() {
 	post_json legal /v1/admin/access-keys "{\"principal\":\"$2\",\"tier\":\"$3\",\"cases\":$4,\"legal_basis\":\"Test order $RANDOM\",\"expires_at\":\"$(exp_at 86400)\"}"
 	expect "issue a $3 key to $2 -> 201" 201
 	jget "$BODY" .secret >"$1"
-	local scope; scope=$(node -e 'const v=JSON.parse(process.argv[1]);process.stdout.write(Array.isArray(v)?v.join(","):v)' "$4")
+	local scope; scope=$(node -e 'const v=JSON.parse(process.argv[1]);process.stdout.write(Array.isArray(v)?v.join(","):v)' -- "$4")
 	echo "$1 $3 $scope $2" >>"$PLAN/keys"
 }
 issue "$T/k-status" agk status "[\"$C1\",\"$C2\"]"
@@ -234,7 +234,7 @@ install_policy default
 
 # ---- SIGHUP: a valid policy takes effect without restart -------------------------------
 FIELD=$(node -e 'const d=require(process.argv[1]),n=require(process.argv[2]);
-process.stdout.write(d.audiences.referrer.case.find(f=>!n.audiences.referrer.case.includes(f)&&f!=="action"&&f!=="decided_at"&&f!=="deadline_at")||"")' \
+process.stdout.write(d.audiences.referrer.case.find(f=>!n.audiences.referrer.case.includes(f)&&f!=="action"&&f!=="decided_at"&&f!=="deadline_at")||"")' -- \
 	"$T/pol/default.json" "$T/pol/narrow.json")
 ne "a field the default policy grants the referrer and the narrow one does not" "" "$FIELD"
 PID0=$PID

@@ -41,7 +41,7 @@ if (p.referral_id !== a.referral_id) bad.push("referral_id");
 if (p.received_at !== a.received_at) bad.push("received_at");
 if (!JSON.stringify(p.cases || p).includes(a.cases[0].case_id)) bad.push("case id missing");
 if (bad.length) { console.error(bad.join("; ")); process.exit(1); }
-' "$T/jwks.json" "$T/receipt" "$T/happy.jws" "$T/happy.answer" 2>"$T/rv.err" \
+' -- "$T/jwks.json" "$T/receipt" "$T/happy.jws" "$T/happy.answer" 2>"$T/rv.err" \
 	&& ok "receipt verifies with jose against GET /v1/keys, jws_sha256 = SHA-256 of the JWS" \
 	|| notok "receipt verifies with jose against GET /v1/keys" "$(head -c 300 "$T/rv.err")"
 # Control for the receipt check: a receipt with a changed payload must not verify.
@@ -52,7 +52,7 @@ const set = jose.createLocalJWKSet(JSON.parse(readFileSync(process.argv[1], "utf
 const [h, p, s] = readFileSync(process.argv[2], "utf8").trim().split(".");
 const q = JSON.parse(Buffer.from(p, "base64url")); q.referral_id = "r_forged";
 try { await jose.compactVerify([h, Buffer.from(JSON.stringify(q)).toString("base64url"), s].join("."), set); process.exit(1); } catch (e) { process.exit(0); }
-' "$T/jwks.json" "$T/receipt" && ok "a tampered receipt does not verify (control)" || notok "a tampered receipt does not verify (control)"
+' -- "$T/jwks.json" "$T/receipt" && ok "a tampered receipt does not verify (control)" || notok "a tampered receipt does not verify (control)"
 
 req pave GET "/v1/referrals/$REF"
 expect "GET /v1/referrals/{id} of the new referral -> 200" 200

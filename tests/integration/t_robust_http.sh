@@ -32,7 +32,7 @@ raw() {
 	RN=$(grep -a -o 'HTTP/1\.[01] [0-9][0-9][0-9] ' "$T/$1.out" | wc -l)
 	RREP=$(node -e 'const b=require("fs").readFileSync(process.argv[1],"latin1");
 const p=b.split(/(?=HTTP\/1\.[01] \d\d\d )/);
-process.stdout.write(p.length>1&&p[0].endsWith("\r\n\r\n")&&/content-length: *[1-9]/i.test(p[0])?"yes":"no")' "$T/$1.out")
+process.stdout.write(p.length>1&&p[0].endsWith("\r\n\r\n")&&/content-length: *[1-9]/i.test(p[0])?"yes":"no")' -- "$T/$1.out")
 	RCT=$(grep -a -i -m 1 '^content-type:' "$T/$1.out" | sed 's/^[^:]*: *//' | tr -d '\r')
 	grep -q closed-by-server "$T/$1.err" && RCLOSED=yes || RCLOSED=no
 	case $RCT in application/problem+json*) RBY="gateway, problem+json code $(sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p' "$T/$1.out" | head -n 1)" ;;
