@@ -23,7 +23,6 @@ struct app {
 	struct policy_holder policy;      /* swapped on SIGHUP */
 	char *client_ca_pem;              /* verifies enrolled certificates */
 	char *jwks_json;                  /* GET /v1/keys body, made at start */
-	atomic_uint_fast64_t req_counter;
 	struct ratelimit *ratelimit;      /* per-principal token buckets */
 	void *http;                       /* struct http, http.c's own */
 };

@@ -16,8 +16,9 @@
 /*
  * Decides whether and as whom the caller sees a case: through an access
  * key that covers it (the key's tier), as a reviewer, or as a partner or
- * agency that referred into it. RG_ENOTFOUND otherwise (answered 404, as
- * for a missing case).
+ * agency that was given this id for a case it referred into (its own
+ * view; another principal's id for the same account is not its own).
+ * RG_ENOTFOUND otherwise (answered 404, as for a missing case).
  */
 static int case_audience(struct request *req, const char *id, enum audience *aud)
 {
@@ -34,9 +35,11 @@ static int case_audience(struct request *req, const char *id, enum audience *aud
 		*aud = AUD_REVIEWER;
 		return RG_OK;
 	case ROLE_PARTNER:
-	case ROLE_AGENCY:
+	case ROLE_AGENCY: {
+		struct store_case own;
 		*aud = AUD_REFERRER;
-		return store_case_referred_by(st, c.id, req->principal.name);
+		return store_referrer_case_get(st, req->principal.name, id, &own);
+	}
 	default:
 		return RG_ENOTFOUND;   /* legal: only with a disclosure key */
 	}

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -488,9 +489,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->http = h;
 		rq->conn = conn;
 		clock_gettime(CLOCK_MONOTONIC, &rq->started);
-		snprintf(rq->req_id, sizeof rq->req_id, "%08x-%llx",
-			 (unsigned)getpid(),
-			 (unsigned long long)atomic_fetch_add(&h->app->req_counter, 1));
+		/* Random, not a counter: a shared counter would tell each
+		 * client how many requests others made in between. */
+		uint8_t rid[12];
+		randombytes_buf(rid, sizeof rid);
+		sodium_bin2hex(rq->req_id, sizeof rq->req_id, rid, sizeof rid);
 		rq->req.app = h->app;
 		rq->req.req_id = rq->req_id;
 		rq->req.method = method;

@@ -42,12 +42,15 @@ static const char *const referral_fields[] = {
 /*
  * The ceiling no policy file can lift (contract section 4): never sent to
  * a partner or agency are other principals' referrals, reviewer identity
- * or notes, or counts of other reporters beyond referral_count; and
- * account identifiers leave only through a disclosure key (audited) or to
- * reviewers.
+ * or notes, counts of other reporters, or anything else that tells
+ * whether someone else referred the account: how many referrals a case
+ * has, how often it reopened, the highest urgency anyone gave it, whether
+ * the caller's referral opened it (new_case). Account identifiers leave
+ * only through a disclosure key (audited) or to reviewers.
  */
 static const char *const never_to_outsiders[] = {
-	"referrals", "decisions", "principal_count", NULL
+	"referrals", "decisions", "principal_count", "referral_count",
+	"reopen_count", "urgency", "new_case", NULL
 };
 static const char *const identifiers_only_disclosed[] = {
 	"account_id", "handle", "identifiers", NULL

@@ -88,14 +88,16 @@ static void jobs_fail(struct job **jobs, size_t n, int rc)
  * than n only when SQLite rolled the whole transaction back under a job
  * (it may on SQLITE_FULL, IOERR, NOMEM): that job alone is settled (moved
  * to the front) and the others are for a new transaction. On commit, the
- * highest change seq goes to *seq.
+ * highest change seq goes to *seq, and *fed is set when a job appended to
+ * a referrer's own feed (long polls wake on either).
  */
 static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
-                         int64_t *seq)
+                         int64_t *seq, bool *fed)
 {
 	struct conn *w = st->w;
 	struct txn t = { .st = st, .c = w };
 	int64_t max_seq = 0;
+	bool any_fed = false;
 	int rc = sq_run(w, "BEGIN IMMEDIATE");
 	if (rc != RG_OK)
 		goto fail;
@@ -105,6 +107,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 		if (rc != RG_OK)
 			goto fail;
 		t.max_seq = 0;
+		t.fed = false;
 		j->rc = j->run(&t, j->arg);
 		if (j->rc == RG_OK || j->rc == RG_EREPLAY) {
 			rc = sq_run(w, "RELEASE job");
@@ -112,6 +115,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 				goto fail;
 			if (t.max_seq > max_seq)
 				max_seq = t.max_seq;
+			any_fed = any_fed || t.fed;
 			continue;
 		}
 		if (sqlite3_get_autocommit(w->db)) {
@@ -133,6 +137,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 		goto fail;
 	if (max_seq > *seq)
 		*seq = max_seq;
+	*fed = *fed || any_fed;
 	pthread_mutex_lock(&st->q_mu);
 	st->stats.commits++;
 	pthread_mutex_unlock(&st->q_mu);
@@ -199,8 +204,10 @@ static void *writer_main(void *arg)
 
 		n = batch_fold(st->batch, n);
 		int64_t seq = 0;
+		bool fed = false;
 		for (size_t done = 0; done < n;)
-			done += writer_txn(st, st->batch + done, n - done, &seq);
+			done += writer_txn(st, st->batch + done, n - done, &seq,
+			                   &fed);
 		if (seq > atomic_load(&st->head))
 			atomic_store(&st->head, seq);
 
@@ -218,7 +225,7 @@ static void *writer_main(void *arg)
 		}
 		void (*hook)(void *) = st->hook;
 		void *hook_ctx = st->hook_ctx;
-		if (seq > 0 && hook) {
+		if ((seq > 0 || fed) && hook) {
 			st->hook_busy = true;
 			pthread_mutex_unlock(&st->q_mu);
 			hook(hook_ctx);
@@ -508,8 +515,8 @@ static const char changes_by_seq_sql[] =
 #define CHANGES_SCAN_WINDOW 1024
 
 struct changes_walk {
-	const char *principal;       /* NULL: every change */
-	const char *key_id;          /* NULL: none */
+	const char *principal;       /* NULL: none (with key_id) */
+	const char *key_id;          /* NULL: none; both NULL: every change */
 	int64_t since;
 	size_t limit;
 	int (*cb)(void *ctx, const struct store_change *c);
@@ -534,7 +541,8 @@ static int changes_fn(struct conn *c, void *arg)
 	sq_close(&q);
 	if (rc != SQ_ROW)
 		return rc == SQ_DONE ? RG_EIO : rc;
-	const char *sql = !w->principal ? changes_all_sql
+	bool scoped = w->principal || w->key_id;
+	const char *sql = !scoped ? changes_all_sql
 	                : w->since >= head - CHANGES_SCAN_WINDOW
 	                ? changes_by_seq_sql : changes_by_case_sql;
 	rc = sq_open(&q, c, sql);
@@ -542,8 +550,8 @@ static int changes_fn(struct conn *c, void *arg)
 		goto out;
 	sq_i64(&q, 1, w->since);
 	sq_i64(&q, 2, w->limit > INT64_MAX ? INT64_MAX : (int64_t)w->limit);
-	if (w->principal) {
-		sq_text(&q, 3, w->principal);
+	if (scoped) {
+		sq_text(&q, 3, w->principal);      /* NULL matches no row */
 		sq_text(&q, 4, w->key_id);
 	}
 	while ((rc = sq_step(&q)) == SQ_ROW) {
@@ -592,22 +600,20 @@ int store_changes(struct store *st, const char *principal, int64_t since,
 	return changes_walk(st, principal, NULL, since, limit, cb, ctx, last);
 }
 
-/* What the key's principal sees on its own, and for a listed key its
- * cases too (read from the store by key id, not from k->cases, so that a
- * merge since the key was found is followed). An all_own key adds
- * nothing to its principal's own view. */
+/* A listed key's cases (read from the store by key id, not from
+ * k->cases, so that a merge since the key was found is followed). An
+ * all_own key adds nothing to its principal's own feed. */
 int store_changes_for_key(struct store *st, const struct store_access_key *k,
                           int64_t since, size_t limit,
                           int (*cb)(void *ctx, const struct store_change *c),
                           void *ctx, int64_t *last)
 {
-	if (!k) {
+	if (!k || k->all_own) {
 		if (last)
 			*last = since;
-		return RG_EINVAL;
+		return k ? RG_OK : RG_EINVAL;
 	}
-	return changes_walk(st, k->principal, k->all_own ? NULL : k->id, since,
-	                    limit, cb, ctx, last);
+	return changes_walk(st, NULL, k->id, since, limit, cb, ctx, last);
 }
 
 int64_t store_changes_head(struct store *st)

@@ -270,6 +270,47 @@ int store_review_queue(struct store *st, size_t limit,
                        int (*cb)(void *ctx, const struct store_case *c),
                        void *ctx);
 
+/* ---- what a referrer sees (contract section 4) ----------------------- */
+
+/*
+ * A partner's or agency's own view of a case it referred into, by the id
+ * it was given for it (an alias of the case when it joined someone
+ * else's): status received until a decision, its own opened_at and
+ * updated_at, decided_at, and the deadline of its own removal order.
+ * Nothing another principal does changes it but a decision. Only id,
+ * status, action and the times are set. RG_ENOTFOUND when the principal
+ * has no case under that id.
+ */
+int store_referrer_case_get(struct store *st, const char *principal,
+                            const char *alias, struct store_case *out);
+
+/* For each subject of the principal's referral, in order: its view of
+ * the subject's case (as store_referrer_case_get). */
+int store_referrer_subjects_each(struct store *st, const char *principal,
+                                 const char *referral_id,
+                                 int (*cb)(void *ctx, size_t subject,
+                                           const struct store_case *view),
+                                 void *ctx);
+
+/* The principal's own referrals given the case id `alias`, oldest first
+ * (sealed set in the struct). */
+int store_referrer_referrals_each(struct store *st, const char *principal,
+                                  const char *alias,
+                                  int (*cb)(void *ctx,
+                                            const struct store_referral *r),
+                                  void *ctx);
+
+struct store_change;
+/* The principal's own change feed: entries numbered 1, 2, 3... per
+ * principal (seq), one per case of each of its referrals and one per
+ * decision on a case it referred into, under its own ids, after `since`,
+ * at most `limit`. *last: the number of the last entry handed out, or
+ * `since` when none (another principal's activity never moves it). */
+int store_referrer_changes(struct store *st, const char *principal,
+                           int64_t since, size_t limit,
+                           int (*cb)(void *ctx, const struct store_change *c),
+                           void *ctx, int64_t *last);
+
 /* ---- change feed ---------------------------------------------------- */
 
 struct store_change {
@@ -439,10 +480,10 @@ int store_access_keys_each(struct store *st,
                            int (*cb)(void *ctx, const struct store_access_key *k),
                            void *ctx);
 
-/* The changes (as store_changes) the key's holder may see: those its
- * principal sees on its own (store_changes), and for a listed key those
- * of its listed cases (merges followed) from the key's issue on. Each row
- * once, by seq. An all_own key adds nothing to its principal's own. */
+/* The changes (as store_changes, in the shared feed) of a listed key's
+ * cases (merges followed) from the key's issue on, each once, by seq. An
+ * all_own key lists none (its holder's own feed is
+ * store_referrer_changes): RG_OK, nothing, *last = since. */
 int store_changes_for_key(struct store *st, const struct store_access_key *k,
                           int64_t since, size_t limit,
                           int (*cb)(void *ctx, const struct store_change *c),
@@ -479,14 +520,17 @@ int store_audit_heads_each(struct store *st,
 
 /* ---- partner statistics -------------------------------------------- */
 
+/* Counted over the principal's own views of its cases (one per id it was
+ * given; store_referrer_case_get): nothing another principal did changes
+ * them but a decision. */
 struct store_partner_stats {
 	int64_t referrals;              /* the principal's referrals */
-	int64_t distinct_accounts;      /* distinct cases they name */
-	int64_t actioned;               /* of those cases, by current status */
+	int64_t distinct_accounts;      /* the case ids it was given */
+	int64_t actioned;               /* of those, by the status it sees */
 	int64_t no_action;
-	int64_t pending;                /* received or in_review */
-	int64_t median_decision_seconds;   /* opened_at -> decided_at of the
-	                                      decided ones; -1 when none */
+	int64_t pending;                /* received */
+	int64_t median_decision_seconds;   /* its opened_at -> decided_at of
+	                                      the decided ones; -1 when none */
 };
 
 int store_partner_stats(struct store *st, const char *principal,

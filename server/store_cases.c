@@ -209,6 +209,7 @@ static const char *const merge_sql[] = {
 	"UPDATE changes SET case_id = ?2 WHERE case_id = ?1",
 	"UPDATE decisions SET case_id = ?2 WHERE case_id = ?1",
 	"UPDATE case_aliases SET case_id = ?2 WHERE case_id = ?1",
+	"UPDATE referrer_cases SET case_id = ?2 WHERE case_id = ?1",
 	"INSERT INTO case_aliases (alias, case_id) VALUES (?1, ?2)",
 	/* an access key listing both keeps one row */
 	"INSERT OR IGNORE INTO access_key_cases (key_id, case_id)"
@@ -581,48 +582,83 @@ static int subject_apply(struct txn *t, const struct store_referral_in *in,
 	return rc;
 }
 
-/* The answer: each subject's case as it is after the whole referral
- * (a later subject may have merged an earlier one's case away), kept in
- * referral_subjects for replays. */
+/* A subject's row: the live case it belongs to (merges repoint it) and
+ * the answer given (the submitter's own id for the case and the status
+ * its view showed), which replays return. */
+static int subject_record(struct txn *t, const char *referral_id, size_t i,
+                          const char *case_id, const struct store_case_ref *cr)
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, t->c,
+	                 "INSERT INTO referral_subjects (referral_id, idx,"
+	                 " case_id, first_case_id, first_status, new_case)"
+	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, referral_id);
+		sq_i64(&q, 2, (int64_t)i);
+		sq_text(&q, 3, case_id);
+		sq_text(&q, 4, cr->case_id);
+		sq_i64(&q, 5, cr->status);
+		sq_i64(&q, 6, cr->new_case);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	return rc;
+}
+
+/* The referral's answer and the referrer's views. Each subject's case
+ * as it is after the whole referral (a later subject may have merged an
+ * earlier one's case away), seen under the principal's own id for it
+ * (store_referrer.c): the answer and referral_subjects (kept for
+ * replays) name that id and the status the principal's view shows. */
 static int submit_answer(struct txn *t, const struct store_referral_in *in,
                          struct submit_work *w, struct store_referral_out *out)
 {
-	int rc = RG_OK;
+	struct idset *views = calloc(1, sizeof *views);
+	int rc = views ? RG_OK : RG_ENOMEM;
 	snprintf(out->id, sizeof out->id, "%s", in->id);
 	out->received_at = in->received_at;
 	out->n_cases = in->n_subjects;
 	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++) {
 		struct store_case_ref *cr = &out->cases[i];
-		struct case_row r;
-		struct q q = { 0 };
-		rc = case_resolve(t->c, w->target[i], cr->case_id);
+		struct store_case live;
+		char id[RG_ID_MAX + 1];
+		rc = case_resolve(t->c, w->target[i], id);
 		if (rc == RG_OK)
-			rc = case_row_load(t->c, cr->case_id, &r);
-		if (rc != RG_OK)
-			return rc == RG_ENOTFOUND ? RG_EIO : rc;
-		cr->status = r.status;
-		cr->new_case = idset_has(&w->opened, cr->case_id);
-		rc = idset_add(&w->finals, cr->case_id);
-		if (rc == RG_OK)
-			rc = sq_open(&q, t->c,
-			             "INSERT INTO referral_subjects (referral_id,"
-			             " idx, case_id, first_case_id, first_status,"
-			             " new_case) VALUES (?1, ?2, ?3, ?3, ?4, ?5)");
-		if (rc == RG_OK) {
-			sq_text(&q, 1, in->id);
-			sq_i64(&q, 2, (int64_t)i);
-			sq_text(&q, 3, cr->case_id);
-			sq_i64(&q, 4, cr->status);
-			sq_i64(&q, 5, cr->new_case);
-			rc = sq_exec(&q);
+			rc = st_case_load(t->c, id, &live);
+		if (rc != RG_OK) {
+			rc = rc == RG_ENOTFOUND ? RG_EIO : rc;
+			break;
 		}
-		sq_close(&q);
+		cr->new_case = idset_has(&w->opened, live.id);
+		rc = idset_add(&w->finals, live.id);
+		if (rc == RG_OK)
+			rc = st_referrer_alias(t, in->principal, &in->subjects[i],
+			                       live.id, cr->new_case,
+			                       in->received_at, cr->case_id);
+		/* one view update and feed entry per case of the referral */
+		if (rc == RG_OK && !idset_has(views, cr->case_id)) {
+			rc = idset_add(views, cr->case_id);
+			if (rc == RG_OK)
+				rc = st_referrer_referred(t, in->principal,
+				                          cr->case_id, &live,
+				                          in->received_at,
+				                          in->deadline_at, &cr->status);
+		} else if (rc == RG_OK) {
+			for (size_t k = 0; k < i; k++)
+				if (strcmp(out->cases[k].case_id, cr->case_id) == 0)
+					cr->status = out->cases[k].status;
+		}
+		if (rc == RG_OK)
+			rc = subject_record(t, in->id, i, live.id, cr);
 	}
+	free(views);
 	return rc;
 }
 
 /* One change-feed row per case the referral opened, reopened or merged
- * (under the id it ends with, once). */
+ * (under the id it ends with, once): the reviewers' feed and that of
+ * access keys listing the case. */
 static int submit_changes(struct txn *t, const struct store_referral_in *in,
                           struct submit_work *w)
 {
@@ -836,6 +872,9 @@ static int decide_run(struct txn *t, void *arg)
 		rc = decision_insert(t, id, d);
 	if (rc == RG_OK)
 		rc = st_change_add(t, id, r.status, r.action, d->at);
+	if (rc == RG_OK && (d->status == CASE_ACTIONED ||
+	                    d->status == CASE_NO_ACTION))
+		rc = st_referrer_decided(t, id, r.status, r.action, d->at);
 	if (rc == RG_OK)
 		rc = decision_audit(t, id, d);
 	if (rc == RG_OK)

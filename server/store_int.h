@@ -92,6 +92,7 @@ struct txn {
 	struct store *st;
 	struct conn *c;
 	int64_t max_seq;             /* highest change seq this job appended */
+	bool fed;                    /* it appended to a referrer's own feed */
 };
 
 /* A statement in use: from sq_open to sq_close. The bind helpers keep
@@ -160,6 +161,30 @@ void st_write_async(struct store *st, struct job *j);
 int st_change_add(struct txn *t, const char *case_id,
                   enum case_status status, enum case_action action,
                   int64_t at);
+
+/* ---- store_referrer.c (writer only) ---- */
+
+/* The alias under which `principal` sees the live case `case_id` that a
+ * subject of its referral landed in: the one it named one of the
+ * subject's identifiers under before, else a new view (the case's own id
+ * when the subject opened it, a fresh alias otherwise). Remembers the
+ * subject's identifiers under it. */
+int st_referrer_alias(struct txn *t, const char *principal,
+                      const struct store_subject *s, const char *case_id,
+                      bool opened, int64_t at, char alias[RG_ID_MAX + 1]);
+/* The principal's own referral reached its view `alias` of the live case
+ * `live` (as it is after the referral): the view shows received, or
+ * actioned when the case is, and gets one feed entry. *status is what
+ * the view now shows. deadline_at: its removal order's, or 0. */
+int st_referrer_referred(struct txn *t, const char *principal,
+                         const char *alias, const struct store_case *live,
+                         int64_t at, int64_t deadline_at,
+                         enum case_status *status);
+/* A decision (actioned or no_action) on a live case: every view of it
+ * shows it, and each gets one feed entry. */
+int st_referrer_decided(struct txn *t, const char *case_id,
+                        enum case_status status, enum case_action action,
+                        int64_t at);
 
 /* ---- store_admin.c ---- */
 

@@ -279,6 +279,51 @@ int store_case_referrals_each(struct store *st, const char *case_id,
 	return st_in_snapshot(st, case_referrals_fn, &wk);
 }
 
+struct alias_walk {
+	const char *principal;
+	const char *alias;
+	int (*cb)(void *ctx, const struct store_referral *r);
+	void *ctx;
+};
+
+static int alias_referrals_fn(struct conn *c, void *arg)
+{
+	const struct alias_walk *wk = arg;
+	struct q q = { 0 };
+	int rc = sq_open(&q, c, "SELECT " REFERRAL_COLS ", r.sealed FROM referrals r"
+	                        " WHERE r.id IN (SELECT referral_id"
+	                        " FROM referral_subjects WHERE first_case_id = ?2)"
+	                        " AND r.principal = ?1"
+	                        " ORDER BY r.received_at, r.rowid");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, wk->principal);
+	sq_text(&q, 2, wk->alias);
+	while ((rc = sq_step(&q)) == SQ_ROW) {
+		struct store_referral r;
+		if ((rc = referral_read(&q, &r, true)) != RG_OK ||
+		    (rc = wk->cb(wk->ctx, &r)) != 0)
+			goto out;
+	}
+out:
+	sq_close(&q);
+	return rc == SQ_DONE ? RG_OK : rc;
+}
+
+int store_referrer_referrals_each(struct store *st, const char *principal,
+                                  const char *alias,
+                                  int (*cb)(void *ctx,
+                                            const struct store_referral *r),
+                                  void *ctx)
+{
+	struct alias_walk wk = { principal, alias, cb, ctx };
+	if (!st || !principal || !cb)
+		return RG_EINVAL;
+	if (!rg_id_valid(alias))
+		return RG_ENOTFOUND;
+	return st_in_snapshot(st, alias_referrals_fn, &wk);
+}
+
 static int case_idents_fn(struct conn *c, void *arg)
 {
 	const struct walk *wk = arg;
@@ -406,11 +451,10 @@ out:
 
 /* ---- statistics ----------------------------------------------------- */
 
-/* The live cases a principal referred into (referral_subjects follows
- * merges, so these are canonical ids). */
-#define CASES_OF_SQL \
-	"SELECT s.case_id FROM referral_subjects s" \
-	" JOIN referrals r ON r.id = s.referral_id WHERE r.principal = ?1"
+/* A principal's statistics count its own views of the cases it referred
+ * into (store_referrer.c): one per id it was given, with the status and
+ * times it sees, so that no other principal's referral, merge or
+ * reopening changes them (contract section 4). */
 
 struct stats_walk {
 	const char *principal;
@@ -450,9 +494,9 @@ static int stats_median(struct conn *c, struct stats_walk *sw, int64_t n)
 	sw->out.median_decision_seconds = -1;
 	if (n <= 0)
 		return RG_OK;
-	int rc = sq_open(&q, c, "SELECT c.decided_at - c.opened_at AS d"
-	                        " FROM cases c WHERE c.status IN (2, 3)"
-	                        " AND c.id IN (" CASES_OF_SQL ")"
+	int rc = sq_open(&q, c, "SELECT v.decided_at - v.opened_at AS d"
+	                        " FROM referrer_cases v WHERE v.principal = ?1"
+	                        " AND v.status IN (2, 3)"
 	                        " ORDER BY d LIMIT ?3 OFFSET ?2");
 	if (rc != RG_OK)
 		goto out;
@@ -484,9 +528,8 @@ static int stats_fn(struct conn *c, void *arg)
 	                   &sw->out.referrals);
 	if (rc != RG_OK)
 		return rc;
-	rc = sq_open(&q, c, "SELECT c.status, COUNT(*) FROM cases c"
-	                    " WHERE c.id IN (" CASES_OF_SQL ")"
-	                    " GROUP BY c.status");
+	rc = sq_open(&q, c, "SELECT v.status, COUNT(*) FROM referrer_cases v"
+	                    " WHERE v.principal = ?1 GROUP BY v.status");
 	if (rc != RG_OK)
 		goto out;
 	sq_text(&q, 1, sw->principal);

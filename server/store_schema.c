@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 3, migrated from 1 and 2), the
+ * with refgate's pragmas, the schema (version 4, migrated from 1, 2 and 3), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define XSTR(x) STR(x)
 #define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
@@ -207,6 +207,68 @@ static const char schema_v3_sql[] =
 	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
 	" PRIMARY KEY (key_id, hash)"
 	") STRICT, WITHOUT ROWID;";
+
+/*
+ * Version 4: what each partner or agency sees of the cases it referred
+ * into, apart from the cases themselves (store_referrer.c; contract
+ * section 4, "Referrers learn nothing of each other"). referral_subjects.
+ * first_case_id now holds the submitter's own id for the case (an alias
+ * of it when it joined another's case). Migrating gives every principal
+ * one view per id it was answered with (first_case_id), showing the
+ * case's status as a referrer sees it (received until decided), and the
+ * identifiers it named under that id; the per-principal feeds start
+ * empty (cursors of version 3 are refused, so pollers start again).
+ */
+static const char schema_v4_sql[] =
+	"CREATE TABLE IF NOT EXISTS referrer_cases ("
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" alias TEXT NOT NULL,"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),"
+	" action INTEGER NOT NULL CHECK (action BETWEEN 0 AND 3),"
+	" opened_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" decided_at INTEGER NOT NULL DEFAULT 0,"
+	" deadline_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (principal, alias)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS referrer_cases_case"
+	" ON referrer_cases(case_id);"
+	"CREATE TABLE IF NOT EXISTS referrer_idents ("
+	" principal TEXT NOT NULL,"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" alias TEXT NOT NULL,"
+	" PRIMARY KEY (principal, hash)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS referrer_feed ("
+	" principal TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" alias TEXT NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" action INTEGER NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" PRIMARY KEY (principal, n)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS referral_subjects_first"
+	" ON referral_subjects(first_case_id);"
+	"INSERT OR IGNORE INTO referrer_cases (principal, alias, case_id,"
+	" status, action, opened_at, updated_at, decided_at, deadline_at)"
+	" SELECT r.principal, s.first_case_id, s.case_id,"
+	"  CASE WHEN c.status IN (2, 3) THEN c.status ELSE 0 END,"
+	"  CASE WHEN c.status IN (2, 3) THEN c.action ELSE 0 END,"
+	"  MIN(r.received_at), MAX(MAX(r.received_at), c.decided_at),"
+	"  CASE WHEN c.status IN (2, 3) THEN c.decided_at ELSE 0 END,"
+	"  MAX(r.deadline_at)"
+	" FROM referral_subjects s JOIN referrals r ON r.id = s.referral_id"
+	" JOIN cases c ON c.id = s.case_id"
+	" GROUP BY r.principal, s.first_case_id;"
+	"INSERT OR IGNORE INTO referrer_idents (principal, hash, alias)"
+	" SELECT r.principal, ri.hash, s.first_case_id FROM referral_idents ri"
+	" JOIN referrals r ON r.id = ri.referral_id"
+	" JOIN case_idents ci ON ci.hash = ri.hash"
+	" JOIN referral_subjects s ON s.referral_id = r.id"
+	" AND s.case_id = ci.case_id"
+	" ORDER BY r.received_at, r.rowid, s.idx;";
 
 int st_rc(int sqlite_rc)
 {
@@ -457,8 +519,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1 or 2
- * file to 3 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1, 2 or 3
+ * file to 4 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -478,6 +540,8 @@ static int db_schema(struct conn *c)
 		rc = db_exec(c, schema_v2_sql);
 	if (rc == RG_OK && version < 3)
 		rc = db_exec(c, schema_v3_sql);
+	if (rc == RG_OK && version < 4)
+		rc = db_exec(c, schema_v4_sql);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
 		rc = db_exec(c, "PRAGMA user_version = "
 		                XSTR(SCHEMA_VERSION));

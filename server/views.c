@@ -178,16 +178,58 @@ json_t *views_case_brief(struct app *app, const struct policy *pol,
 	return view;
 }
 
+/* The fields a partner's or agency's own view of a case has (contract
+ * section 4): no counts, no urgency, nothing another principal did. */
+static json_t *referrer_fields(const struct store_case *v)
+{
+	json_t *o = json_pack("{s:s, s:s}", "case_id", v->id, "status",
+			      rg_status_name(v->status));
+	if (!o)
+		return NULL;
+	if (v->action != ACTION_NONE)
+		json_object_set_new(o, "action", json_string(rg_action_name(v->action)));
+	json_set_time(o, "opened_at", v->opened_at);
+	json_set_time(o, "updated_at", v->updated_at);
+	json_set_time(o, "decided_at", v->decided_at);
+	json_set_time(o, "deadline_at", v->deadline_at);
+	return o;
+}
+
+/*
+ * The base of a case view: a partner's or agency's own view when it has a
+ * case under this id (also through an access key: its own times and
+ * status), else the case itself; outside reviewers in_review shows as
+ * received (contract section 4). c gets the live case.
+ */
+static json_t *case_base(struct app *app, enum audience aud,
+                         const char *caller, const char *id,
+                         struct store_case *c, bool *own, int *err)
+{
+	struct store_case v;
+	*own = aud != AUD_REVIEWER && caller &&
+	       store_referrer_case_get(app->store, caller, id, &v) == RG_OK;
+	*err = store_case_get(app->store, id, c);
+	if (*err != RG_OK)
+		return NULL;
+	if (*own)
+		return referrer_fields(&v);
+	if (aud != AUD_REVIEWER) {
+		struct store_case seen = *c;
+		if (seen.status == CASE_IN_REVIEW)
+			seen.status = CASE_RECEIVED;
+		return views_case_fields(&seen);
+	}
+	return views_case_fields(c);
+}
+
 json_t *views_case(struct app *app, const struct policy *pol,
                    enum audience aud, const char *caller,
                    const struct store_access_key *key, const char *id,
                    int *err)
 {
 	struct store_case c;
-	*err = store_case_get(app->store, id, &c);
-	if (*err != RG_OK)
-		return NULL;
-	json_t *view = views_case_fields(&c);
+	bool own;
+	json_t *view = case_base(app, aud, caller, id, &c, &own, err);
 	struct build b = {.app = app, .view = view, .caller = caller, .key = key};
 	if (!view)
 		goto fail;
@@ -197,8 +239,14 @@ json_t *views_case(struct app *app, const struct policy *pol,
 		b.list = json_array();
 		b.decrypt_all = all_refs;
 		b.decrypt_own = !all_refs && grants_content(pol, aud, "own_referrals");
-		store_case_referrals_each(app->store, c.id, add_referral, &b);
+		/* a referrer's own referrals: those it was answered this id for */
+		*err = own && !all_refs
+			? store_referrer_referrals_each(app->store, caller, id,
+							add_referral, &b)
+			: store_case_referrals_each(app->store, c.id, add_referral, &b);
 		json_object_set_new(view, "referrals", b.list);
+		if (*err != RG_OK)
+			goto fail;
 	}
 	if (policy_grants(pol, aud, "case", "decisions")) {
 		b.list = json_array();
@@ -220,12 +268,13 @@ fail:
 
 struct ref_cases {
 	json_t *list;
+	bool own;               /* the submitter's own views of its cases */
 };
 
 static int add_ref_case(void *ctx, size_t subject, const struct store_case *c)
 {
 	struct ref_cases *rc = ctx;
-	json_t *o = views_case_fields(c);
+	json_t *o = rc->own ? referrer_fields(c) : views_case_fields(c);
 	if (!o)
 		return RG_ENOMEM;
 	json_object_set_new(o, "subject", json_integer((json_int_t)subject));
@@ -267,7 +316,7 @@ json_t *views_referral(struct app *app, const struct policy *pol,
 				 "received_at", when, "principal", r->principal,
 				 "category", referral_category_name(r->category),
 				 "urgency", referral_urgency_name(r->urgency));
-	struct ref_cases rc = {.list = json_array()};
+	struct ref_cases rc = {.list = json_array(), .own = aud != AUD_REVIEWER};
 	if (!view || !rc.list) {
 		json_decref(view);
 		json_decref(rc.list);
@@ -276,7 +325,10 @@ json_t *views_referral(struct app *app, const struct policy *pol,
 	}
 	if (r->has_partner_ref)
 		json_object_set_new(view, "partner_ref", json_string(r->partner_ref));
-	*err = store_referral_cases_each(app->store, r->id, add_ref_case, &rc);
+	*err = rc.own ? store_referrer_subjects_each(app->store, r->principal,
+						     r->id, add_ref_case, &rc)
+		      : store_referral_cases_each(app->store, r->id, add_ref_case,
+						  &rc);
 	json_object_set_new(view, "cases", rc.list);
 	/* The sealed subjects, evidence and summary, when the audience may
 	 * see them: read through the referral's first case. */
@@ -284,8 +336,13 @@ json_t *views_referral(struct app *app, const struct policy *pol,
 		json_object_get(json_array_get(rc.list, 0), "case_id"));
 	if (*err == RG_OK && first && grants_content(pol, aud, "referral")) {
 		struct ref_content content = {.app = app, .id = r->id, .view = view};
-		*err = store_case_referrals_each(app->store, first, add_ref_content,
-						 &content);
+		*err = rc.own ? store_referrer_referrals_each(app->store,
+							      r->principal, first,
+							      add_ref_content,
+							      &content)
+			      : store_case_referrals_each(app->store, first,
+							  add_ref_content,
+							  &content);
 		if (*err == RG_OK)
 			*err = content.err;
 	}

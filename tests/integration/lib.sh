@@ -266,7 +266,8 @@ enrol() {
 
 # req WHO METHOD PATH [curl args...]: one HTTPS request as principal WHO
 # (a folder name under $T/p, or an absolute folder holding cert.pem and
-# key.pem, or "none" for no client certificate). Sets CODE, BODY, HDR.
+# key.pem, or "none" for no client certificate). Sets CODE, BODY, HDR,
+# and SECS (curl's total time, for reports; never asserted).
 req() {
 	local who=$1 method=$2 path=$3; shift 3
 	local dir ca
@@ -277,9 +278,12 @@ req() {
 	[ "$who" = none ] || auth=(--cert "$dir/cert.pem" --key "$dir/key.pem")
 	[ -f "$dir/ca.pem" ] && ca=$dir/ca.pem
 	: >"$BODY"; : >"$HDR"
-	CODE=$(curl -s -o "$BODY" -D "$HDR" -w '%{http_code}' --max-time 45 \
+	local out
+	out=$(curl -s -o "$BODY" -D "$HDR" -w '%{http_code} %{time_total}' --max-time 45 \
 		--resolve "localhost:$PORT:127.0.0.1" --cacert "$ca" "${auth[@]}" \
 		-X "$method" "$@" "$U$path" 2>"$T/curl.err")
+	CODE=${out%% *}
+	SECS=${out#* }
 	[ -n "$CODE" ] || CODE=000
 }
 

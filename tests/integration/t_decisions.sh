@@ -84,7 +84,7 @@ decide "$C" 'not json'
 expect "body not JSON -> 400" 400
 req rev POST "/v1/cases/$C/decision" -H 'Content-Type: text/plain' --data-binary '{"status":"actioned","action":"content_removed","ground":"illegal_content","explanation":"x"}'
 expect_problem "decision as text/plain -> 415 unsupported_media_type" 415 unsupported_media_type
-req pave GET "/v1/cases/$C"
+req rev GET "/v1/cases/$C"
 eq "the refused requests changed nothing" in_review "$(jget "$BODY" .status)"
 decide "$C" '{"status":"actioned","action":"content_removed","ground":"illegal_content","explanation":"x"}'
 expect "the complete decision -> 200 (control for the refusals above)" 200

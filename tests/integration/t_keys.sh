@@ -273,16 +273,24 @@ eq "... with the identifiers" "987654321 key_acct_one" "$(jeval "$BODY" 'j.accou
 
 # ---- the change feed through a key ---------------------------------------------------------------------
 req rev GET '/v1/changes?limit=500'
-# With a key the caller may see the key's cases (their whole history)
-# and, as always, its own referrals' cases (C3).
-jeval "$BODY" 'j.changes.filter(c=>["'"$C1"'","'"$C2"'","'"$C3"'"].includes(c.case_id)).map(c=>c.case_id+":"+c.status).join(" ")' >"$T/want-key-feed"
-kreq ag1 "$SD" GET '/v1/changes?limit=500'
-expect "changes with the C1,C2 key -> 200" 200
-eq "changes with a key: the key's cases' changes and its own" "$(cat "$T/want-key-feed")" \
-	"$(jeval "$BODY" 'j.changes.map(c=>c.case_id+":"+c.status).join(" ")')"
+# With a key the caller may see the key's cases (their whole history, as
+# partners and agencies see statuses: in_review shows as received) and,
+# as always, its own feed (C3), merged oldest first.
+jeval "$BODY" 'j.changes.filter(c=>["'"$C1"'","'"$C2"'"].includes(c.case_id)).map(c=>c.case_id+":"+(c.status==="in_review"?"received":c.status)).join("\n")' >"$T/want-key-feed"
+echo >>"$T/want-key-feed"
 req ag1 GET '/v1/changes?limit=500'
+expect "ag1's own feed -> 200" 200
 eq "changes without the key: ag1's own referral's case only (control)" "$C3" \
 	"$(jeval "$BODY" '[...new Set(j.changes.map(c=>c.case_id))].join(" ")')"
+jeval "$BODY" 'j.changes.map(c=>c.case_id+":"+c.status).join("\n")' >>"$T/want-key-feed"
+kreq ag1 "$SD" GET '/v1/changes?limit=500'
+expect "changes with the C1,C2 key -> 200" 200
+eq "changes with a key: the key's cases' changes and its own" "$(sort "$T/want-key-feed" | tr '\n' ' ')" \
+	"$(jeval "$BODY" 'j.changes.map(c=>c.case_id+":"+c.status).join("\n")' | sort | tr '\n' ' ')"
+eq "changes with a key: oldest first" true \
+	"$(jeval "$BODY" 'j.changes.every((c,i,a)=>i===0||a[i-1].updated_at<=c.updated_at)')"
+eq "changes with a key: no in_review outside reviewers" false \
+	"$(jeval "$BODY" 'j.changes.some(c=>c.status==="in_review")')"
 kreq ag1 "$S1" GET '/v1/changes?limit=500'
 eq "changes with the C1 status key: C1 and its own C3" "$(printf '%s\n' "$C1" "$C3" | sort | tr '\n' ' ')" \
 	"$(jeval "$BODY" '[...new Set(j.changes.map(c=>c.case_id))].join("\n")' | sort | tr '\n' ' ')"

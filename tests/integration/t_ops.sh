@@ -135,8 +135,12 @@ eq "stats members" "actioned,distinct_accounts,median_time_to_decision_seconds,n
 eq "ps: referrals 5, distinct_accounts 4, actioned 1, no_action 1, pending 2, median floor(($DA+$DB)/2)" \
 	"5 4 1 1 2 $MED" "$(jeval "$BODY" '[j.referrals,j.distinct_accounts,j.actioned,j.no_action,j.pending,j.median_time_to_decision_seconds].join(" ")')"
 ETAG=$(hdr ETag)
+# p2's own time to decision: from its own first referral into A (its own
+# view's opened_at), not from ps's (contract section 4)
+req p2 GET "/v1/cases/$(jget "$T/a2.answer" '.cases[0].case_id')"
+DA2=$(jeval "$BODY" '(Date.parse(j.decided_at)-Date.parse(j.opened_at))/1000')
 req p2 GET /v1/partners/me/stats
-eq "p2: its own only (A and Z): 2 2 1 0 1 median $DA" "2 2 1 0 1 $DA" \
+eq "p2: its own only (A and Z): 2 2 1 0 1 median $DA2 (from its own referral)" "2 2 1 0 1 $DA2" \
 	"$(jeval "$BODY" '[j.referrals,j.distinct_accounts,j.actioned,j.no_action,j.pending,j.median_time_to_decision_seconds].join(" ")')"
 req p3 GET /v1/partners/me/stats
 eq "p3 (nothing referred): zeros, median null" "0 0 0 0 0 null" \

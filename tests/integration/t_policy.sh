@@ -66,7 +66,8 @@ expect "C4 referred by pa -> 201" 201; record c4 pa
 refer pb c5 'subjects:[{handle:"disc_five"}]'
 expect "C5 referred by pb -> 201" 201; record c5 pb
 C1=$(case_of c1a); C2=$(case_of c2); C3=$(case_of c3); C4=$(case_of c4); C5=$(case_of c5)
-eq "aga's referral joined C1" "$C1" "$(case_of c1b)"
+req rev GET "/v1/cases/$(case_of c1b)"
+eq "aga's referral joined C1 (under aga's own id for it)" "$C1" "$(jget "$BODY" .case_id)"
 decide "$C2" '{"status":"in_review"}'; expect "C2 in_review" 200
 decide "$C2" '{"status":"actioned","action":"account_suspended","ground":"illegal_content","explanation":"Propaganda."}'
 expect "C2 actioned" 200
@@ -108,11 +109,11 @@ cat >"$T/pol/star.json" <<'EOF'
 EOF
 cat >"$T/pol/broad.json" <<'EOF'
 {"version": 1, "audiences": {
-  "referrer": {"case": ["case_id", "status", "action", "opened_at", "updated_at", "decided_at", "deadline_at", "new_case", "urgency", "referral_count"],
+  "referrer": {"case": ["case_id", "status", "action", "opened_at", "updated_at", "decided_at", "deadline_at"],
                "referral": ["referral_id", "partner_ref", "received_at", "category", "urgency", "cases"],
                "own_referrals": ["referral_id", "partner_ref", "received_at", "category", "summary"]},
-  "status_key": {"case": ["case_id", "status", "urgency", "reopen_count", "updated_at"]},
-  "disclosure_key": {"case": ["case_id", "status", "account_id", "handle", "identifiers", "urgency"]},
+  "status_key": {"case": ["case_id", "status", "opened_at", "updated_at"]},
+  "disclosure_key": {"case": ["case_id", "status", "account_id", "handle", "identifiers", "decided_at"]},
   "reviewer": {"case": ["*"], "referral": ["*"]},
   "legal": {"case": [], "referral": []}}}
 EOF

@@ -48,8 +48,14 @@ expect_problem "another partner's case with its ETag -> still 404" 404 not_found
 post_json rev "/v1/cases/$C1/decision" '{"status":"in_review"}'
 expect "reviewer moves it to in_review -> 200" 200
 req pave GET "/v1/cases/$C1" -H "If-None-Match: $ETAG"
-expect "after a change, the old ETag -> 200" 200
-eq "the new view shows in_review" in_review "$(jget "$BODY" .status)"
+expect "in_review is for reviewers: the partner's ETag still holds -> 304" 304
+req pave GET "/v1/cases/$C1"
+eq "the partner's view still shows received" "200 received" "$CODE $(jget "$BODY" .status)"
+post_json rev "/v1/cases/$C1/decision" '{"status":"no_action","ground":"terms_of_service","explanation":"No violation."}'
+expect "reviewer decides no_action -> 200" 200
+req pave GET "/v1/cases/$C1" -H "If-None-Match: $ETAG"
+expect "after a decision, the old ETag -> 200" 200
+eq "the new view shows no_action" no_action "$(jget "$BODY" .status)"
 ne "the ETag changed" "$ETAG" "$(hdr ETag)"
 
 # ---- change feed ------------------------------------------------------------------
@@ -61,7 +67,7 @@ req pave GET /v1/changes
 expect "GET /v1/changes (no since) -> 200" 200
 eq "feed shape: changes[] and next" true "$(jeval "$BODY" 'Array.isArray(j.changes) && typeof j.next === "string" && j.next.length > 0')"
 eq "partner A's feed: its cases only, oldest first" "$C1 $C1 $C2 $C3" "$(jeval "$BODY" 'j.changes.map(c=>c.case_id).join(" ")')"
-eq "statuses in order" "received in_review received received" "$(jeval "$BODY" 'j.changes.map(c=>c.status).join(" ")')"
+eq "statuses in order (in_review is no entry)" "received no_action received received" "$(jeval "$BODY" 'j.changes.map(c=>c.status).join(" ")')"
 eq "each change has case_id, status, updated_at" true "$(jeval "$BODY" 'j.changes.every(c=>c.case_id&&c.status&&c.updated_at)')"
 req lodi GET /v1/changes
 eq "partner B's feed: only its case" "$L1" "$(jeval "$BODY" 'j.changes.map(c=>c.case_id).join(" ")')"

@@ -85,9 +85,15 @@ static void test_ceiling(void **state)
 		"{\"version\":1,\"audiences\":{\"status_key\":{\"case\":[\"account_id\"]}}}",
 		"{\"version\":1,\"audiences\":{\"status_key\":{\"case\":[\"referrals\"]}}}",
 		"{\"version\":1,\"audiences\":{\"disclosure_key\":{\"case\":[\"decisions\"]}}}",
+		/* what would tell a referrer that others referred (section 4) */
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"referral_count\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"reopen_count\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"urgency\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"new_case\"]}}}",
+		"{\"version\":1,\"audiences\":{\"status_key\":{\"case\":[\"referral_count\"]}}}",
 	};
 	static const char *const good[] = {
-		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"referral_count\",\"new_case\"],\"own_referrals\":[\"*\"]}}}",
+		"{\"version\":1,\"audiences\":{\"referrer\":{\"case\":[\"case_id\",\"status\"],\"own_referrals\":[\"*\"]}}}",
 		"{\"version\":1,\"audiences\":{\"disclosure_key\":{\"case\":[\"handle\",\"identifiers\"]}}}",
 		"{\"version\":1,\"audiences\":{\"reviewer\":{\"case\":[\"*\"]},\"legal\":{\"case\":[\"decisions\"]}}}",
 	};

@@ -101,11 +101,26 @@ static int submit(struct store *st, const struct sub *s,
 	return store_referral_submit(st, &in, out);
 }
 
-/* Submits and expects success; returns subject i's case id. */
+/* The answer's case ids resolved in place to the live cases: an answer
+ * names the submitter's own id for a case, an alias of it when the
+ * referral joined a case someone else opened (store_referrer.c). */
+static void resolve_cases(struct store *st, struct store_referral_out *out)
+{
+	for (size_t i = 0; i < out->n_cases; i++) {
+		struct store_case c;
+		assert_int_equal(store_case_get(st, out->cases[i].case_id, &c),
+		                 RG_OK);
+		strcpy(out->cases[i].case_id, c.id);
+	}
+}
+
+/* Submits and expects success; returns subject 0's live case id (all of
+ * out's ids resolved to live cases). */
 static const char *submit_ok(struct store *st, const struct sub *s,
                              struct store_referral_out *out)
 {
 	assert_int_equal(submit(st, s, out, NULL), RG_OK);
+	resolve_cases(st, out);
 	return out->cases[0].case_id;
 }
 
@@ -265,14 +280,15 @@ static int n_queue(struct store *st)
 	return n;
 }
 
-/* Rows in a table, read with a separate read-only connection. */
-static int count_rows(const char *path, const char *table)
+/* Rows in a table matching a condition, read with a separate read-only
+ * connection. */
+static int count_where(const char *path, const char *table, const char *cond)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
-	char sql[96];
+	char sql[256];
 	int n = -1;
-	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s", table, cond);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
@@ -280,6 +296,11 @@ static int count_rows(const char *path, const char *table)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return n;
+}
+
+static int count_rows(const char *path, const char *table)
+{
+	return count_where(path, table, "1");
 }
 
 /* ---- open, close, reopen -------------------------------------------- */
@@ -751,7 +772,9 @@ static void test_merge(void **state)
 	/* one subject names both: the oldest (a) survives */
 	assert_string_equal(submit_ok(st, &s3, &o), a);
 	assert_false(o.cases[0].new_case);
-	assert_int_equal(o.cases[0].status, CASE_IN_REVIEW);
+	/* the submitter sees received: in_review is for reviewers */
+	assert_int_equal(o.cases[0].status, CASE_RECEIVED);
+	assert_int_equal(case_of(st, a).status, CASE_IN_REVIEW);
 	struct store_case c = case_of(st, a);
 	assert_int_equal(c.n_referrals, 3);
 	assert_int_equal(c.n_principals, 3);
@@ -793,7 +816,9 @@ static void test_merge(void **state)
 	/* b's decision moved too */
 	assert_int_equal(count_rows(f->path, "decisions"), 1);
 	assert_int_equal(count_rows(f->path, "cases"), 1);
-	assert_int_equal(count_rows(f->path, "case_aliases"), 1);
+	/* b's alias, and nca's own id for the case (its referral joined
+	 * cases others opened: it gets an id of its own, store_referrer.c) */
+	assert_int_equal(count_rows(f->path, "case_aliases"), 2);
 	/* deciding by the old id decides the survivor */
 	struct store_case after;
 	assert_int_equal(decide(st, b, CASE_ACTIONED, ACTION_CONTENT_REMOVED,
@@ -972,7 +997,10 @@ static void test_jti_conflict(void **state)
 	/* the same jti from another principal is its own referral */
 	s.who = "isd";
 	assert_int_equal(submit(st, &s, &o2, NULL), RG_OK);
-	assert_string_equal(o2.cases[0].case_id, o.cases[0].case_id);
+	/* one case, each principal under its own id for it */
+	assert_string_not_equal(o2.cases[0].case_id, o.cases[0].case_id);
+	assert_string_equal(case_of(st, o2.cases[0].case_id).id,
+	                    case_of(st, o.cases[0].case_id).id);
 	assert_string_not_equal(o2.id, o.id);
 }
 
@@ -1293,7 +1321,7 @@ static void test_merge_open_wins(void **state)
 	                        NULL), RG_OK);
 	head = store_changes_head(st);
 	assert_string_equal(submit_ok(st, &s34, &o), a);
-	assert_int_equal(o.cases[0].status, CASE_IN_REVIEW);
+	assert_int_equal(o.cases[0].status, CASE_RECEIVED); /* as nca sees it */
 	m = case_of(st, b);
 	assert_string_equal(m.id, a);
 	assert_int_equal(m.status, CASE_IN_REVIEW);
@@ -1856,12 +1884,12 @@ static void test_dedup_scenarios(void **state)
 			if (!ids[L][0])
 				continue;   /* never seen: opened and absorbed */
 			assert_string_equal(case_of(f->st, ids[L]).id,
-			                    o.cases[0].case_id);
+			                    case_of(f->st, o.cases[0].case_id).id);
 		}
 		for (size_t i = 0; i < n; i++) {
 			int L = sp->cases[i] - 'A';
 			assert_string_equal(case_of(f->st, ids[L]).id,
-			                    o.cases[i].case_id);
+			                    case_of(f->st, o.cases[i].case_id).id);
 		}
 	}
 	/* in the end: A (with B), C (with D, G, H), E (with F) */
@@ -1875,8 +1903,13 @@ static void test_dedup_scenarios(void **state)
 	assert_int_equal(count_rows(f->path, "cases"), 3);
 	/* each of the ten identifiers once, in a live case */
 	assert_int_equal(count_rows(f->path, "case_idents"), 10);
-	/* aliases: B, D, F, G, H, with D's and H's repointed */
-	assert_int_equal(count_rows(f->path, "case_aliases"), 5);
+	/* aliases: B, D, F, G, H, with D's and H's repointed; and each
+	 * principal's own id for every case it joined that another opened */
+	assert_int_equal(count_rows(f->path, "case_aliases"),
+	                 5 + count_rows(f->path, "referrer_cases") -
+	                 count_where(f->path, "referrer_cases",
+	                             "alias IN (SELECT first_case_id FROM"
+	                             " referral_subjects WHERE new_case = 1)"));
 }
 
 /* ---- concurrency and group commit ----------------------------------- */
@@ -1955,8 +1988,8 @@ static void test_concurrent_submits(void **state)
 	int opened = 0;
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(w[i].rc, RG_OK);
-		assert_string_equal(w[i].out.cases[0].case_id,
-		                    w[0].out.cases[0].case_id);
+		assert_string_equal(case_of(f->st, w[i].out.cases[0].case_id).id,
+		                    case_of(f->st, w[0].out.cases[0].case_id).id);
 		assert_true(w[i].out.cases[1].new_case);
 		opened += w[i].out.cases[0].new_case;
 	}

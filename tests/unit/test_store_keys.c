@@ -295,9 +295,12 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* ---- schema --------------------------------------------------------- */
 
-/* Back to what version 2 had: no identifier provenance, no seq_at. */
+/* Back to what version 2 had: no identifier provenance, no seq_at, no
+ * referrer views (version 4). */
 static const char to_v2_sql[] =
-	"DROP TABLE access_key_idents; DROP TABLE referral_idents;"
+	"DROP TABLE referrer_cases; DROP TABLE referrer_idents;"
+	" DROP TABLE referrer_feed; DROP INDEX referral_subjects_first;"
+	" DROP TABLE access_key_idents; DROP TABLE referral_idents;"
 	" ALTER TABLE referrals DROP COLUMN seq_at;"
 	" ALTER TABLE access_keys DROP COLUMN seq_at;"
 	" PRAGMA user_version = 2;";
@@ -325,7 +328,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 3);
+	assert_int_equal(user_version(f->path), 4);
 
 	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
 	 * no provenance (a key issued before discloses no identifier: its
@@ -334,12 +337,22 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 3);
+	assert_int_equal(user_version(f->path), 4);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
 	                               &last), RG_OK);
 	assert_int_equal(n, 1);
+	/* version 4: pave's own view of its case, under the id it was
+	 * answered with, status as a referrer sees it; its feed starts empty */
+	struct store_case v;
+	assert_int_equal(store_referrer_case_get(f->st, "pave", cid, &v), RG_OK);
+	assert_string_equal(v.id, cid);
+	assert_int_equal(v.status, CASE_RECEIVED);
+	assert_int_equal(v.opened_at, T0);
+	assert_int_equal(count_rows(f->path, "referrer_cases"), 1);
+	assert_int_equal(store_referrer_case_get(f->st, "nca", cid, &v),
+	                 RG_ENOTFOUND);
 	assert_int_equal(find(f->st, "s-old", &k, &h), RG_OK);
 	assert_int_equal(store_access_key_covers(f->st, &k, cid), RG_OK);
 	label_hash("h:mig", hm);
@@ -364,7 +377,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 3);
+	assert_int_equal(user_version(f->path), 4);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -378,11 +391,11 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 4;");
+	raw_exec(f->path, "PRAGMA user_version = 5;");
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 3;");
+	raw_exec(f->path, "PRAGMA user_version = 4;");
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 }
 
@@ -1048,10 +1061,10 @@ static int feed_cb(void *ctx, const struct store_change *c)
 	return 0;
 }
 
-/* A key's feed is the union of what its principal sees on its own and
- * what the key adds: for a listed key, its cases' changes from its issue
- * on (security review: not the history before it); for all_own, nothing
- * more. Ordered by seq, each row once. */
+/* A key's feed (the shared one) is its listed cases' changes, from their
+ * whole history on, merges followed; an all_own key lists none (its
+ * holder's own feed is store_referrer_changes, numbered per principal
+ * and untouched by the others). Ordered by seq, each row once. */
 static void test_changes_for_key(void **state)
 {
 	struct fx *f = *state;
@@ -1073,38 +1086,35 @@ static void test_changes_for_key(void **state)
 	assert_int_equal(find(f->st, "s-feedown", &own, &h2), RG_OK);
 
 	/* a listed key covers its case's whole history (y's opening came
-	 * before the key), besides nca's own z */
+	 * before the key); the cursor moves to the head it read */
 	assert_int_equal(store_changes_for_key(f->st, &listed, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
-	assert_int_equal(fd.n, 2);
+	assert_int_equal(fd.n, 1);
 	assert_string_equal(fd.ids[0], y);
 	assert_int_equal(fd.seq[0], 2);
-	assert_string_equal(fd.ids[1], z);
-	assert_int_equal(fd.seq[1], 3);
 	assert_int_equal(last, 3);
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &own, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
-	assert_int_equal(fd.n, 1);
-	assert_string_equal(fd.ids[0], z);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(last, 0);
 
 	/* y in review (4); then y merges into x (5): the key follows y to
 	 * x, with x's whole history */
 	assert_int_equal(decide(f->st, y, CASE_IN_REVIEW, T0 + 30), RG_OK);
 	const char *link[] = { "h:feed-x,h:feed-y", NULL };
 	refer(f->st, "isd", T0 + 40, link, NULL);
-	/* nca joins x too (no row: x is open), then x is decided (6): a
-	 * row both its own and the key's, once */
+	/* nca joins x too (no shared row: x is open), then x is decided (6) */
 	refer1(f->st, "nca", T0 + 50, "h:feed-x", NULL);
 	assert_int_equal(decide(f->st, x, CASE_ACTIONED, T0 + 60), RG_OK);
 	memset(&fd, 0, sizeof fd);
 	assert_int_equal(store_changes_for_key(f->st, &listed, 0, 100, feed_cb,
 	                                       &fd, &last), RG_OK);
-	assert_int_equal(fd.n, 6);
-	const int64_t want[] = { 1, 2, 3, 4, 5, 6 };
+	assert_int_equal(fd.n, 5);
+	const int64_t want[] = { 1, 2, 4, 5, 6 };
 	for (int i = 0; i < fd.n; i++) {
 		assert_int_equal(fd.seq[i], want[i]);
-		assert_string_equal(fd.ids[i], want[i] == 3 ? z : x);
+		assert_string_equal(fd.ids[i], x);
 	}
 	assert_int_equal(last, 6);
 	/* since and limit */
@@ -1121,17 +1131,18 @@ static void test_changes_for_key(void **state)
 	assert_int_equal(fd.n, 0);
 	assert_int_equal(last, head);
 
-	/* all_own is the principal's own feed: z, and x from nca's join */
+	/* nca's own feed: z opened, x joined (under nca's own id for it),
+	 * x decided; numbered 1, 2, 3 whatever the others did */
 	struct feed mine = { 0 };
-	memset(&fd, 0, sizeof fd);
-	assert_int_equal(store_changes_for_key(f->st, &own, 0, 100, feed_cb,
-	                                       &fd, &last), RG_OK);
-	assert_int_equal(store_changes(f->st, "nca", 0, 100, feed_cb, &mine,
-	                               &last), RG_OK);
-	assert_int_equal(fd.n, 2);
-	assert_int_equal(fd.seq[1], 6);
-	assert_int_equal(fd.n, mine.n);
-	assert_memory_equal(fd.seq, mine.seq, sizeof fd.seq);
+	assert_int_equal(store_referrer_changes(f->st, "nca", 0, 100, feed_cb,
+	                                        &mine, &last), RG_OK);
+	assert_int_equal(mine.n, 3);
+	assert_int_equal(last, 3);
+	assert_string_equal(mine.ids[0], z);
+	assert_string_not_equal(mine.ids[1], x);
+	assert_string_equal(mine.ids[2], mine.ids[1]);
+	for (int i = 0; i < mine.n; i++)
+		assert_int_equal(mine.seq[i], i + 1);
 	assert_int_equal(store_changes_for_key(f->st, NULL, 7, 100, feed_cb,
 	                                       &fd, &last), RG_EINVAL);
 	assert_int_equal(last, 7);

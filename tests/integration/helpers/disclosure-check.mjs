@@ -8,6 +8,13 @@
 // knows a field list: expectations come from the policy file and the full
 // views.
 //
+// Partners and agencies see a case under their own id for it, with their
+// own times and "received" until a decision (contract section 4): for
+// them the values the gateway alone knows (own times) are checked for
+// shape (present exactly when granted), everything else against the full
+// view. That another principal's activity changes none of it is
+// t_privacy.sh's differential test.
+//
 //   node disclosure-check.mjs full  PLANDIR OUT.json
 //       fetches, as the plan's reviewer, every case, every referral, the
 //       whole change feed and the review queue (run it under a "*" policy)
@@ -126,25 +133,86 @@ function pick(obj, g, keep) {
   return o;
 }
 
-// Expected case view of `aud` (caller `caller`) from the full view.
-function expectCase(pol, aud, caller, full) {
+// The statuses a partner or agency may be shown: in_review is for reviewers.
+const outsider = (st) => (st === 'in_review' ? 'received' : st);
+const OWN_FIELDS = ['case_id', 'status', 'action', 'opened_at', 'updated_at', 'decided_at', 'deadline_at'];
+const OWN_ALWAYS = ['case_id', 'status', 'opened_at', 'updated_at'];
+
+// Expected case view of `aud` (caller `caller`, asking for id `c`) from the
+// full view. Returns { exp, loose }: exp's members are compared by value;
+// loose members (the caller's own times) must be present (always) or may
+// be present (when set), with any value.
+function expectCase(pol, aud, caller, full, c, plan) {
   const gc = grant(pol, aud, 'case'), own = grant(pol, aud, 'own_referrals');
-  const exp = {};
-  for (const k of Object.keys(full)) if (k !== 'referrals' && has(gc, k)) exp[k] = full[k];
+  const exp = {}, loose = { always: [], maybe: [] };
+  const mine = aud !== 'reviewer' && plan && (plan.referrers[c] || new Set()).has(caller);
+  for (const k of Object.keys(full)) {
+    if (k === 'referrals' || !has(gc, k)) continue;
+    if (mine && OWN_FIELDS.includes(k)) continue;
+    exp[k] = aud === 'reviewer' ? full[k] : k === 'status' ? outsider(full[k]) : full[k];
+  }
+  if (mine) {
+    // its own view: its id, a status an outsider may see, its own times
+    if (has(gc, 'case_id')) exp.case_id = c;
+    if (has(gc, 'action') && full.status === 'actioned') exp.action = full.action;
+    if (has(gc, 'status') && full.status === 'actioned') exp.status = 'actioned';
+    else if (has(gc, 'status')) loose.always.push('status');
+    for (const k of OWN_ALWAYS) if (has(gc, k) && !(k in exp) && !loose.always.includes(k)) loose.always.push(k);
+    for (const k of ['decided_at', 'deadline_at']) if (has(gc, k)) loose.maybe.push(k);
+  }
   if (Array.isArray(full.referrals)) {
     if (has(gc, 'referrals')) exp.referrals = full.referrals;
-    else if (own.all || own.n > 0)
-      exp.referrals = full.referrals.filter((r) => r.principal === caller).map((r) => pick(r, own));
+    else if (own.all || own.n > 0) {
+      // its own referrals given this id (all of its own in the case when
+      // it sees the case through a key under another id)
+      const ids = plan && mine ? new Set(plan.refs.filter((r) => r.principal === caller && r.cases.includes(c)).map((r) => r.id)) : null;
+      exp.referrals = full.referrals.filter((r) => r.principal === caller && (!ids || ids.has(r.referral_id))).map((r) => pick(r, own));
+    }
+  }
+  return { exp, loose };
+}
+// Shape check of the loose members: the statuses an outsider may see.
+function looseDiff(loose, act) {
+  const out = [];
+  if (!act || typeof act !== 'object') return out;
+  for (const k of loose.always) if (!(k in act)) out.push('missing ' + k);
+  if (loose.always.includes('status') && !['received', 'actioned', 'no_action'].includes(act.status))
+    out.push(`status ${act.status} is not one a partner or agency may see`);
+  return out;
+}
+function caseDiff(e, act) {
+  const known = { ...e.exp };
+  for (const k of [...e.loose.always, ...e.loose.maybe]) if (act && k in act) known[k] = act[k];
+  return diff(known, act).concat(looseDiff(e.loose, act));
+}
+
+// Expected referral view: referral grants on top, each case element as a
+// case view (the caller's own ids and views for a referrer).
+function expectReferral(pol, aud, full, ref, plan) {
+  const gr = grant(pol, aud, 'referral'), gc = grant(pol, aud, 'case');
+  const exp = pick(full, gr);
+  if (Array.isArray(exp.cases)) {
+    if (aud === 'reviewer') exp.cases = exp.cases.map((c) => pick(c, gc, 'subject'));
+    else exp.cases = exp.cases.map((c, i) => {
+      const e = expectCase(pol, aud, ref.principal, { ...c, referrals: undefined }, ref.cases[i], plan);
+      return { e, subject: c.subject };
+    });
   }
   return exp;
 }
-
-// Expected referral view: referral grants on top, each case element as a case view.
-function expectReferral(pol, aud, full) {
-  const gr = grant(pol, aud, 'referral'), gc = grant(pol, aud, 'case');
-  const exp = pick(full, gr);
-  if (Array.isArray(exp.cases)) exp.cases = exp.cases.map((c) => pick(c, gc, 'subject'));
-  return exp;
+function referralDiff(exp, act) {
+  if (!Array.isArray(exp.cases) || !exp.cases.length || !exp.cases[0].e) return diff(exp, act);
+  const { cases, ...rest } = exp;
+  const out = diff({ ...rest, cases: null }, { ...act, cases: null });
+  const ac = (act && act.cases) || [];
+  if (ac.length !== cases.length) out.push(`cases: ${ac.length} elements, expected ${cases.length}`);
+  cases.forEach((x, i) => {
+    const { subject, ...a } = ac[i] || {};
+    if (subject !== x.subject) out.push(`cases[${i}].subject ${subject}, expected ${x.subject}`);
+    const d = caseDiff(x.e, a);
+    if (d.length) out.push(`cases[${i}]: ${d.join(', ')}`);
+  });
+  return out;
 }
 
 // ---- comparison -------------------------------------------------------------------
@@ -186,11 +254,18 @@ function is404(r) {
 }
 function descr(r) { return `HTTP ${r.status} ${String(r.text).slice(0, 120)}`; }
 
-// Which audience an audience label is in for case c (null: may not see it).
-function caseAudience(plan, a, c) {
+// The live case an id resolves to (the reviewer's full view names it).
+const live = (plan, fv, c) => (fv.cases[c] && fv.cases[c].case_id) || c;
+// The ids a principal was given (its own ids for cases).
+const ownIds = (plan, name) => plan.caseIds.filter((c) => (plan.referrers[c] || new Set()).has(name));
+
+// Which audience an audience label is in for case id c (null: may not see
+// it). A key covers the live case its listed ids resolve to, under any id.
+function caseAudience(plan, fv, a, c) {
   if (a.key) {
-    const k = a.key;
-    const covers = k.allOwn ? (plan.referrers[c] || new Set()).has(k.owner) : k.cases.includes(c);
+    const k = a.key, L = live(plan, fv, c);
+    const covers = k.allOwn ? ownIds(plan, k.owner).some((x) => live(plan, fv, x) === L)
+      : k.cases.some((x) => live(plan, fv, x) === L);
     if (covers) return k.tier === 'disclosure' ? 'disclosure_key' : 'status_key';
   }
   switch (a.p.role) {
@@ -199,17 +274,14 @@ function caseAudience(plan, a, c) {
     default: return null;
   }
 }
-// The cases whose changes an audience's feed holds.
-function feedCases(plan, a) {
-  const own = plan.caseIds.filter((c) => (plan.referrers[c] || new Set()).has(a.p.name));
-  if (a.key) return new Set(a.key.allOwn ? own : [...a.key.cases, ...own]);
-  if (a.p.role === 'reviewer') return new Set(plan.caseIds);
-  if (a.p.role === 'legal') return new Set();
-  return new Set(plan.caseIds.filter((c) => (plan.referrers[c] || new Set()).has(a.p.name)));
+// The live cases whose shared changes an audience's feed holds.
+function feedCases(plan, fv, a) {
+  if (a.key) return new Set(a.key.allOwn ? [] : a.key.cases.map((x) => live(plan, fv, x)));
+  if (a.p.role === 'reviewer') return new Set(plan.caseIds.map((x) => live(plan, fv, x)));
+  return new Set();
 }
 const feedAudience = (a) => a.key ? (a.key.tier === 'disclosure' ? 'disclosure_key' : 'status_key')
   : a.p.role === 'reviewer' ? 'reviewer' : a.p.role === 'legal' ? 'legal' : 'referrer';
-
 // ---- modes ------------------------------------------------------------------------
 
 async function full(dir, out) {
@@ -246,7 +318,7 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
     {
       const probs = []; let n200 = 0, n404 = 0;
       for (const c of plan.caseIds) {
-        const aud = caseAudience(plan, a, c);
+        const aud = caseAudience(plan, fv, a, c);
         const r = await get(a, '/v1/cases/' + c);
         if (aud === null) {
           if (is404(r)) n404++; else probs.push(`${c} must be 404 not_found, got ${descr(r)}`);
@@ -255,7 +327,7 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
         if (r.status !== 200) { probs.push(`${c} (${aud}): ${descr(r)}`); continue; }
         n200++;
         if (!r.headers.etag) probs.push(`${c}: no ETag`);
-        const d = diff(expectCase(pol, aud, caller, fv.cases[c]), r.json);
+        const d = caseDiff(expectCase(pol, aud, caller, fv.cases[c], c, plan), r.json);
         if (d.length) probs.push(`${c} as ${aud}: ${d.join(', ')}`);
       }
       report(`${P} GET /v1/cases/{id} as ${a.label}: ${n200} granted views, ${n404} 404`, probs);
@@ -275,7 +347,7 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
         n200++;
         if (!r.headers.etag) probs.push(`${ref.id}: no ETag`);
         const aud = a.p.role === 'reviewer' ? 'reviewer' : 'referrer';
-        const d = diff(expectReferral(pol, aud, fv.referrals[ref.id]), r.json);
+        const d = referralDiff(expectReferral(pol, aud, fv.referrals[ref.id], ref, plan), r.json);
         if (d.length) probs.push(`${ref.id} as ${aud}: ${d.join(', ')}`);
       }
       report(`${P} GET /v1/referrals/{id} as ${a.label}: ${n200} granted views, ${n404} 404`, probs);
@@ -285,11 +357,14 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
     {
       const probs = [];
       const f = await feed(a);
-      const vis = feedCases(plan, a);
-      const g = grant(pol, feedAudience(a), 'case');
-      const exp = fv.changes.filter((ch) => vis.has(ch.case_id)).map((ch) => pick(ch, g));
+      const vis = feedCases(plan, fv, a);
+      const fa = feedAudience(a);
+      const g = grant(pol, fa, 'case'), gr = grant(pol, 'referrer', 'case');
+      const exp = fv.changes.filter((ch) => vis.has(ch.case_id))
+        .map((ch) => pick(fa === 'reviewer' ? ch : { ...ch, status: outsider(ch.status) }, g));
+      const mine = new Set(ownIds(plan, caller));
       if (f.error) probs.push(descr(f.error));
-      else if (feedAudience(a) === 'reviewer') {
+      else if (fa === 'reviewer') {
         if (f.changes.length !== exp.length)
           probs.push(`expected ${exp.length} changes (cases ${[...vis].join(' ') || 'none'}), got ${f.changes.length}` +
             ` (cases ${[...new Set(f.changes.map((x) => x.case_id))].join(' ')})`);
@@ -297,29 +372,30 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
           const d = diff(exp[i], f.changes[i]);
           if (d.length) { probs.push(`change ${i}: ${d.join(', ')}`); break; }
         }
-      } else {
-        // A referrer sees a case's changes from its own first referral
-        // into it on (nothing of earlier reporters); a key's listed cases
-        // come with their whole history. So: the feed is an ordered
-        // subsequence of the visible cases' changes, each row exactly as
-        // granted, and complete for the key's listed cases.
-        let j = 0;
+      } else if (fa !== 'legal') {
+        // A partner's or agency's own feed: entries under its own ids, one
+        // per case of each of its referrals (and per decision), in the
+        // statuses it may see, fields as the referrer audience is granted.
+        // With a listed key, the key's cases' changes besides, complete and
+        // in order, as the key's tier is granted.
+        let j = 0, nOwn = 0;
         for (let i = 0; i < f.changes.length; i++) {
-          while (j < exp.length && diff(exp[j], f.changes[i]).length) j++;
-          if (j === exp.length) {
-            probs.push(`change ${i} (${f.changes[i].case_id}) is not one of the visible cases' changes in order, or carries other fields`);
-            break;
-          }
-          j++;
+          const ch = f.changes[i];
+          const k = j < exp.length && diff(exp[j], ch).length === 0;
+          if (k) { j++; continue; }
+          const extra = Object.keys(ch).filter((m) => !has(gr, m) || !['case_id', 'status', 'action', 'updated_at'].includes(m));
+          if (has(gr, 'case_id') && !mine.has(ch.case_id))
+            { probs.push(`change ${i} (${ch.case_id}) is neither the key's next change nor under one of the caller's own ids`); break; }
+          if (extra.length) { probs.push(`change ${i} carries ${extra.join(',')}`); break; }
+          if (has(gr, 'status') && !['received', 'actioned', 'no_action'].includes(ch.status))
+            { probs.push(`change ${i}: status ${ch.status}`); break; }
+          nOwn++;
         }
-        if (a.key && !a.key.allOwn) {
-          const listed = new Set(a.key.cases);
-          const want = exp.filter((ch) => listed.has(ch.case_id)).length;
-          const got = f.changes.filter((ch) => listed.has(ch.case_id)).length;
-          if (got !== want) probs.push(`the key's listed cases: expected all ${want} of their changes, got ${got}`);
-        }
-      }
-      report(`${P} GET /v1/changes as ${a.label} (${feedAudience(a)}): ${exp.length} changes of ${vis.size} cases`, probs);
+        if (j !== exp.length) probs.push(`the key's listed cases: expected all ${exp.length} of their changes in order, got ${j}`);
+        const pairs = plan.refs.filter((r) => r.principal === caller).reduce((n, r) => n + new Set(r.cases).size, 0);
+        if (nOwn < pairs) probs.push(`own entries: ${nOwn}, expected at least one per case of each referral (${pairs})`);
+      } else if (f.changes.length) probs.push(`legal without a key: ${f.changes.length} changes`);
+      report(`${P} GET /v1/changes as ${a.label} (${fa}): ${exp.length} shared changes of ${vis.size} cases, own ids ${mine.size}`, probs);
       cover('GET /v1/changes', a.label, label, String(exp.length));
     }
     // GET /v1/review/queue
@@ -373,7 +449,7 @@ async function check(dir, polFile, fullFile, label, matrixFile) {
       cover('POST /v1/referrals (answer)', lbl, label, showNew ? 'new_case' : 'no new_case');
     } else if (kind === 'decision') {
       const [c] = rest;
-      const d = diff(expectCase(pol, 'reviewer', plan.reviewer.p.name, fv.cases[c]), ans);
+      const d = caseDiff(expectCase(pol, 'reviewer', plan.reviewer.p.name, fv.cases[c], c, plan), ans);
       report(`${P} POST /v1/cases/{id}/decision answer (${ans.status}) as reviewer`, d);
       cover('POST /v1/cases/{id}/decision (answer)', 'reviewer', label, ans.status || '?');
     }
