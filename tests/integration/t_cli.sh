@@ -48,7 +48,7 @@ eq "enroll: key.pem is 0600" 600 "$(mode "$T/p/newp/key.pem")"
 eq "enroll: signing.jwk is 0600" 600 "$(mode "$T/p/newp/signing.jwk")"
 KID=$(jget "$T/p/newp/signing.jwk" .kid)
 ne "signing.jwk has a kid" "" "$KID"
-grep -q "$KID" "$OUT" && ok "enroll prints the kid" || notok "enroll prints the kid" "$(cat "$OUT")"
+grep -qF -- "$KID" "$OUT" && ok "enroll prints the kid" || notok "enroll prints the kid" "$(cat "$OUT")"
 eq "signing.jwk is a private Ed25519 JWK" "OKP Ed25519 true" "$(jeval "$T/p/newp/signing.jwk" 'j.kty+" "+j.crv+" "+(typeof j.d==="string")')"
 openssl verify -CAfile "$(conf_path client_ca)" "$T/p/newp/cert.pem" >"$T/verify.log" 2>&1 \
 	&& ok "enroll: certificate chains to the client CA" || notok "enroll: certificate chains to the client CA" "$(cat "$T/verify.log")"
@@ -98,7 +98,7 @@ ne "enroll --jwk with a private JWK (d member) -> refused" 0 "$?"
 [ -e "$T/p/jwkp-x" ] && notok "the refused enroll left no OUTDIR" || ok "the refused enroll left no OUTDIR"
 if ctl enroll jwkp --role partner --jwk "$T/jwkp.pub.jwk" --out "$T/p/jwkp"; then ok "enroll jwkp --jwk PUBLIC.jwk (control)"
 else notok "enroll jwkp --jwk PUBLIC.jwk" "$(tail -n 3 "$OUT" | tr '\n' ' ')"; fi
-grep -q "$JKID" "$OUT" && ok "enroll --jwk reports the JWK's kid" || notok "enroll --jwk reports the JWK's kid" "$(cat "$OUT")"
+grep -qF -- "$JKID" "$OUT" && ok "enroll --jwk reports the JWK's kid" || notok "enroll --jwk reports the JWK's kid" "$(cat "$OUT")"
 install -m 600 "$T/jwkp.priv.jwk" "$T/p/jwkp/signing.jwk"
 refer jwkp j1 ''
 expect "referral signed by jose with the enrolled --jwk key -> 201" 201
@@ -130,7 +130,7 @@ ctl submit "$T/cli3.json" --as "$T/p/csrp"
 eq "submit by the --csr principal with its new signing key -> exit 0" 0 "$?"
 
 if ctl status "$RID" --as "$T/p/newp"; then ok "status r_... --as DIR"; else notok "status r_..." "$(tail -n 3 "$OUT" | tr '\n' ' ')"; fi
-grep -q "$CID" "$OUT" && ok "status shows the referral's case" || notok "status shows the referral's case" "$(head -c 300 "$OUT")"
+grep -qF -- "$CID" "$OUT" && ok "status shows the referral's case" || notok "status shows the referral's case" "$(head -c 300 "$OUT")"
 if ctl status "$CID" --as "$T/p/newp"; then ok "status c_... --as DIR"; else notok "status c_..." "$(tail -n 3 "$OUT" | tr '\n' ' ')"; fi
 grep -q '"received"' "$OUT" && ok "status shows the case received" || notok "status shows received" "$(head -c 300 "$OUT")"
 ctl status "$RID" --as "$T/p/csrp"
@@ -138,7 +138,7 @@ eq "status of another partner's referral -> exit 1" 1 "$?"
 grep -q 404 "$OUT" && ok "status reports 404" || notok "status reports 404" "$(cat "$OUT")"
 ctl changes --as "$T/p/newp"
 eq "changes --as DIR -> exit 0" 0 "$?"
-grep -q "$CID" "$OUT" && ok "changes lists the new case" || notok "changes lists the new case" "$(head -c 300 "$OUT")"
+grep -qF -- "$CID" "$OUT" && ok "changes lists the new case" || notok "changes lists the new case" "$(head -c 300 "$OUT")"
 ctl changes --limit 501 --as "$T/p/newp"
 eq "changes --limit 501 -> usage error (exit 2)" 2 "$?"
 

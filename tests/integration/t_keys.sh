@@ -307,7 +307,7 @@ if "$BIN/refgatectl" help 2>&1 | grep -q 'key issue'; then
 	expect "the CLI-issued key works -> 200" 200
 	ctl key list; rc=$?
 	eq "refgatectl key list exits 0" 0 $rc
-	check "refgatectl key list shows the key" grep -q "$KC" "$T/ctl.out"
+	check "refgatectl key list shows the key" grep -qF -- "$KC" "$T/ctl.out"
 	if grep -q 'rgk_' "$T/ctl.out"; then notok "refgatectl key list shows no secret"; else ok "refgatectl key list shows no secret"; fi
 	ctl key revoke "$KC"; rc=$?
 	eq "refgatectl key revoke exits 0" 0 $rc
