@@ -23,6 +23,9 @@ FAILED=0
 TIMEOUT=${RG_SCENARIO_TIMEOUT:-900}
 SAN_ENV='ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1'
 
+add() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
+say() { printf '%s\n' "$*"; }
+
 # Every tool, library and runtime first, each missing one named with its
 # Debian package (make deps installs them).
 if ! sh scripts/check-prereqs.sh; then
@@ -30,9 +33,6 @@ if ! sh scripts/check-prereqs.sh; then
 	say "0 passed, 1 failed"
 	exit 1
 fi
-
-add() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
-say() { printf '%s\n' "$*"; }
 
 # build PHASE MAKE-ARGS...: one failure when make fails.
 build() {
