@@ -93,53 +93,76 @@ void authgate_secret_hash(const char *secret, uint8_t out[32])
 			   NULL, 0);
 }
 
-/* Audits an access key presented with another principal's certificate. */
-static void audit_misuse(struct app *app, const struct store_principal *p,
-                         const struct store_access_key *k, int64_t now)
+/*
+ * Records why a presented access key was refused: a warn log line and an
+ * audit record (kind "key_misuse" when the key belongs to another
+ * principal, "key_refused" otherwise; object the key id, or "-" when no
+ * key matched). The caller only ever learns AUTHGATE_KEY_REFUSED, so that
+ * the answer confirms nothing about the key; every refusal takes this same
+ * path, audit write included, so that its timing does not either.
+ */
+static void refusal_record(struct app *app, const struct store_principal *p,
+                           const struct store_access_key *k, bool misuse,
+                           const char *reason, int64_t now)
 {
-	char detail[256];
-	snprintf(detail, sizeof detail, "{\"key_owner\":\"%s\"}", k->principal);
-	metrics_inc(M_KEY_MISUSE);
-	if (store_audit_append(app->store, p->name, "key_misuse", k->id, detail,
+	char detail[320];
+	const char *id = k ? k->id : "-";
+	if (misuse) {
+		metrics_inc(M_KEY_MISUSE);
+		snprintf(detail, sizeof detail,
+			 "{\"key_owner\":\"%s\",\"reason\":\"%s\"}",
+			 k->principal, reason);
+	} else {
+		snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", reason);
+	}
+	if (store_audit_append(app->store, p->name,
+			       misuse ? "key_misuse" : "key_refused", id, detail,
 			       now) != RG_OK)
-		log_msg(LOG_ERROR, "could not audit an access key misuse");
-	log_msg(LOG_WARN, "access key %s presented by principal %s", k->id, p->name);
+		log_msg(LOG_ERROR, "could not audit a refused access key");
+	log_msg(LOG_WARN, "access key %s presented by principal %s refused: %s",
+		id, p->name, reason);
 }
 
 int authgate_access_key(struct app *app, const struct store_principal *p,
                         const char *authorization, const void *peer,
                         int64_t now, struct store_access_key *key,
-                        struct store_key_holder **holder, const char **why)
+                        struct store_key_holder **holder)
 {
 	uint8_t hash[32];
 	const char *secret = authorization;
-	*why = "malformed Authorization header";
+	const char *reason = "malformed Authorization header";
+	bool found = false, misuse = false;
+	*holder = NULL;
 	if (strncasecmp(secret, "Bearer ", 7) != 0)
-		return RG_ENOTFOUND;
+		goto refuse;
 	secret += 7;
 	while (*secret == ' ')
 		secret++;
 	if (strlen(secret) != ACCESS_KEY_SECRET_LEN ||
 	    strncmp(secret, ACCESS_KEY_PREFIX, strlen(ACCESS_KEY_PREFIX)) != 0)
-		return RG_ENOTFOUND;
+		goto refuse;
 	authgate_secret_hash(secret, hash);
-	*why = "unknown, revoked or expired access key";
+	reason = "unknown access key";
 	if (store_access_key_find(app->store, hash, key, holder) != RG_OK)
-		return RG_ENOTFOUND;
+		goto refuse;
+	found = true;
 	if (strcmp(key->principal, p->name) != 0) {
-		audit_misuse(app, p, key, now);
-		*why = "this access key was issued to another principal";
-		goto refuse;
+		misuse = true;
+		reason = "issued to another principal";
+	} else if (key->revoked_at != 0) {
+		reason = "revoked";
+	} else if (key->expires_at <= now) {
+		reason = "expired";
+	} else if (!cidr_list_match(key->cidrs, peer)) {
+		reason = "address outside the key's allowlist";
+	} else {
+		store_access_key_touch(app->store, key->id, now);
+		sodium_memzero(hash, sizeof hash);
+		return RG_OK;
 	}
-	if (key->revoked_at != 0 || key->expires_at <= now)
-		goto refuse;
-	if (!cidr_list_match(key->cidrs, peer)) {
-		*why = "this address is outside the access key's allowlist";
-		goto refuse;
-	}
-	store_access_key_touch(app->store, key->id, now);
-	return RG_OK;
 refuse:
+	sodium_memzero(hash, sizeof hash);
+	refusal_record(app, p, found ? key : NULL, misuse, reason, now);
 	store_access_key_release(*holder);
 	*holder = NULL;
 	return RG_ENOTFOUND;

@@ -31,19 +31,25 @@ int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
 #define ACCESS_KEY_PREFIX "rgk_"
 #define ACCESS_KEY_SECRET_LEN (4 + 43)   /* prefix + 256 bits base64url */
 
+/* The one detail every refused access key is answered with (401
+ * unauthenticated): unknown, revoked, expired, outside its allowlist,
+ * malformed or another principal's key all read the same. */
+#define AUTHGATE_KEY_REFUSED "access key not accepted"
+
 /*
  * Checks an Authorization header value ("Bearer <secret>") for the
  * authenticated principal p, from address peer at time now. RG_OK: *key
  * is the access key (valid until store_access_key_release(*holder)) and
  * its use is counted. RG_ENOTFOUND: unknown, revoked, expired, outside
- * its address allowlist, malformed, or issued to another principal (that
- * last case is audited as "key_misuse"); *why is a static reason that may
- * be shown to the caller.
+ * its address allowlist, malformed, or issued to another principal; the
+ * reason goes to the log and to an audit record ("key_misuse" for another
+ * principal's key, "key_refused" for the rest), never to the caller, who
+ * is answered AUTHGATE_KEY_REFUSED.
  */
 int authgate_access_key(struct app *app, const struct store_principal *p,
                         const char *authorization, const void *peer,
                         int64_t now, struct store_access_key *key,
-                        struct store_key_holder **holder, const char **why);
+                        struct store_key_holder **holder);
 
 /* The storage hash of an access key secret: BLAKE2b-256. */
 void authgate_secret_hash(const char *secret, uint8_t out[32]);

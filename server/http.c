@@ -344,7 +344,6 @@ static int recheck(struct rq *rq)
 		return RG_ENOTFOUND;
 	if (!req->key)
 		return RG_OK;
-	const char *why;
 	const union MHD_ConnectionInfo *ai = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	store_access_key_release(rq->key_holder);
@@ -353,7 +352,7 @@ static int recheck(struct rq *rq)
 	if (authgate_access_key(app, &req->principal,
 				request_header(req, "Authorization"),
 				ai ? ai->client_addr : NULL, now, &rq->key,
-				&rq->key_holder, &why) != RG_OK)
+				&rq->key_holder) != RG_OK)
 		return RG_ENOTFOUND;
 	req->key = &rq->key;
 	return RG_OK;
@@ -445,13 +444,13 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 	}
 	const char *authz = request_header(req, "Authorization");
 	if (authz) {
-		const char *why;
 		const union MHD_ConnectionInfo *ai = MHD_get_connection_info(
 			rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (authgate_access_key(app, &req->principal, authz,
 					ai ? ai->client_addr : NULL, req->now,
-					&rq->key, &rq->key_holder, &why) != RG_OK)
-			return refuse_problem(rq, 401, "unauthenticated", why);
+					&rq->key, &rq->key_holder) != RG_OK)
+			return refuse_problem(rq, 401, "unauthenticated",
+					      AUTHGATE_KEY_REFUSED);
 		req->key = &rq->key;
 	}
 	if (strncmp(url, ROUTES_ADMIN_PREFIX, strlen(ROUTES_ADMIN_PREFIX)) == 0 &&

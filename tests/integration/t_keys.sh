@@ -145,6 +145,50 @@ expect "from 127.0.0.1, allowlist 192.0.2.0/24 + 127.0.0.0/8 -> 200" 200
 issue_json ag1 status "[\"$C1\"]" 86400 '"cidrs":["not-a-cidr"]'
 expect_problem "cidrs with a malformed entry -> 400" 400 invalid_payload
 
+# ---- one answer for every refused key (nothing confirms a key is live) -------------------
+# The same request by ag1 (GET its own case C3, which it may read without a
+# key) with: a never-issued secret, its revoked key, its expired key, a
+# live key outside its allowlist, and with ag2 presenting ag1's live key.
+# Status, body and header names must be identical; the reason is in the
+# audit record and the log only.
+issue_json ag1 status "[\"$C1\"]" 86400 '"cidrs":["192.0.2.0/24"]'; S_CIDR=$(jget "$BODY" .secret); K_CIDR=$(jget "$BODY" .id)
+issue_json ag2 status "[\"$C3\"]" 86400; S_AG2=$(jget "$BODY" .secret); K_AG2=$(jget "$BODY" .id)
+refer ag2 c4 'subjects:[{handle:"KEY_ACCT_FOUR"}]'; C4=$(case_of c4)
+# answer_of WHO SECRET PATH: status, body and the sorted header names, the
+# request id and date taken out.
+answer_of() {
+	kreq "$1" "$2" GET "$3"
+	printf '%s|%s|%s' "$CODE" "$(cat "$BODY")" \
+		"$(tr -d '\r' <"$HDR" | sed -n 's/^\([A-Za-z-]*\):.*/\1/p' | tr 'A-Z' 'a-z' | sort | tr '\n' ,)"
+}
+A_UNKNOWN=$(answer_of ag1 "$FORGED" "/v1/cases/$C3")
+A_REVOKED=$(answer_of ag1 "$SR" "/v1/cases/$C3")
+A_EXPIRED=$(answer_of ag1 "$S_EXP" "/v1/cases/$C3")
+A_CIDR=$(answer_of ag1 "$S_CIDR" "/v1/cases/$C3")
+A_OTHERS=$(answer_of ag1 "$S_AG2" "/v1/cases/$C3")
+eq "another principal's live key -> 401" 401 "${A_OTHERS%%|*}"
+eq "the 401 is unauthenticated and says nothing of the key" "unauthenticated access key not accepted" \
+	"$(jeval "$BODY" 'j.code+" "+j.detail')"
+eq "unknown key: the same answer as another principal's live key" "$A_OTHERS" "$A_UNKNOWN"
+eq "revoked key: the same answer" "$A_OTHERS" "$A_REVOKED"
+eq "expired key: the same answer" "$A_OTHERS" "$A_EXPIRED"
+eq "key outside its allowlist: the same answer" "$A_OTHERS" "$A_CIDR"
+kreq ag2 "$S_AG2" GET "/v1/cases/$C3"
+expect "ag2's key works for ag2 (control: it is live)" 200
+audit_all "$T/a_refused.json" || notok "audit read for the refusal reasons" "$(last)"
+# reason_of KIND OBJECT: the reason of the last such record by ag1.
+reason_of() {
+	jeval "$T/a_refused.json" "(r=>r?(r.detail||{}).reason||JSON.stringify(r):'none')(j.filter(r=>r.kind==='$1'&&r.object==='$2'&&r.actor==='ag1').pop())"
+}
+eq "audit: the unknown key's reason" "unknown access key" "$(reason_of key_refused -)"
+eq "audit: the revoked key's reason" "revoked" "$(reason_of key_refused "$KR")"
+eq "audit: the expired key's reason" "expired" "$(reason_of key_refused "$(jeval "$T/a_refused.json" "(j.filter(r=>r.kind==='key_refused'&&r.actor==='ag1'&&(r.detail||{}).reason==='expired').pop()||{}).object")")"
+eq "audit: the allowlist reason" "address outside the key's allowlist" "$(reason_of key_refused "$K_CIDR")"
+eq "audit: another principal's key is key_misuse, with its owner" "issued to another principal ag2" \
+	"$(jeval "$T/a_refused.json" "(r=>r?r.detail.reason+' '+r.detail.key_owner:'none')(j.filter(r=>r.kind==='key_misuse'&&r.object==='$K_AG2').pop())")"
+grep -qF -- "access key $K_AG2 presented by principal ag1 refused: issued to another principal" "$D/server.log" \
+	&& ok "the log names the key and the reason" || notok "the log names the key and the reason" "$(tail -n 5 "$D/server.log")"
+
 # ---- issue-time rules ---------------------------------------------------------------------------
 issue_json ag1 status "[\"$C1\"]" $((91 * 86400))
 expect_problem "expires_at 91 days away (access_key_max_days 90) -> 400" 400 invalid_payload
