@@ -99,7 +99,9 @@ void authgate_secret_hash(const char *secret, uint8_t out[32])
  * principal, "key_refused" otherwise; object the key id, or "-" when no
  * key matched). The caller only ever learns AUTHGATE_KEY_REFUSED, so that
  * the answer confirms nothing about the key; every refusal takes this same
- * path, audit write included, so that its timing does not either.
+ * path, audit write included, so that its timing does not either. (A
+ * header that holds no secret at all is only logged: its sender knows
+ * it is malformed, and a malformed request changes no state.)
  */
 static void refusal_record(struct app *app, const struct store_principal *p,
                            const struct store_access_key *k, bool misuse,
@@ -128,10 +130,10 @@ int authgate_access_key(struct app *app, const struct store_principal *p,
                         int64_t now, struct store_access_key *key,
                         struct store_key_holder **holder)
 {
-	uint8_t hash[32];
+	uint8_t hash[32] = {0};
 	const char *secret = authorization;
 	const char *reason = "malformed Authorization header";
-	bool found = false, misuse = false;
+	bool malformed = true, found = false, misuse = false;
 	*holder = NULL;
 	if (strncasecmp(secret, "Bearer ", 7) != 0)
 		goto refuse;
@@ -142,6 +144,7 @@ int authgate_access_key(struct app *app, const struct store_principal *p,
 	    strncmp(secret, ACCESS_KEY_PREFIX, strlen(ACCESS_KEY_PREFIX)) != 0)
 		goto refuse;
 	authgate_secret_hash(secret, hash);
+	malformed = false;
 	reason = "unknown access key";
 	if (store_access_key_find(app->store, hash, key, holder) != RG_OK)
 		goto refuse;
@@ -162,7 +165,11 @@ int authgate_access_key(struct app *app, const struct store_principal *p,
 	}
 refuse:
 	sodium_memzero(hash, sizeof hash);
-	refusal_record(app, p, found ? key : NULL, misuse, reason, now);
+	if (malformed)
+		log_msg(LOG_WARN, "access key presented by principal %s refused: %s",
+			p->name, reason);
+	else
+		refusal_record(app, p, found ? key : NULL, misuse, reason, now);
 	store_access_key_release(*holder);
 	*holder = NULL;
 	return RG_ENOTFOUND;
