@@ -42,9 +42,9 @@ int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
  * is the access key (valid until store_access_key_release(*holder)) and
  * its use is counted. RG_ENOTFOUND: unknown, revoked, expired, outside
  * its address allowlist, malformed, or issued to another principal; the
- * reason goes to the log and to an audit record ("key_misuse" for another
- * principal's key, "key_refused" for the rest), never to the caller, who
- * is answered AUTHGATE_KEY_REFUSED.
+ * reason goes to the log and, for a well-formed secret, to an audit record
+ * ("key_misuse" for another principal's key, "key_refused" for the rest),
+ * never to the caller, who is answered AUTHGATE_KEY_REFUSED.
  */
 int authgate_access_key(struct app *app, const struct store_principal *p,
                         const char *authorization, const void *peer,
