@@ -206,7 +206,8 @@ static const struct cli_cmd *find(int argc, char **argv, int *words)
 static void usage_all(FILE *f)
 {
 	fputs("usage: refgatectl [-c CONF] COMMAND [ARGS]\n"
-	      "       refgatectl help [COMMAND]\n\n"
+	      "       refgatectl help [COMMAND]\n"
+	      "       refgatectl --version\n\n"
 	      "  -c CONF  the gateway's configuration (default "
 	      DEFAULT_CONF ")\n\ncommands:\n", f);
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -357,6 +358,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 ||
 		           strcmp(argv[i], "--help") == 0) {
 			usage_all(stdout);
+			return CLI_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("refgatectl %s\n", RG_VERSION);
 			return CLI_OK;
 		} else {
 			cli_fail("unknown option %s", argv[i]);

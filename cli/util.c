@@ -118,6 +118,10 @@ int cli_conf_load(const char *path, struct conf *c)
 	size_t len = 0;
 	int ret = CLI_FAIL;
 
+	struct stat sb;
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return cli_fail("%s is a folder: give its refgate.conf "
+		                "(-c %s/refgate.conf)", path, path);
 	int rc = cli_read_file(path, CONF_MAX_BYTES, &text, &len);
 	if (rc != RG_OK)
 		return cli_fail("%s: %s", path, cli_read_why(rc));

@@ -11,6 +11,7 @@
 #include "routes.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -687,6 +688,23 @@ static int listen_addr(const char *host, int port, struct sockaddr_storage *ss,
 	return RG_EINVAL;
 }
 
+/* Why the address sa cannot be listened on, as the kernel says it (e.g.
+ * "Address already in use"), found by binding it once more: MHD's own
+ * failure does not say. */
+static const char *listen_error(const struct sockaddr_storage *sa, bool v6)
+{
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return strerror(errno);
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int rc = bind(fd, (const struct sockaddr *)sa, len);
+	int err = errno;
+	close(fd);
+	return rc == 0 ? "the TLS set-up failed (see the lines before)" : strerror(err);
+}
+
 /* Starts the operations listener when configured; only on loopback. */
 static int ops_start(struct http *h)
 {
@@ -711,8 +729,9 @@ static int ops_start(struct http *h)
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
 		MHD_OPTION_END);
 	if (!h->ops) {
-		log_msg(LOG_ERROR, "cannot listen on http://%s:%d", c->metrics_listen_host,
-			c->metrics_listen_port);
+		log_msg(LOG_ERROR, "cannot listen on http://%s:%d: %s",
+			c->metrics_listen_host, c->metrics_listen_port,
+			listen_error(&sa, v6));
 		return RG_EIO;
 	}
 	log_msg(LOG_INFO, "operations listener on http://%s:%d (/healthz, /metrics)",
@@ -803,8 +822,8 @@ struct http *http_start(struct app *app)
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
 		MHD_OPTION_END);
 	if (!h->daemon) {
-		log_msg(LOG_ERROR, "cannot listen on %s:%d", c->listen_host,
-			c->listen_port);
+		log_msg(LOG_ERROR, "cannot listen on %s:%d: %s", c->listen_host,
+			c->listen_port, listen_error(&sa, v6));
 		goto fail;
 	}
 	if (ops_start(h) != RG_OK ||

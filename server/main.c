@@ -10,18 +10,24 @@
 #include "../proto/jwk.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SHUTDOWN_GRACE_SECONDS 10
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: refgate -c DIR/refgate.conf\n");
+	fprintf(f, "usage: refgate -c DIR/refgate.conf\n"
+	           "       refgate --help | --version\n\n"
+	           "Runs the gateway that DIR/refgate.conf describes (made by\n"
+	           "`refgatectl init DIR`) until SIGTERM or SIGINT; SIGHUP reloads\n"
+	           "the disclosure policy. Logs JSON lines on stderr.\n");
 }
 
 /* Reads a whole file (at most max bytes) into a malloc'd string. */
@@ -49,10 +55,18 @@ static int load_conf(const char *path, struct conf *c)
 {
 	char err[256];
 	size_t len;
-	char *text = read_text(path, CONF_MAX_BYTES, &len);
+	struct stat sb;
 	conf_defaults(c);
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		log_msg(LOG_ERROR, "%s is a folder: give its refgate.conf (refgate -c %s/refgate.conf)",
+			path, path);
+		return RG_EINVAL;
+	}
+	errno = 0;
+	char *text = read_text(path, CONF_MAX_BYTES, &len);
 	if (!text) {
-		log_msg(LOG_ERROR, "%s: cannot read (or larger than 64 KiB)", path);
+		log_msg(LOG_ERROR, "%s: cannot read: %s", path,
+			errno == 0 ? "larger than 64 KiB" : strerror(errno));
 		return RG_EIO;
 	}
 	int rc = conf_parse(c, text, len, err, sizeof err);
@@ -160,16 +174,25 @@ int main(int argc, char **argv)
 	const char *conf_file = NULL;
 	int opt;
 	static struct app app;
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
 		if (opt == 'c') {
 			conf_file = optarg;
+		} else if (opt == 'V') {
+			printf("refgate %s\n", RG_VERSION);
+			return 0;
 		} else {
-			usage();
+			usage(opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (!conf_file || optind != argc) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	if (sodium_init() < 0) {

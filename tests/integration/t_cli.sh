@@ -176,4 +176,24 @@ sed -n '/^{/,$p' "$OUT" >"$T/principals.json"
 eq "principals lists legal, newp (revoked), csrp, jwkp, rv" "csrp:partner:- jwkp:partner:- legal:legal:- newp:partner:revoked rv:reviewer:-" \
 	"$(jeval "$T/principals.json" '(j.principals||[]).filter(p=>["legal","newp","csrp","jwkp","rv"].includes(p.name)).map(p=>p.name+":"+p.role+":"+(p.revoked_at?"revoked":"-")).sort().join(" ")')"
 
+# ---- the programs explain themselves ------------------------------------------------
+V=$("$BIN/refgate" --version 2>&1); rc=$?
+eq "refgate --version: exit 0, 'refgate X.Y.Z'" "0 true" "$rc $(echo "$V" | grep -Eqx 'refgate [0-9]+\.[0-9]+\.[0-9]+' && echo true || echo false)"
+V=$("$BIN/refgatectl" --version 2>&1); rc=$?
+eq "refgatectl --version: exit 0, 'refgatectl X.Y.Z'" "0 true" "$rc $(echo "$V" | grep -Eqx 'refgatectl [0-9]+\.[0-9]+\.[0-9]+' && echo true || echo false)"
+H=$("$BIN/refgate" --help 2>/dev/null); rc=$?
+eq "refgate --help: exit 0, the usage on stdout" "0 true" "$rc $(echo "$H" | grep -q '^usage: refgate -c' && echo true || echo false)"
+"$BIN/refgate" --bogus >/dev/null 2>"$T/bogus.err"; rc=$?
+eq "refgate --bogus: usage error (exit 2) with the usage" "2 true" "$rc $(grep -q '^usage: refgate' "$T/bogus.err" && echo true || echo false)"
+"$BIN/refgate" -c "$D" >/dev/null 2>"$T/dir.err"; rc=$?
+eq "refgate -c FOLDER: exit 1, says it is a folder and names its refgate.conf" "1 true" \
+	"$rc $(grep -qF -- "$D is a folder: give its refgate.conf" "$T/dir.err" && echo true || echo false)"
+"$BIN/refgatectl" -c "$D" principals >/dev/null 2>"$T/dir.err"; rc=$?
+eq "refgatectl -c FOLDER: exit 1, says it is a folder" "1 true" \
+	"$rc $(grep -qF -- "$D is a folder" "$T/dir.err" && echo true || echo false)"
+"$BIN/refgate" -c "$D/refgate.conf" >/dev/null 2>"$T/inuse.err"; rc=$?
+eq "a second gateway on the same port: exit 1, 'Address already in use'" "1 true" \
+	"$rc $(grep -qF -- "cannot listen on 127.0.0.1:$PORT: Address already in use" "$T/inuse.err" && echo true || echo false)"
+req legal GET /v1/keys; expect "the first gateway still serves (control)" 200
+
 finish
