@@ -39,9 +39,10 @@ out:
 	return rc;
 }
 
-/* Verifies the peer's chain and purpose and hashes its SPKI. */
+/* Verifies the peer's chain and purpose and hashes its SPKI; *why says
+ * what failed, for the operator's log. */
 static int verify_peer(gnutls_session_t s, const gnutls_datum_t *cert,
-                       uint8_t spki[32])
+                       uint8_t spki[32], const char **why)
 {
 	unsigned status = 0;
 	gnutls_typed_vdata_st purpose = {
@@ -49,20 +50,33 @@ static int verify_peer(gnutls_session_t s, const gnutls_datum_t *cert,
 		.data = (void *)GNUTLS_KP_TLS_WWW_CLIENT,
 		.size = 0,
 	};
+	*why = "not an X.509 client certificate";
 	if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 ||
-	    gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0 ||
-	    status != 0)
+	    gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0)
 		return RG_ENOTFOUND;
+	if (status != 0) {
+		*why = status & GNUTLS_CERT_EXPIRED ? "client certificate expired"
+		     : status & GNUTLS_CERT_NOT_ACTIVATED ? "client certificate not yet valid"
+		     : status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)
+		     ? "client certificate not issued by the client CA"
+		     : status & GNUTLS_CERT_PURPOSE_MISMATCH
+		     ? "certificate not for client authentication"
+		     : "client certificate does not verify";
+		return RG_ENOTFOUND;
+	}
+	*why = "client certificate unreadable";
 	return authgate_spki_sha256(cert->data, cert->size, spki) == RG_OK
 		       ? RG_OK : RG_ENOTFOUND;
 }
 
 int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
-                  struct authgate_cache *cache, struct store_principal *out)
+                  struct authgate_cache *cache, struct store_principal *out,
+                  const char **why)
 {
 	gnutls_session_t s = gnutls_session;
 	unsigned n = 0;
 	uint8_t spki[32], cert_hash[32];
+	*why = "no client certificate";
 	if (!s)
 		return RG_ENOTFOUND;
 	const gnutls_datum_t *chain = gnutls_certificate_get_peers(s, &n);
@@ -74,7 +88,7 @@ int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
 	    sodium_memcmp(cache->cert_hash, cert_hash, sizeof cert_hash) == 0) {
 		memcpy(spki, cache->spki_sha256, sizeof spki);
 	} else {
-		if (verify_peer(s, &chain[0], spki) != RG_OK)
+		if (verify_peer(s, &chain[0], spki, why) != RG_OK)
 			return RG_ENOTFOUND;
 		if (cache) {
 			memcpy(cache->cert_hash, cert_hash, sizeof cert_hash);
@@ -82,9 +96,11 @@ int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
 			cache->valid = true;
 		}
 	}
-	return store_principal_by_spki(app->store, spki, now, out) == RG_OK
-		       ? RG_OK
-		       : RG_ENOTFOUND;
+	int rc = store_principal_by_spki(app->store, spki, now, out);
+	*why = rc == RG_OK ? NULL : rc == RG_ENOTFOUND
+	     ? "no active principal holds this certificate's key (not enrolled, or revoked)"
+	     : "the principal could not be looked up (storage)";
+	return rc;
 }
 
 void authgate_secret_hash(const char *secret, uint8_t out[32])

@@ -19,14 +19,17 @@ struct authgate_cache {
 /*
  * Verifies the GnuTLS session's peer certificate against the client CA
  * (chain, validity, clientAuth purpose) and finds the principal owning the
- * SHA-256 of its SubjectPublicKeyInfo. RG_OK with *out filled, or
- * RG_ENOTFOUND for anything else (no certificate, foreign CA, expired,
- * unknown, revoked). The chain is verified once per connection (cache,
+ * SHA-256 of its SubjectPublicKeyInfo. RG_OK with *out filled;
+ * RG_ENOTFOUND for no certificate, foreign CA, expired, unknown or
+ * revoked; another rg_err when the store could not answer (the caller
+ * answers 503, never 401, for a principal it could not look up). *why is
+ * a static reason for the operator's log, never for the client. The chain is verified once per connection (cache,
  * may be NULL); the principal is looked up on every request, so a
  * revocation takes effect on the next one.
  */
 int authgate_peer(struct app *app, void *gnutls_session, int64_t now,
-                  struct authgate_cache *cache, struct store_principal *out);
+                  struct authgate_cache *cache, struct store_principal *out,
+                  const char **why);
 
 #define ACCESS_KEY_PREFIX "rgk_"
 #define ACCESS_KEY_SECRET_LEN (4 + 43)   /* prefix + 256 bits base64url */

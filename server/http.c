@@ -63,6 +63,7 @@ struct rq {
 	struct rq *prev, *next;
 	int status;
 	const char *code;
+	const char *why;                /* a refusal's reason, for the log */
 	struct store_access_key key;
 	struct store_key_holder *key_holder;
 	struct response early;          /* a refusal decided before the body */
@@ -340,9 +341,13 @@ static int recheck(struct rq *rq)
 		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const char *why;
 	if (authgate_peer(app, ci ? ci->tls_session : NULL, now,
-			  sc ? sc->socket_context : NULL, &req->principal) != RG_OK)
+			  sc ? sc->socket_context : NULL, &req->principal,
+			  &why) != RG_OK) {
+		rq->why = why;
 		return RG_ENOTFOUND;
+	}
 	if (!req->key)
 		return RG_OK;
 	const union MHD_ConnectionInfo *ai = MHD_get_connection_info(
@@ -431,9 +436,14 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
-			  sc ? sc->socket_context : NULL, &req->principal) != RG_OK)
+	int arc = authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
+				sc ? sc->socket_context : NULL, &req->principal,
+				&rq->why);
+	if (arc == RG_ENOTFOUND)
 		return refuse_problem(rq, 401, "unauthenticated", NULL);
+	if (arc != RG_OK)
+		return refuse_problem(rq, 503, "unavailable",
+				      "the gateway cannot reach its storage; try again");
 	int retry_after = 0;
 	if (!ratelimit_take(app->ratelimit, req->principal.name, req->now_ms,
 			    &retry_after)) {
@@ -581,7 +591,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 			: NULL, rq->req.method ? rq->req.method : "-",
 		    rq->route ? rq->route->pattern : "-",
 		    rq->status ? rq->status : (why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 499),
-		    rq->code, ms);
+		    rq->code, rq->why, ms);
 	store_access_key_release(rq->key_holder);
 	free(rq->early.body);
 	free(rq->body);

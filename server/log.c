@@ -91,7 +91,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 void log_request(const char *req_id, const char *principal,
                  const char *method, const char *route, int status,
-                 const char *code, double ms)
+                 const char *code, const char *why, double ms)
 {
 	char buf[1024];
 	size_t pos = 0;
@@ -111,6 +111,11 @@ void log_request(const char *req_id, const char *principal,
 	if (code) {
 		put_raw(buf, sizeof buf, &pos, ",\"code\":\"");
 		put_escaped(buf, sizeof buf, &pos, code);
+		put_raw(buf, sizeof buf, &pos, "\"");
+	}
+	if (why) {
+		put_raw(buf, sizeof buf, &pos, ",\"why\":\"");
+		put_escaped(buf, sizeof buf, &pos, why);
 		put_raw(buf, sizeof buf, &pos, "\"");
 	}
 	put_raw(buf, sizeof buf, &pos, ",\"ms\":%.3f", ms);

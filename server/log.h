@@ -17,9 +17,11 @@ void log_set_level(enum log_level lvl);
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* One access-log line for a finished request. principal may be NULL. */
+/* One access-log line for a finished request. principal, code and why
+ * (a refusal's reason for the operator, never sent to the client) may be
+ * NULL. */
 void log_request(const char *req_id, const char *principal,
                  const char *method, const char *route, int status,
-                 const char *code, double ms);
+                 const char *code, const char *why, double ms);
 
 #endif

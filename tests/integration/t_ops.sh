@@ -180,4 +180,24 @@ ops /healthz
 expect "healthz after the restart -> 200" 200
 scrape m5.txt
 eq "counters start again from 0 after a restart (process counters)" 0 "$(metric refgate_referrals_total "$T/m5.txt")"
+# ---- a refused request's reason is in the log line, never in the answer --------------
+# why_of: the "why" of the request log line of the last answer's request id.
+why_of() {
+	local id; id=$(hdr X-Request-Id)
+	[ -n "$id" ] || { echo "no request id"; return; }
+	grep -F "\"req\":\"$id\"" "$D/server.log" | grep -F '"msg":"request"' | tail -n 1 |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).why||"none")}catch(e){console.log("no log line")}})'
+}
+enrol gone partner || finish
+req gone GET /v1/keys; expect "a principal before its revocation -> 200 (control)" 200
+eq "an accepted request's log line has no why" none "$(why_of)"
+ctl revoke gone || notok "refgatectl revoke gone" "$(cat "$T/ctl.out")"
+req gone GET /v1/keys
+expect_problem "the revoked principal -> 401" 401 unauthenticated
+eq "its 401 says nothing of why" "" "$(jeval "$BODY" 'j.detail||""')"
+eq "the log says why: not enrolled, or revoked" "no active principal holds this certificate's key (not enrolled, or revoked)" "$(why_of)"
+req none GET /v1/keys
+expect_problem "no client certificate -> 401" 401 unauthenticated
+eq "the log says why: no client certificate" "no client certificate" "$(why_of)"
+
 finish
