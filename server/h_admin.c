@@ -29,7 +29,9 @@ void h_keys(struct request *req, struct response *res)
 
 /* Checks a PEM certificate: signed by the client CA, for client auth;
  * fills the store entry. The PEM stays owned by the JSON document. */
-static int check_cert(struct app *app, const char *pem, struct store_cert_in *out)
+/* Checks one enrolled certificate; *why names the first check it fails. */
+static int check_cert(struct app *app, const char *pem, struct store_cert_in *out,
+                      const char **why)
 {
 	int rc = RG_EINVAL;
 	BIO *b = BIO_new_mem_buf(pem, -1), *cb = BIO_new_mem_buf(app->client_ca_pem, -1);
@@ -38,11 +40,19 @@ static int check_cert(struct app *app, const char *pem, struct store_cert_in *ou
 	EVP_PKEY *ca_key = ca ? X509_get0_pubkey(ca) : NULL;
 	unsigned char *der = NULL;
 	int der_len;
-	if (!crt || !ca_key || X509_verify(crt, ca_key) != 1 ||
-	    X509_check_issued(ca, crt) != X509_V_OK ||
-	    X509_check_purpose(crt, X509_PURPOSE_SSL_CLIENT, 0) != 1 ||
-	    X509_cmp_current_time(X509_get0_notAfter(crt)) <= 0)
+	*why = "not a PEM certificate";
+	if (!crt || !ca_key)
 		goto out;
+	*why = "not issued by the gateway's client CA";
+	if (X509_verify(crt, ca_key) != 1 || X509_check_issued(ca, crt) != X509_V_OK)
+		goto out;
+	*why = "not a client certificate (extendedKeyUsage clientAuth)";
+	if (X509_check_purpose(crt, X509_PURPOSE_SSL_CLIENT, 0) != 1)
+		goto out;
+	*why = "expired (notAfter in the past)";
+	if (X509_cmp_current_time(X509_get0_notAfter(crt)) <= 0)
+		goto out;
+	*why = "unreadable";
 	if ((der_len = i2d_X509(crt, &der)) <= 0 ||
 	    authgate_spki_sha256(der, (size_t)der_len, out->spki_sha256) != RG_OK)
 		goto out;
@@ -101,10 +111,9 @@ static int parse_enrolment(struct request *req, struct enrolment *e,
 	json_array_foreach(certs, e->n_certs, v) {
 		if (e->n_certs >= ENROL_MAX_CERTS)
 			break;
-		const char *pem = json_string_value(v);
-		if (!pem || check_cert(req->app, pem, &e->certs[e->n_certs]) != RG_OK)
-			problem_items_add(items, "not a client certificate issued by the gateway's CA",
-					  "/certificates/%zu", e->n_certs);
+		const char *pem = json_string_value(v), *why = "must be a PEM string";
+		if (!pem || check_cert(req->app, pem, &e->certs[e->n_certs], &why) != RG_OK)
+			problem_items_add(items, why, "/certificates/%zu", e->n_certs);
 	}
 	json_t *keys = json_object_get(e->root, "signing_keys");
 	bool signs = e->role == ROLE_PARTNER || e->role == ROLE_AGENCY;

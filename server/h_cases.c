@@ -185,6 +185,23 @@ static void send_decided(struct request *req, struct response *res,
 	response_json(res, 200, o);
 }
 
+/* 409 naming the case's current status and the move asked for. */
+static void bad_transition(struct request *req, const struct store_decision *d,
+                           struct response *res)
+{
+	struct store_case now;
+	char detail[160];
+	if (store_case_get(req->app->store, req->params[0], &now) == RG_OK)
+		snprintf(detail, sizeof detail,
+			 "the case is %s; %s -> %s is not allowed",
+			 rg_status_name(now.status), rg_status_name(now.status),
+			 rg_status_name(d->status));
+	else
+		snprintf(detail, sizeof detail, "%s is not allowed from the case's status",
+			 rg_status_name(d->status));
+	response_problem(res, 409, "bad_transition", detail);
+}
+
 void h_case_decide(struct request *req, struct response *res)
 {
 	struct problem_items items = {0};
@@ -199,7 +216,7 @@ void h_case_decide(struct request *req, struct response *res)
 	if (rc == RG_ENOTFOUND)
 		response_problem(res, 404, "not_found", NULL);
 	else if (rc == RG_ECONFLICT)
-		response_problem(res, 409, "bad_transition", NULL);
+		bad_transition(req, &d, res);
 	else if (rc == RG_EINVAL)
 		response_problem(res, 400, "invalid_payload", NULL);
 	else if (rc != RG_OK)

@@ -194,6 +194,20 @@ static json_t *answer(struct request *req, const struct policy *pol,
 	return body;
 }
 
+/* 401 stale_iat saying by how much iat misses the gateway's clock. */
+static void stale_iat(struct request *req, int64_t iat, int64_t skew,
+                      struct response *res)
+{
+	char detail[200];
+	int64_t off = iat - req->now;
+	snprintf(detail, sizeof detail,
+		 "iat is %lld s %s the gateway's clock (allowed: %lld s either "
+		 "way); check the sender's clock (NTP) and sign afresh",
+		 (long long)(off < 0 ? -off : off), off < 0 ? "behind" : "ahead of",
+		 (long long)skew);
+	response_problem(res, 401, "stale_iat", detail);
+}
+
 /* Checks the JWS and its signer; fills res and returns non-zero on refusal. */
 static int verify_jws(struct request *req, struct submission *sub,
                       struct response *res)
@@ -212,6 +226,13 @@ static int verify_jws(struct request *req, struct submission *sub,
 		return rc;
 	}
 	if (rc != RG_OK) {
+		size_t sp = 0;
+		while (sp < len && (req->body[sp] == ' ' || req->body[sp] == '\t' ||
+				    req->body[sp] == '\n' || req->body[sp] == '\r'))
+			sp++;
+		if (sp < len && req->body[sp] == '{')
+			why = "the body is JSON, not a compact JWS: sign the referral "
+			      "(EdDSA, your signing key) and send the token";
 		response_problem(res, 400, "invalid_jws", why);
 		return rc;
 	}
@@ -318,7 +339,7 @@ void h_referral_submit(struct request *req, struct response *res)
 		if (store_referral_seen(req->app->store, &in, &sub->out) == RG_EREPLAY)
 			respond(req, sub, RG_EREPLAY, res);
 		else
-			response_problem(res, 401, "stale_iat", NULL);
+			stale_iat(req, sub->ref->iat, skew, res);
 		goto out;
 	}
 	if (index_subjects(req, sub, res) != RG_OK)

@@ -481,7 +481,9 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 		return refuse_problem(rq, 413, "payload_too_large", NULL);
 	if (rq->route->content_type && !type_is(req, rq->route->content_type))
 		return refuse_problem(rq, 415, "unsupported_media_type",
-				    rq->route->content_type);
+				    strcmp(rq->route->content_type, "application/jose") == 0
+				    ? "send the signed referral (compact JWS) as Content-Type: application/jose"
+				    : "send the body as Content-Type: application/json");
 	return MHD_YES;
 }
 
