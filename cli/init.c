@@ -411,11 +411,11 @@ static void next_steps(const struct init *in)
 	printf("refgatectl: deployment created in %s\n\n"
 	       "Start the gateway:\n"
 	       "  refgate -c %s/%s\n"
-	       "Enrol a partner (writes its credentials to ./pave):\n"
-	       "  refgatectl -c %s/%s enroll pave --role partner --out pave\n"
+	       "Enrol a partner (its credentials go to %s/principals/pave, 0700):\n"
+	       "  refgatectl -c %s/%s enroll pave --role partner --out %s/principals/pave\n"
 	       "Legal credentials: %s/principals/legal/ (keep them private)\n"
 	       "Client CA key:     %s/%s (keep it offline in production)\n",
-	       d, d, CONF_FILE, d, CONF_FILE, d, d, in->conf.client_ca_key);
+	       d, d, CONF_FILE, d, d, CONF_FILE, d, d, d, in->conf.client_ca_key);
 }
 
 /* Checks the arguments and fills in->conf from the text about to be
