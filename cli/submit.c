@@ -84,6 +84,11 @@ static int signing_key_load(const char *dir, uint8_t sk[64],
 
 	if (cli_path(path, sizeof path, dir, "signing.jwk") != RG_OK)
 		return cli_fail("%s: path too long", dir);
+	if (stat(path, &st) != 0 && errno == ENOENT)
+		return cli_fail("%s holds no signing.jwk: only partners and "
+		                "agencies sign referrals (a reviewer or the legal "
+		                "team cannot submit); give --as the folder that "
+		                "'enroll --out' wrote for a partner or agency", dir);
 	if (stat(path, &st) != 0)
 		return cli_fail("%s: %s", path, strerror(errno));
 	if (st.st_mode & 077)
