@@ -272,12 +272,28 @@ void h_access_key_list(struct request *req, struct response *res)
 	response_json(res, 200, json_pack("{s:o}", "access_keys", list));
 }
 
+/* When the key was revoked, or 0. */
+struct key_revoked_lookup {
+	const char *id;
+	int64_t revoked_at;
+};
+
+static int match_key_revoked(void *ctx, const struct store_access_key *k)
+{
+	struct key_revoked_lookup *l = ctx;
+	if (strcmp(k->id, l->id) == 0)
+		l->revoked_at = k->revoked_at;
+	return 0;
+}
+
 void h_access_key_revoke(struct request *req, struct response *res)
 {
-	response_revoked(res, store_access_key_revoke(req->app->store,
-						      req->principal.name,
-						      req->params[0], req->now),
-			 "id", req->params[0], req->now);
+	struct key_revoked_lookup l = {req->params[0], 0};
+	int rc = store_access_key_revoke(req->app->store, req->principal.name,
+					 req->params[0], req->now);
+	if (rc == RG_ENOTFOUND)
+		store_access_keys_each(req->app->store, match_key_revoked, &l);
+	response_revoked(res, rc, "id", req->params[0], req->now, l.revoked_at);
 }
 
 static int add_audit(void *ctx, const struct store_audit *a)

@@ -179,12 +179,28 @@ out:
 	free(e);
 }
 
+/* When the named principal was revoked, or 0. */
+struct revoked_lookup {
+	const char *name;
+	int64_t revoked_at;
+};
+
+static int match_revoked(void *ctx, const struct store_principal *p)
+{
+	struct revoked_lookup *l = ctx;
+	if (strcmp(p->name, l->name) == 0)
+		l->revoked_at = p->revoked_at;
+	return 0;
+}
+
 void h_principal_revoke(struct request *req, struct response *res)
 {
-	response_revoked(res, store_principal_revoke(req->app->store,
-						     req->principal.name,
-						     req->params[0], req->now),
-			 "name", req->params[0], req->now);
+	struct revoked_lookup l = {req->params[0], 0};
+	int rc = store_principal_revoke(req->app->store, req->principal.name,
+					req->params[0], req->now);
+	if (rc == RG_ENOTFOUND)
+		store_principals_each(req->app->store, match_revoked, &l);
+	response_revoked(res, rc, "name", req->params[0], req->now, l.revoked_at);
 }
 
 static int add_principal(void *ctx, const struct store_principal *p)

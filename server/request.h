@@ -69,9 +69,11 @@ bool response_etag_matches(const char *if_none_match, const char *etag);
 void json_set_time(json_t *o, const char *key, int64_t t);
 
 /* The answer to a revocation that storage returned rc for: 200
- * {member: id, "revoked_at"}, 404 not_found, or 503 unavailable. */
+ * {member: id, "revoked_at"}, 404 not_found, or 503 unavailable.
+ * revoked_at: when the thing was revoked before (a 404 that says "already
+ * revoked at ..."), or 0 (a 404 that says there is no such thing). */
 void response_revoked(struct response *res, int rc, const char *member,
-                      const char *id, int64_t now);
+                      const char *id, int64_t now, int64_t revoked_at);
 
 typedef void (*handler_fn)(struct request *req, struct response *res);
 

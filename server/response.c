@@ -102,10 +102,18 @@ void json_set_time(json_t *o, const char *key, int64_t t)
 }
 
 void response_revoked(struct response *res, int rc, const char *member,
-                      const char *id, int64_t now)
+                      const char *id, int64_t now, int64_t revoked_at)
 {
 	if (rc == RG_ENOTFOUND) {
-		response_problem(res, 404, "not_found", NULL);
+		char detail[96], when[21];
+		if (revoked_at) {
+			rg_time_format(revoked_at, when);
+			snprintf(detail, sizeof detail, "already revoked at %s", when);
+		}
+		response_problem(res, 404, "not_found",
+				 revoked_at ? detail : strcmp(member, "name") == 0
+				 ? "no principal of that name"
+				 : "no access key of that id");
 		return;
 	}
 	if (rc != RG_OK) {

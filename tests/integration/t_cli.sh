@@ -171,8 +171,10 @@ refer jwkp j3 ''
 expect "jwkp still submits (control)" 201
 ctl revoke newp
 ne "revoke an already revoked principal -> non-zero" 0 "$?"
+grep -qE "already revoked at [0-9]{4}-" "$OUT" && ok "... says it was already revoked, and when" || notok "... says it was already revoked, and when" "$(cat "$OUT")"
 ctl revoke nobody
 ne "revoke an unknown principal -> non-zero" 0 "$?"
+grep -qF "no principal of that name" "$OUT" && ok "... says there is no such principal" || notok "... says there is no such principal" "$(cat "$OUT")"
 ctl enroll newp --role partner --out "$T/p/newp3"
 ne "enroll under a revoked name -> refused" 0 "$?"
 if ctl principals; then ok "principals"; else notok "principals" "$(tail -n 3 "$OUT")"; fi

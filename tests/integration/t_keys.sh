@@ -111,8 +111,10 @@ kreq ag1 "$SR" GET "/v1/cases/$C1"
 expect_problem "revoked key on the next request -> 401" 401 unauthenticated
 req legal DELETE "$KP/$KR"
 expect_problem "revoking it again -> 404" 404 not_found
+eq "... saying when it was revoked" true "$(jeval "$BODY" '/^already revoked at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(j.detail||"")')"
 req legal DELETE "$KP/k_doesnotexist0000000000"
 expect_problem "revoking an unknown key -> 404" 404 not_found
+eq "... saying there is no such key" "no access key of that id" "$(jget "$BODY" .detail)"
 # On a connection that already used the key (keep-alive), too.
 issue_json ag1 status "[\"$C1\"]" 86400
 KR2=$(jget "$BODY" .id); SR2=$(jget "$BODY" .secret)
