@@ -185,8 +185,16 @@ static char *conf_text(const char *listen, const char *hostname)
 "connection_timeout = %d\n"
 "# Largest request body in bytes (1024 to 65536).\n"
 "max_body = %d\n"
-"# Long polls (GET /v1/changes?wait=) held open at once.\n"
+"# Long polls (GET /v1/changes?wait=) held open at once; each holds a\n"
+"# connection, so at most max_connections (the gateway refuses to start\n"
+"# otherwise).\n"
 "long_poll_max = %d\n"
+"# Long polls one principal may hold open at once, and connections it\n"
+"# may hold open: more are answered 429 rate_limited with Retry-After\n"
+"# (an over-cap connection is then closed), so no principal can take\n"
+"# the slots every other principal needs.\n"
+"long_poll_per_principal = %d\n"
+"connections_per_principal = %d\n"
 "# Requests per second each principal may make (a token bucket refilled\n"
 "# at this rate); more are answered 429 rate_limited with Retry-After.\n"
 "# 0: no limit.\n"
@@ -194,6 +202,15 @@ static char *conf_text(const char *listen, const char *hostname)
 "# Requests a principal may make at once above the steady rate (the\n"
 "# bucket's size, at least 1).\n"
 "rate_limit_burst = %d\n"
+"# What each partner or agency may refer per UTC day: referrals, subjects\n"
+"# named in them, and bytes stored. Counted in the database, so every\n"
+"# node shares them; past one, a referral is answered 429 rate_limited\n"
+"# with Retry-After (seconds to the next UTC midnight) and nothing of it\n"
+"# is stored. The defaults are far above what the largest NGOs send (tens\n"
+"# of thousands of accounts a year); no 0 = unlimited.\n"
+"quota_referrals_per_day = %lld\n"
+"quota_subjects_per_day = %lld\n"
+"quota_bytes_per_day = %lld\n"
 "\n"
 "## Access keys and audit\n"
 "\n"
@@ -210,7 +227,11 @@ static char *conf_text(const char *listen, const char *hostname)
 	        d.index_key, d.policy, (long long)d.max_db_pages, d.admin_cert,
 	        d.admin_key, d.admin_ca, hosts, prefixes, d.iat_skew, d.threads,
 	        d.max_connections, d.connection_timeout, d.max_body,
-	        d.long_poll_max, d.rate_limit_rps, d.rate_limit_burst,
+	        d.long_poll_max, d.long_poll_per_principal,
+	        d.connections_per_principal, d.rate_limit_rps, d.rate_limit_burst,
+	        (long long)d.quota_referrals_per_day,
+	        (long long)d.quota_subjects_per_day,
+	        (long long)d.quota_bytes_per_day,
 	        d.access_key_max_days, d.audit_sign_interval);
 	if (fclose(f) != 0) {
 		free(out);

@@ -45,12 +45,19 @@ void conf_defaults(struct conf *c)
 	c->max_connections = 1000;
 	c->connection_timeout = 30;
 	c->max_body = 65536;
-	c->long_poll_max = 10000;
+	c->long_poll_max = 800;
+	c->long_poll_per_principal = 32;
+	c->connections_per_principal = 64;
 	c->max_db_pages = 0;
 	c->access_key_max_days = 90;
 	c->rate_limit_rps = 50;
 	c->rate_limit_burst = 100;
 	c->audit_sign_interval = 60;
+	/* Far above what any NGO or agency sends: the largest refer tens of
+	 * thousands of accounts a year (docs/operators.md). */
+	c->quota_referrals_per_day = 5000;
+	c->quota_subjects_per_day = 20000;
+	c->quota_bytes_per_day = INT64_C(256) * 1024 * 1024;
 }
 
 /* Copies a string value into a fixed field; false when it does not fit. */
@@ -194,6 +201,18 @@ static bool apply(struct conf *c, const char *k, const char *v,
 		return set_int(&c->max_body, v, 1024, 64 * 1024);
 	if (strcmp(k, "long_poll_max") == 0)
 		return set_int(&c->long_poll_max, v, 0, 1000000);
+	if (strcmp(k, "long_poll_per_principal") == 0)
+		return set_int(&c->long_poll_per_principal, v, 1, 1000000);
+	if (strcmp(k, "connections_per_principal") == 0)
+		return set_int(&c->connections_per_principal, v, 1, 1000000);
+	/* No "0 = unlimited": a quota far above real use costs nothing, and
+	 * an unlimited one would let one principal fill the database. */
+	if (strcmp(k, "quota_referrals_per_day") == 0)
+		return set_i64(&c->quota_referrals_per_day, v, 1, 1000000000);
+	if (strcmp(k, "quota_subjects_per_day") == 0)
+		return set_i64(&c->quota_subjects_per_day, v, 1, 1000000000);
+	if (strcmp(k, "quota_bytes_per_day") == 0)
+		return set_i64(&c->quota_bytes_per_day, v, 1024, INT64_C(1) << 40);
 	if (strcmp(k, "max_db_pages") == 0)
 		return set_i64(&c->max_db_pages, v, 0, INT64_C(1) << 40);
 	if (strcmp(k, "access_key_max_days") == 0)
@@ -261,6 +280,30 @@ int conf_parse(struct conf *c, const char *text, size_t len, char *err,
 			snprintf(err, errlen, "line %d: %.64s: %s", lineno, k, why);
 			return RG_EINVAL;
 		}
+	}
+	return RG_OK;
+}
+
+int conf_check(const struct conf *c, char *err, size_t errlen)
+{
+	/* A parked long poll holds a connection: more of them than
+	 * connections could never park, and the setting would mislead. */
+	if (c->long_poll_max > c->max_connections) {
+		snprintf(err, errlen, "long_poll_max (%d) is above max_connections"
+		         " (%d)", c->long_poll_max, c->max_connections);
+		return RG_EINVAL;
+	}
+	if (c->connections_per_principal > c->max_connections) {
+		snprintf(err, errlen, "connections_per_principal (%d) is above"
+		         " max_connections (%d)", c->connections_per_principal,
+		         c->max_connections);
+		return RG_EINVAL;
+	}
+	if (c->long_poll_per_principal > c->connections_per_principal) {
+		snprintf(err, errlen, "long_poll_per_principal (%d) is above"
+		         " connections_per_principal (%d)",
+		         c->long_poll_per_principal, c->connections_per_principal);
+		return RG_EINVAL;
 	}
 	return RG_OK;
 }

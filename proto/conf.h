@@ -38,12 +38,20 @@ struct conf {
 	int max_connections;                /* default 1000 */
 	int connection_timeout;             /* seconds, default 30 */
 	int max_body;                       /* bytes, default 65536 */
-	int long_poll_max;                  /* waiting long polls, default 10000 */
+	int long_poll_max;                  /* waiting long polls, default 800;
+	                                       at most max_connections */
+	int long_poll_per_principal;        /* waiting long polls of one
+	                                       principal, default 32 */
+	int connections_per_principal;      /* open connections of one
+	                                       principal, default 64 */
 	int64_t max_db_pages;               /* 0: no cap */
 	int access_key_max_days;            /* default 90 */
 	int rate_limit_rps;                 /* per principal, 0: off; default 50 */
 	int rate_limit_burst;               /* default 100 */
 	int audit_sign_interval;            /* seconds between signed heads, 60 */
+	int64_t quota_referrals_per_day;    /* per principal and UTC day */
+	int64_t quota_subjects_per_day;     /* subjects named, same */
+	int64_t quota_bytes_per_day;        /* bytes stored, same */
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */
@@ -56,6 +64,13 @@ void conf_defaults(struct conf *c);
  */
 int conf_parse(struct conf *c, const char *text, size_t len,
                char *err, size_t errlen);
+
+/*
+ * Checks what no single line can: limits that contradict each other
+ * (long_poll_max above max_connections, a per-principal cap above its
+ * global one). RG_EINVAL with the reason, naming both keys, in err.
+ */
+int conf_check(const struct conf *c, char *err, size_t errlen);
 
 /* Resolves a configured path against c->dir into out (absolute paths
  * unchanged). RG_ETOOBIG when it does not fit. */

@@ -4,6 +4,7 @@
  * (/v1/partners/me/stats).
  */
 #include "authgate.h"
+#include "http.h"
 #include "cidr.h"
 #include "cursor.h"
 #include "routes.h"
@@ -291,6 +292,9 @@ void h_access_key_revoke(struct request *req, struct response *res)
 	struct key_revoked_lookup l = {req->params[0], 0};
 	int rc = store_access_key_revoke(req->app->store, req->principal.name,
 					 req->params[0], req->now);
+	/* Polls parked with the key are answered now, not at their timeout. */
+	if (rc == RG_OK)
+		http_drop_polls(req->app->http, NULL, req->params[0]);
 	if (rc == RG_ENOTFOUND)
 		store_access_keys_each(req->app->store, match_key_revoked, &l);
 	response_revoked(res, rc, "id", req->params[0], req->now, l.revoked_at);

@@ -4,6 +4,7 @@
  */
 #include "routes.h"
 #include "authgate.h"
+#include "http.h"
 #include "../proto/jwk.h"
 
 #include <openssl/pem.h>
@@ -198,6 +199,9 @@ void h_principal_revoke(struct request *req, struct response *res)
 	struct revoked_lookup l = {req->params[0], 0};
 	int rc = store_principal_revoke(req->app->store, req->principal.name,
 					req->params[0], req->now);
+	/* Its parked long polls are answered now, not at their timeout. */
+	if (rc == RG_OK)
+		http_drop_polls(req->app->http, req->params[0], NULL);
 	if (rc == RG_ENOTFOUND)
 		store_principals_each(req->app->store, match_revoked, &l);
 	response_revoked(res, rc, "name", req->params[0], req->now, l.revoked_at);

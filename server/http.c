@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
+#include "slots.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,9 +29,23 @@ static const char tls_priorities[] =
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"
 	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SAFE_RENEGOTIATION";
 
+/* Seconds a client is told to wait when its principal holds all the
+ * connections it may: one of them frees when its request ends or it idles
+ * out. */
+#define CONN_RETRY_AFTER 5
+
 struct rq;
 
 static void log_mhd(void *cls, const char *fmt, va_list ap);
+
+/* One TLS connection's own state (MHD's socket context): what its peer
+ * has proven, and the principal whose connection cap it counts against
+ * (from its first authenticated request on). */
+struct conn_ctx {
+	struct authgate_cache auth;
+	char principal[RG_NAME_MAX + 1];
+	bool counted;
+};
 
 struct http {
 	struct app *app;
@@ -44,6 +59,7 @@ struct http {
 	pthread_t timer;
 	pthread_cond_t timer_cond;
 	bool timer_started;
+	struct slots *slots;           /* per-principal connections, polls */
 };
 
 /* One request's state, from its first callback to its completion. */
@@ -59,6 +75,9 @@ struct rq {
 	size_t body_len, body_cap;
 	bool too_large;
 	bool parked;                    /* in the waiters list, suspended */
+	bool poll_slot;                 /* holds one of its principal's long-
+	                                   poll slots (until completed) */
+	char slot_owner[RG_NAME_MAX + 1];
 	int64_t wait_until;
 	struct rq *prev, *next;
 	int status;
@@ -180,16 +199,35 @@ static enum MHD_Result refuse_problem(struct rq *rq, int status,
 	return refuse(rq, &res);
 }
 
-/* Parks a long poll until a commit or its deadline, unless a wake-up came
- * after generation gen was read, the daemon is stopping or long_poll_max
- * polls already wait. Returns whether it parked. */
-static bool park(struct rq *rq, int64_t deadline, uint64_t gen)
+enum park_result {
+	PARKED,         /* suspended until a commit or its deadline */
+	PARK_RETRY,     /* a wake-up came since gen: look again */
+	PARK_FULL,      /* stopping, or long_poll_max polls wait: answer now */
+	PARK_OVER,      /* its principal holds long_poll_per_principal polls */
+};
+
+/* Parks a long poll until a commit or its deadline, unless its principal
+ * already holds as many long polls as it may, a wake-up came after
+ * generation gen was read, the daemon is stopping or long_poll_max polls
+ * already wait. A poll takes its principal's slot at its first parking
+ * and keeps it until it completes (so a woken poll parks again). */
+static enum park_result park(struct rq *rq, int64_t deadline, uint64_t gen)
 {
 	struct http *h = rq->http;
-	bool parked = false;
+	enum park_result r = PARK_FULL;
+	if (!rq->poll_slot) {
+		const char *name = rq->req.principal.name;
+		if (!slots_take(h->slots, SLOT_POLL, name,
+				h->app->conf.long_poll_per_principal))
+			return PARK_OVER;
+		snprintf(rq->slot_owner, sizeof rq->slot_owner, "%s", name);
+		rq->poll_slot = true;
+	}
 	pthread_mutex_lock(&h->lock);
-	if (h->wake_gen == gen && !h->stopping &&
-	    h->n_waiting < (size_t)h->app->conf.long_poll_max) {
+	if (h->wake_gen != gen && !h->stopping) {
+		r = PARK_RETRY;
+	} else if (!h->stopping &&
+		   h->n_waiting < (size_t)h->app->conf.long_poll_max) {
 		rq->wait_until = deadline;
 		rq->parked = true;
 		rq->prev = NULL;
@@ -200,19 +238,10 @@ static bool park(struct rq *rq, int64_t deadline, uint64_t gen)
 		h->n_waiting++;
 		MHD_suspend_connection(rq->conn);
 		pthread_cond_signal(&h->timer_cond);
-		parked = true;
+		r = PARKED;
 	}
 	pthread_mutex_unlock(&h->lock);
-	return parked;
-}
-
-/* Whether as many long polls wait as the configuration allows. */
-static bool long_polls_full(struct http *h)
-{
-	pthread_mutex_lock(&h->lock);
-	bool full = h->n_waiting >= (size_t)h->app->conf.long_poll_max;
-	pthread_mutex_unlock(&h->lock);
-	return full;
+	return r;
 }
 
 static uint64_t wake_generation(struct http *h)
@@ -270,6 +299,28 @@ void http_wake_polls(void *http)
 	h->wake_gen++;
 	pthread_mutex_unlock(&h->lock);
 	resume_waiters(h, false, 0);
+}
+
+void http_drop_polls(void *http, const char *principal, const char *key_id)
+{
+	struct http *h = http;
+	if (!h || (!principal && !key_id))
+		return;
+	pthread_mutex_lock(&h->lock);
+	struct rq *rq = h->waiters;
+	while (rq) {
+		struct rq *next = rq->next;
+		bool hit = (principal &&
+			    strcmp(rq->req.principal.name, principal) == 0) ||
+			   (key_id && rq->req.key &&
+			    strcmp(rq->req.key->id, key_id) == 0);
+		if (hit) {
+			unpark_locked(h, rq);
+			MHD_resume_connection(rq->conn);
+		}
+		rq = next;
+	}
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* Resumes long polls whose wait has run out, ten times a second. */
@@ -330,20 +381,55 @@ static bool type_is(const struct request *req, const char *want)
 	return n == strlen(want) && strncasecmp(ct, want, n) == 0;
 }
 
+/* The connection's own state (see struct conn_ctx), or NULL. */
+static struct conn_ctx *conn_ctx_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return sc ? sc->socket_context : NULL;
+}
+
+static struct authgate_cache *auth_cache_of(struct MHD_Connection *conn)
+{
+	struct conn_ctx *cc = conn_ctx_of(conn);
+	return cc ? &cc->auth : NULL;
+}
+
+/* Counts the connection against its principal's cap from its first
+ * authenticated request on. False when the principal already holds
+ * connections_per_principal other connections. */
+static bool conn_admit(struct http *h, struct conn_ctx *cc, const char *name)
+{
+	if (!cc)
+		return true;
+	if (cc->counted && strcmp(cc->principal, name) == 0)
+		return true;
+	if (cc->counted) {          /* another certificate on this connection */
+		slots_give(h->slots, SLOT_CONN, cc->principal);
+		cc->counted = false;
+	}
+	if (!slots_take(h->slots, SLOT_CONN, name,
+			h->app->conf.connections_per_principal))
+		return false;
+	snprintf(cc->principal, sizeof cc->principal, "%s", name);
+	cc->counted = true;
+	return true;
+}
+
 /* A woken long poll is checked again: its principal (and access key)
- * may have been revoked, or the key may have expired, while it waited. */
-static int recheck(struct rq *rq)
+ * may have been revoked, or the key may have expired, while it waited.
+ * *detail: what a new request would be told with its 401, or NULL. */
+static int recheck(struct rq *rq, const char **detail)
 {
 	struct app *app = rq->http->app;
 	struct request *req = &rq->req;
 	int64_t now = now_ms() / 1000;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
-		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	const char *why;
+	*detail = NULL;
 	if (authgate_peer(app, ci ? ci->tls_session : NULL, now,
-			  sc ? sc->socket_context : NULL, &req->principal,
+			  auth_cache_of(rq->conn), &req->principal,
 			  &why) != RG_OK) {
 		rq->why = why;
 		return RG_ENOTFOUND;
@@ -358,8 +444,10 @@ static int recheck(struct rq *rq)
 	if (authgate_access_key(app, &req->principal,
 				request_header(req, "Authorization"),
 				ai ? ai->client_addr : NULL, now, &rq->key,
-				&rq->key_holder) != RG_OK)
+				&rq->key_holder) != RG_OK) {
+		*detail = AUTHGATE_KEY_REFUSED;
 		return RG_ENOTFOUND;
+	}
 	req->key = &rq->key;
 	return RG_OK;
 }
@@ -434,16 +522,25 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 	}
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(
-		rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	int arc = authgate_peer(app, ci ? ci->tls_session : NULL, req->now,
-				sc ? sc->socket_context : NULL, &req->principal,
+				auth_cache_of(rq->conn), &req->principal,
 				&rq->why);
 	if (arc == RG_ENOTFOUND)
 		return refuse_problem(rq, 401, "unauthenticated", NULL);
 	if (arc != RG_OK)
 		return refuse_problem(rq, 503, "unavailable",
 				      "the gateway cannot reach its storage; try again");
+	if (!conn_admit(rq->http, conn_ctx_of(rq->conn), req->principal.name)) {
+		/* Answered, then closed: the connection never counts. */
+		struct response res = {0};
+		metrics_inc(M_RATE_LIMITED);
+		response_problem(&res, 429, "rate_limited",
+				 "this principal holds as many open connections"
+				 " as it may (connections_per_principal)");
+		res.retry_after = CONN_RETRY_AFTER;
+		res.close = true;
+		return refuse(rq, &res);
+	}
 	int retry_after = 0;
 	if (!ratelimit_take(app->ratelimit, req->principal.name, req->now_ms,
 			    &retry_after)) {
@@ -530,8 +627,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (rq->too_large)
 		return send_problem(rq, 413, "payload_too_large", NULL);
-	if (rq->wait_until > 0 && recheck(rq) != RG_OK)
-		return send_problem(rq, 401, "unauthenticated", NULL);
+	const char *detail = NULL;
+	if (rq->wait_until > 0 && recheck(rq, &detail) != RG_OK)
+		return send_problem(rq, 401, "unauthenticated", detail);
 	struct response res = {0};
 	rq->req.body = rq->body ? rq->body : (const uint8_t *)"";
 	rq->req.body_len = rq->body_len;
@@ -551,9 +649,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		/* A commit between the handler's read and parking would be
 		 * missed: park only if no wake-up came since; else look again
 		 * (a few times, then answer as if the wait had run out). */
-		if (attempt < 3 && park(rq, deadline, gen))
+		enum park_result pr = attempt < 3 ? park(rq, deadline, gen)
+						  : PARK_FULL;
+		if (pr == PARKED)
 			return MHD_YES;
-		if (attempt >= 3 || is_stopping(h) || long_polls_full(h))
+		if (pr == PARK_OVER) {
+			/* Its other polls answer by their own wait at the
+			 * latest: come back after as long as this one asked. */
+			int64_t left = (deadline - rq->req.now_ms + 999) / 1000;
+			metrics_inc(M_RATE_LIMITED);
+			response_problem(&res, 429, "rate_limited",
+					 "this principal holds as many waiting long"
+					 " polls as it may (long_poll_per_principal)");
+			res.retry_after = left < 1 ? 1 : left > 60 ? 60 : (int)left;
+			break;
+		}
+		if (pr == PARK_FULL)
 			rq->req.wait_until = rq->req.now_ms;
 	}
 	(void)version;
@@ -583,6 +694,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (rq->parked)
 		unpark_locked(rq->http, rq);
 	pthread_mutex_unlock(&rq->http->lock);
+	if (rq->poll_slot)
+		slots_give(rq->http->slots, SLOT_POLL, rq->slot_owner);
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ms = (double)(end.tv_sec - rq->started.tv_sec) * 1e3 +
@@ -751,18 +864,22 @@ static int ops_start(struct http *h)
 	return RG_OK;
 }
 
-/* Gives each connection an auth cache, so a keep-alive connection
- * verifies its certificate chain once. */
+/* Gives each connection its own state (an auth cache, so a keep-alive
+ * connection verifies its certificate chain once, and the principal it
+ * counts against); gives the principal's slot back when it closes. */
 static void on_connection(void *cls, struct MHD_Connection *conn,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
+	struct http *h = cls;
 	(void)conn;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct authgate_cache));
+		*socket_context = calloc(1, sizeof(struct conn_ctx));
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		free(*socket_context);
+		struct conn_ctx *cc = *socket_context;
+		if (cc && cc->counted)
+			slots_give(h->slots, SLOT_CONN, cc->principal);
+		free(cc);
 		*socket_context = NULL;
 	}
 }
@@ -800,6 +917,8 @@ struct http *http_start(struct app *app)
 		return NULL;
 	h->app = app;
 	pthread_mutex_init(&h->lock, NULL);
+	if (!(h->slots = slots_new()))
+		goto fail;
 	pthread_cond_init(&h->timer_cond, NULL);
 	if (conf_path(c, c->tls_cert, path, sizeof path) || !(cert = slurp(path)) ||
 	    conf_path(c, c->tls_key, path, sizeof path) || !(key = slurp(path))) {
@@ -884,5 +1003,6 @@ void http_stop(struct http *h, int grace_seconds)
 	}
 	pthread_cond_destroy(&h->timer_cond);
 	pthread_mutex_destroy(&h->lock);
+	slots_free(h->slots);
 	free(h);
 }

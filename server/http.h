@@ -18,6 +18,12 @@ struct http *http_start(struct app *app);
  * store's writer after a commit; must not block). */
 void http_wake_polls(void *http);
 
+/* Answers at once the parked long polls of `principal` (when not NULL)
+ * and those made with access key `key_id` (when not NULL): each is
+ * checked again and, its principal or key being revoked, answered 401 as
+ * a new request would be. Called after a revocation is durable. */
+void http_drop_polls(void *http, const char *principal, const char *key_id);
+
 /* Stops accepting, answers parked long polls, lets in-flight requests
  * finish (at most grace_seconds), then stops. http_stop(NULL) is a no-op. */
 void http_stop(struct http *h, int grace_seconds);

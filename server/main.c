@@ -71,6 +71,8 @@ static int load_conf(const char *path, struct conf *c)
 	}
 	int rc = conf_parse(c, text, len, err, sizeof err);
 	free(text);
+	if (rc == RG_OK)
+		rc = conf_check(c, err, sizeof err);
 	if (rc != RG_OK) {
 		log_msg(LOG_ERROR, "%s: %s", path, err);
 		return rc;

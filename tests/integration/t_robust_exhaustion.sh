@@ -24,7 +24,10 @@ IDLE_N=2000
 MPORT=$(free_port)
 # connection_timeout 90: the idle connections must outlive their own
 # opening (2000 handshakes take tens of seconds on two busy cores).
-rg_setup_conf max_connections 3000 rate_limit_rps 0 metrics_listen "127.0.0.1:$MPORT" connection_timeout 90
+# One principal parks the thousand long polls here: its caps are raised
+# above them (t_fairshare checks the caps themselves).
+rg_setup_conf max_connections 3000 rate_limit_rps 0 metrics_listen "127.0.0.1:$MPORT" connection_timeout 90 \
+	long_poll_max 2000 long_poll_per_principal 1100 connections_per_principal 1200
 enrol good partner || finish
 enrol poller partner || finish
 P=$T/p/good

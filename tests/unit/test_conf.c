@@ -28,6 +28,66 @@ static void test_defaults(void **state)
 	assert_string_equal(c.hosts.hosts[1], "x.com");
 	assert_int_equal(c.hosts.n_prefixes, 3);
 	assert_int_equal(c.metrics_listen_port, 0);
+	assert_int_equal(c.long_poll_max, 800);
+	assert_int_equal(c.long_poll_per_principal, 32);
+	assert_int_equal(c.connections_per_principal, 64);
+	assert_true(c.quota_referrals_per_day == 5000);
+	assert_true(c.quota_subjects_per_day == 20000);
+	assert_true(c.quota_bytes_per_day == INT64_C(256) * 1024 * 1024);
+	/* the defaults agree with each other */
+	assert_int_equal(conf_check(&c, err, sizeof err), RG_OK);
+}
+
+/* The fair-share keys: parsed, bounded, no 0 = unlimited. */
+static void test_fairshare_keys(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	assert_int_equal(parse(&c, "long_poll_per_principal = 4\n"
+	                           "connections_per_principal = 8\n"
+	                           "quota_referrals_per_day = 3\n"
+	                           "quota_subjects_per_day = 1000000000\n"
+	                           "quota_bytes_per_day = 1024\n", err), RG_OK);
+	assert_int_equal(c.long_poll_per_principal, 4);
+	assert_int_equal(c.connections_per_principal, 8);
+	assert_true(c.quota_referrals_per_day == 3);
+	assert_true(c.quota_subjects_per_day == 1000000000);
+	assert_true(c.quota_bytes_per_day == 1024);
+	static const char *const bad[] = {
+		"long_poll_per_principal = 0\n", "connections_per_principal = 0\n",
+		"quota_referrals_per_day = 0\n", "quota_subjects_per_day = 0\n",
+		"quota_subjects_per_day = 1000000001\n",
+		"quota_bytes_per_day = 1023\n", "quota_bytes_per_day = -1\n",
+		"quota_referrals_per_day = 1e3\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(parse(&c, bad[i], err), RG_EINVAL);
+}
+
+/* Limits that contradict each other are refused with both keys named. */
+static void test_check(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	assert_int_equal(parse(&c, "max_connections = 100\n"
+	                           "long_poll_max = 101\n", err), RG_OK);
+	err[0] = '\0';
+	assert_int_equal(conf_check(&c, err, sizeof err), RG_EINVAL);
+	assert_non_null(strstr(err, "long_poll_max"));
+	assert_non_null(strstr(err, "max_connections"));
+	/* equal is fine */
+	assert_int_equal(parse(&c, "max_connections = 100\nlong_poll_max = 100\n"
+	                           "connections_per_principal = 100\n", err), RG_OK);
+	assert_int_equal(conf_check(&c, err, sizeof err), RG_OK);
+	assert_int_equal(parse(&c, "max_connections = 100\nlong_poll_max = 50\n"
+	                           "connections_per_principal = 101\n", err), RG_OK);
+	assert_int_equal(conf_check(&c, err, sizeof err), RG_EINVAL);
+	assert_non_null(strstr(err, "connections_per_principal"));
+	assert_int_equal(parse(&c, "long_poll_per_principal = 65\n", err), RG_OK);
+	assert_int_equal(conf_check(&c, err, sizeof err), RG_EINVAL);
+	assert_non_null(strstr(err, "long_poll_per_principal"));
 }
 
 static void test_values(void **state)
@@ -107,6 +167,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_fairshare_keys),
+		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
