@@ -24,6 +24,7 @@ const char *rg_strerror(int err)
 	case RG_EBADURL: return "bad URL";
 	case RG_ETOOBIG: return "too large";
 	case RG_EREPLAY: return "replayed";
+	case RG_EQUOTA: return "over quota";
 	default: return "unknown error";
 	}
 }

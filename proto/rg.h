@@ -24,6 +24,7 @@ enum rg_err {
 	RG_EBADURL = -10,   /* URL off the platform or naming no account */
 	RG_ETOOBIG = -11,   /* over an explicit limit */
 	RG_EREPLAY = -12,   /* idempotent resubmission of the same JWS */
+	RG_EQUOTA = -13,    /* over a daily quota: answer 429, nothing written */
 };
 
 /* A short English name for an rg_err code, never NULL. */

@@ -260,6 +260,27 @@ static void respond(struct request *req, struct submission *sub, int rc,
 		response_problem(res, 409, "jti_reuse", NULL);
 		return;
 	}
+	if (rc == RG_EQUOTA) {
+		static const char *const which[] = {
+			[QUOTA_REFERRALS] = "daily quota of referrals"
+					    " (quota_referrals_per_day) reached;"
+					    " nothing was recorded",
+			[QUOTA_SUBJECTS] = "daily quota of subjects"
+					   " (quota_subjects_per_day) reached;"
+					   " nothing was recorded",
+			[QUOTA_BYTES] = "daily quota of stored bytes"
+					" (quota_bytes_per_day) reached;"
+					" nothing was recorded",
+		};
+		enum store_quota_kind k = sub->out.over;
+		metrics_inc(M_RATE_LIMITED);
+		response_problem(res, 429, "rate_limited",
+				 k > QUOTA_NONE && k <= QUOTA_BYTES ? which[k]
+				 : "daily quota reached; nothing was recorded");
+		/* The counts are per UTC day: they start again at midnight. */
+		res->retry_after = (int)(86400 - req->now % 86400);
+		return;
+	}
 	if (rc != RG_OK && rc != RG_EREPLAY) {
 		response_problem(res, 503, "unavailable", "storage unavailable; nothing was recorded");
 		res->retry_after = 5;
@@ -286,6 +307,12 @@ static void record(struct request *req, struct submission *sub,
                    struct response *res)
 {
 	struct referral *r = sub->ref;
+	const struct conf *c = &req->app->conf;
+	const struct store_quota quota = {
+		.referrals = c->quota_referrals_per_day,
+		.subjects = c->quota_subjects_per_day,
+		.bytes = c->quota_bytes_per_day,
+	};
 	struct store_referral_in in = {
 		.principal = req->principal.name,
 		.jti = r->jti,
@@ -296,6 +323,7 @@ static void record(struct request *req, struct submission *sub,
 		.deadline_at = r->has_removal_order ? req->now + REMOVAL_ORDER_DEADLINE : 0,
 		.n_subjects = r->n_subjects,
 		.subjects = sub->subjects,
+		.quota = &quota,
 	};
 	new_id("r_", in.id);
 	crypto_hash_sha256(in.jws_sha256, req->body, req->body_len);

@@ -113,6 +113,21 @@ struct store_subject {
 	struct store_ident idents[2];
 };
 
+/* What one principal may record per UTC day (refgate.conf's quota_*);
+ * each at least 1. */
+struct store_quota {
+	int64_t referrals;
+	int64_t subjects;            /* subjects named, however they dedup */
+	int64_t bytes;               /* as store_referral_bytes counts them */
+};
+
+enum store_quota_kind {
+	QUOTA_NONE = 0,
+	QUOTA_REFERRALS,
+	QUOTA_SUBJECTS,
+	QUOTA_BYTES,
+};
+
 struct store_referral_in {
 	char id[RG_ID_MAX + 1];      /* fresh "r_..." chosen by the caller */
 	const char *principal;
@@ -127,6 +142,8 @@ struct store_referral_in {
 	size_t sealed_len;
 	size_t n_subjects;
 	const struct store_subject *subjects;
+	const struct store_quota *quota;   /* per principal and UTC day of
+	                                      received_at; NULL: none */
 };
 
 struct store_case_ref {
@@ -140,7 +157,12 @@ struct store_referral_out {
 	int64_t received_at;
 	size_t n_cases;              /* == n_subjects */
 	struct store_case_ref cases[REFERRAL_MAX_SUBJECTS];
+	enum store_quota_kind over;  /* RG_EQUOTA: the quota it would pass */
 };
+
+/* The bytes a referral stores, as its principal's daily quota counts
+ * them: its sealed content and each identifier's sealed value and hash. */
+int64_t store_referral_bytes(const struct store_referral_in *in);
 
 /*
  * Records a referral: deduplicates each subject into the case sharing any
@@ -157,10 +179,16 @@ struct store_referral_out {
  * referral records which identifiers it named (what an all_own access
  * key of its principal may disclose) and the feed position from which
  * its principal sees the cases it joins.
+ * With in->quota, the principal's counts for the UTC day of received_at
+ * (referrals, subjects, bytes; one row in the database, so every node
+ * shares it) grow in the same transaction; a referral that would pass
+ * one is refused whole.
  * RG_OK: recorded, *out is the answer. RG_EREPLAY: this principal sent
- * this jti with the same jws_sha256 before; *out is the first answer.
- * RG_ECONFLICT: same jti, other content. RG_EFULL: storage full, nothing
- * written. RG_EIO: other database fault, nothing written.
+ * this jti with the same jws_sha256 before; *out is the first answer
+ * (never refused by a quota, never counted again). RG_EQUOTA: over a
+ * daily quota, out->over says which; nothing written. RG_ECONFLICT: same
+ * jti, other content. RG_EFULL: storage full, nothing written. RG_EIO:
+ * other database fault, nothing written.
  */
 int store_referral_submit(struct store *st, const struct store_referral_in *in,
                           struct store_referral_out *out);
@@ -264,7 +292,9 @@ int store_case_decide(struct store *st, const char *case_id,
                       struct store_case *after);
 
 /* Open cases (received, in_review), most urgent first: a deadline
- * (earliest first), then imminent_harm, then distinct principals, then
+ * (earliest first), then imminent_harm, then distinct principals; within
+ * ties of these, round robin over the principals that opened the cases
+ * (each one's oldest first, then each one's second oldest, ...), then
  * age. At most `limit`. */
 int store_review_queue(struct store *st, size_t limit,
                        int (*cb)(void *ctx, const struct store_case *c),

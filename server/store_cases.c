@@ -726,6 +726,109 @@ static int submit_audit(struct txn *t, const struct store_referral_in *in,
 	return rc;
 }
 
+/* ---- daily quotas ---------------------------------------------------- */
+
+int64_t store_referral_bytes(const struct store_referral_in *in)
+{
+	int64_t n = (int64_t)in->sealed_len;
+	for (size_t i = 0; i < in->n_subjects; i++)
+		for (size_t k = 0; k < in->subjects[i].n_idents; k++)
+			n += (int64_t)in->subjects[i].idents[k].sealed_len + 32;
+	return n;
+}
+
+/* The principal's counts for a day: RG_ENOTFOUND when it recorded
+ * nothing that day yet. */
+static int quota_load(struct conn *c, const char *principal, int64_t day,
+                      int64_t counts[3])
+{
+	struct q q = { 0 };
+	int rc = sq_open(&q, c, "SELECT referrals, subjects, bytes FROM"
+	                        " quota_days WHERE principal = ?1 AND day = ?2");
+	if (rc != RG_OK)
+		goto out;
+	sq_text(&q, 1, principal);
+	sq_i64(&q, 2, day);
+	rc = sq_step(&q);
+	if (rc == SQ_DONE) {
+		rc = RG_ENOTFOUND;
+	} else if (rc == SQ_ROW) {
+		for (int i = 0; i < 3; i++)
+			counts[i] = sqlite3_column_int64(q.s, i);
+		rc = RG_OK;
+	}
+out:
+	sq_close(&q);
+	return rc;
+}
+
+/* Writes the day's counts; a principal's first of a day also deletes its
+ * rows of earlier days (nothing reads them). */
+static int quota_save(struct txn *t, const char *principal, int64_t day,
+                      const int64_t counts[3], bool first)
+{
+	struct q q = { 0 };
+	int rc = RG_OK;
+	if (first) {
+		rc = sq_open(&q, t->c, "DELETE FROM quota_days"
+		                       " WHERE principal = ?1 AND day < ?2");
+		if (rc == RG_OK) {
+			sq_text(&q, 1, principal);
+			sq_i64(&q, 2, day);
+			rc = sq_exec(&q);
+		}
+		sq_close(&q);
+		if (rc != RG_OK)
+			return rc;
+	}
+	rc = sq_open(&q, t->c, "INSERT INTO quota_days (principal, day,"
+	                       " referrals, subjects, bytes)"
+	                       " VALUES (?1, ?2, ?3, ?4, ?5)"
+	                       " ON CONFLICT (principal, day) DO UPDATE SET"
+	                       " referrals = ?3, subjects = ?4, bytes = ?5");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, principal);
+		sq_i64(&q, 2, day);
+		for (int i = 0; i < 3; i++)
+			sq_i64(&q, 3 + i, counts[i]);
+		rc = sq_exec(&q);
+	}
+	sq_close(&q);
+	return rc;
+}
+
+/* Counts the referral against its principal's quotas for the UTC day it
+ * was received, in the referral's own transaction (so a refusal, or any
+ * later failure, leaves the counts as they were). RG_EQUOTA with *over
+ * set when it would pass one. */
+static int quota_charge(struct txn *t, const struct store_referral_in *in,
+                        enum store_quota_kind *over)
+{
+	const struct store_quota *qu = in->quota;
+	int64_t day = in->received_at / 86400;
+	int64_t counts[3] = { 0, 0, 0 };
+	if (!qu)
+		return RG_OK;
+	int rc = quota_load(t->c, in->principal, day, counts);
+	bool first = rc == RG_ENOTFOUND;
+	if (rc != RG_OK && !first)
+		return rc;
+	const int64_t add[3] = { 1, (int64_t)in->n_subjects,
+	                         store_referral_bytes(in) };
+	const int64_t cap[3] = { qu->referrals, qu->subjects, qu->bytes };
+	static const enum store_quota_kind kind[3] = {
+		QUOTA_REFERRALS, QUOTA_SUBJECTS, QUOTA_BYTES,
+	};
+	for (int i = 0; i < 3; i++) {
+		if (counts[i] > cap[i] - add[i]) {
+			*over = kind[i];
+			return RG_EQUOTA;
+		}
+		counts[i] += add[i];
+	}
+	return quota_save(t, in->principal, day, counts, first);
+}
+
 static int submit_run(struct txn *t, void *arg)
 {
 	struct submit_job *sj = arg;
@@ -733,6 +836,9 @@ static int submit_run(struct txn *t, void *arg)
 	struct submit_work *w = NULL;
 	int rc = referral_seen(t->c, in, &sj->out);
 	if (rc != RG_ENOTFOUND)
+		return rc;
+	rc = quota_charge(t, in, &sj->out.over);
+	if (rc != RG_OK)
 		return rc;
 	w = calloc(1, sizeof *w);
 	if (!w)
@@ -766,6 +872,9 @@ static bool submit_valid(const struct store_referral_in *in)
 	if (in->partner_ref &&
 	    strlen(in->partner_ref) > REFERRAL_PARTNER_REF_MAX * 4)
 		return false;
+	if (in->quota && (in->quota->referrals < 1 || in->quota->subjects < 1 ||
+	                  in->quota->bytes < 1 || in->received_at < 0))
+		return false;
 	for (size_t i = 0; i < in->n_subjects; i++) {
 		const struct store_subject *s = &in->subjects[i];
 		if (s->n_idents < 1 || s->n_idents > 2)
@@ -789,6 +898,8 @@ int store_referral_submit(struct store *st, const struct store_referral_in *in,
 	int rc = st_write(st, submit_run, &sj);
 	if (rc == RG_OK || rc == RG_EREPLAY)
 		*out = sj.out;
+	else if (rc == RG_EQUOTA)
+		out->over = sj.out.over;
 	return rc;
 }
 

@@ -430,11 +430,27 @@ int store_review_queue(struct store *st, size_t limit,
 	int rc = st_reader(st, &c);
 	if (rc != RG_OK)
 		return rc;
-	rc = sq_open(&q, c, "SELECT " CASE_COLS " FROM cases c"
-	                    " WHERE c.status IN (0, 1)"
-	                    " ORDER BY c.deadline_at = 0, c.deadline_at,"
-	                    " c.urgency = 2 DESC, n_principals DESC,"
-	                    " c.opened_at, c.seq_opened LIMIT ?1");
+	/* The contract's order: a removal-order deadline, imminent_harm,
+	 * distinct principals, age. Within ties of the first three, cases
+	 * take turns by the principal that opened them (round robin: each
+	 * principal's oldest, then each one's second oldest, ...), so one
+	 * principal's flood cannot push another's case off the first page. */
+	rc = sq_open(&q, c, "WITH o (id, status, action, opened_at, updated_at,"
+	                    " decided_at, deadline_at, urgency, reopen_count,"
+	                    " n_referrals, n_principals, seq_opened, owner) AS"
+	                    " (SELECT " CASE_COLS ", c.seq_opened,"
+	                    "  (SELECT r.principal FROM referral_subjects s"
+	                    "   JOIN referrals r ON r.id = s.referral_id"
+	                    "   WHERE s.case_id = c.id"
+	                    "   ORDER BY r.received_at, r.rowid LIMIT 1)"
+	                    "  FROM cases c WHERE c.status IN (0, 1)),"
+	                    " f AS (SELECT o.*, ROW_NUMBER() OVER (PARTITION BY"
+	                    "  owner, deadline_at = 0, urgency = 2, n_principals"
+	                    "  ORDER BY opened_at, seq_opened) AS turn FROM o)"
+	                    " SELECT * FROM f"
+	                    " ORDER BY deadline_at = 0, deadline_at,"
+	                    " urgency = 2 DESC, n_principals DESC, turn,"
+	                    " opened_at, seq_opened LIMIT ?1");
 	if (rc != RG_OK)
 		goto out;
 	sq_i64(&q, 1, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);

@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 4, migrated from 1, 2 and 3), the
+ * with refgate's pragmas, the schema (version 5, migrated from 1 to 4), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define XSTR(x) STR(x)
 #define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
@@ -270,6 +270,22 @@ static const char schema_v4_sql[] =
 	" AND s.case_id = ci.case_id"
 	" ORDER BY r.received_at, r.rowid, s.idx;";
 
+/*
+ * Version 5: daily quotas (store_referral_submit). One row per principal
+ * and UTC day (Unix day number) counting what it recorded that day; a
+ * principal's rows of earlier days are deleted when its first referral of
+ * a new day is counted. Migrating creates the table: counts start at 0.
+ */
+static const char schema_v5_sql[] =
+	"CREATE TABLE IF NOT EXISTS quota_days ("
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" day INTEGER NOT NULL,"
+	" referrals INTEGER NOT NULL,"
+	" subjects INTEGER NOT NULL,"
+	" bytes INTEGER NOT NULL,"
+	" PRIMARY KEY (principal, day)"
+	") STRICT, WITHOUT ROWID;";
+
 int st_rc(int sqlite_rc)
 {
 	switch (sqlite_rc & 0xff) {
@@ -519,8 +535,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1, 2 or 3
- * file to 4 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1 to 4
+ * file to 5 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -542,6 +558,8 @@ static int db_schema(struct conn *c)
 		rc = db_exec(c, schema_v3_sql);
 	if (rc == RG_OK && version < 4)
 		rc = db_exec(c, schema_v4_sql);
+	if (rc == RG_OK && version < 5)
+		rc = db_exec(c, schema_v5_sql);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
 		rc = db_exec(c, "PRAGMA user_version = "
 		                XSTR(SCHEMA_VERSION));

@@ -71,9 +71,11 @@ struct sub {
 
 static atomic_int ref_counter;
 
-/* Builds and submits a referral; its id in id_out when given. */
-static int submit(struct store *st, const struct sub *s,
-                  struct store_referral_out *out, char *id_out)
+/* Builds and submits a referral under a daily quota (NULL: none); its
+ * id in id_out when given. */
+static int submit_quota(struct store *st, const struct sub *s,
+                        const struct store_quota *quota,
+                        struct store_referral_out *out, char *id_out)
 {
 	struct store_subject subj[8];
 	size_t n = 0;
@@ -91,6 +93,7 @@ static int submit(struct store *st, const struct sub *s,
 		.sealed_len = s->sealed ? s->sealed_len : sizeof sealed_dummy,
 		.n_subjects = n,
 		.subjects = subj,
+		.quota = quota,
 	};
 	const char *content = s->content ? s->content : s->jti;
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)content,
@@ -99,6 +102,12 @@ static int submit(struct store *st, const struct sub *s,
 	if (id_out)
 		strcpy(id_out, in.id);
 	return store_referral_submit(st, &in, out);
+}
+
+static int submit(struct store *st, const struct sub *s,
+                  struct store_referral_out *out, char *id_out)
+{
+	return submit_quota(st, s, NULL, out, id_out);
 }
 
 /* The answer's case ids resolved in place to the live cases: an answer
@@ -1662,6 +1671,154 @@ static void test_review_queue(void **state)
 	assert_int_equal(l.n, 0);
 }
 
+/* Within ties of deadline, imminent_harm and principals, the queue takes
+ * turns by the principal that opened each case: a flood of one
+ * principal's cases does not push another's off the first page. */
+static void test_review_queue_fair(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	char flood[6][RG_ID_MAX + 1], other[RG_ID_MAX + 1], late[RG_ID_MAX + 1];
+	char jti[32], h[32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(jti, sizeof jti, "jti-fair-flood-%02d", i);
+		snprintf(h, sizeof h, "h:flood%d", i);
+		struct sub s = { "pave", jti, NULL, T0 + i, URG_IMMINENT_HARM, 0,
+		                 { h }, NULL, 0 };
+		strcpy(flood[i], submit_ok(st, &s, &o));
+	}
+	struct sub s2 = { "isd", "jti-fair-other-01", NULL, T0 + 100,
+	                  URG_IMMINENT_HARM, 0, { "h:other" }, NULL, 0 };
+	strcpy(other, submit_ok(st, &s2, &o));
+	/* a routine case stays behind every imminent_harm one, however old */
+	struct sub s3 = { "nca", "jti-fair-late-001", NULL, T0 - 100, 0, 0,
+	                  { "h:late" }, NULL, 0 };
+	strcpy(late, submit_ok(st, &s3, &o));
+	struct qlist l = { 0 };
+	assert_int_equal(store_review_queue(st, 3, qlist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 3);
+	/* pave's oldest, isd's only one, then pave's second */
+	assert_string_equal(l.ids[0], flood[0]);
+	assert_string_equal(l.ids[1], other);
+	assert_string_equal(l.ids[2], flood[1]);
+	l.n = 0;
+	assert_int_equal(store_review_queue(st, 100, qlist_cb, &l), RG_OK);
+	assert_int_equal(l.n, 8);
+	for (int i = 2; i < 6; i++)
+		assert_string_equal(l.ids[i + 1], flood[i]);
+	assert_string_equal(l.ids[7], late);
+}
+
+/* Many subjects of one principal naming one account, in one referral or
+ * several: one case, one queue entry. */
+static void test_same_account_one_case(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct sub s = { "pave", "jti-same-acct-01", NULL, T0, 0, 0,
+	                 { "h:same", "h:same", "h:same,i:77", "i:77", "h:same",
+	                   "i:77,h:same", "h:same", "i:77" }, NULL, 0 };
+	assert_int_equal(submit(st, &s, &o, NULL), RG_OK);
+	assert_int_equal(o.n_cases, 8);
+	resolve_cases(st, &o);
+	for (size_t i = 1; i < 8; i++)
+		assert_string_equal(o.cases[i].case_id, o.cases[0].case_id);
+	/* the case is new to this referral, whichever subject opened it */
+	for (size_t i = 0; i < 8; i++)
+		assert_true(o.cases[i].new_case);
+	struct sub s2 = { "pave", "jti-same-acct-02", NULL, T0 + 1, 0, 0,
+	                  { "i:77", "h:same" }, NULL, 0 };
+	struct store_referral_out o2;
+	assert_int_equal(submit(st, &s2, &o2, NULL), RG_OK);
+	resolve_cases(st, &o2);
+	assert_string_equal(o2.cases[0].case_id, o.cases[0].case_id);
+	assert_string_equal(o2.cases[1].case_id, o.cases[0].case_id);
+	assert_false(o2.cases[0].new_case);
+	assert_false(o2.cases[1].new_case);
+	assert_int_equal(n_queue(st), 1);
+	assert_int_equal(count_rows(f->path, "cases"), 1);
+	assert_int_equal(case_of(st, o.cases[0].case_id).n_principals, 1);
+}
+
+/* Daily quotas: counted per principal and UTC day in the referral's own
+ * transaction; a refused referral writes nothing; a replay is answered
+ * and not counted; a new day starts afresh. */
+static void test_quota(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	const struct store_quota q = { .referrals = 3, .subjects = 5,
+	                               .bytes = 1 << 20 };
+	struct sub a = { "pave", "jti-quota-pave-1", NULL, T0, 0, 0,
+	                 { "h:qa1", "h:qa2" }, NULL, 0 };
+	struct sub b = { "pave", "jti-quota-pave-2", NULL, T0 + 1, 0, 0,
+	                 { "h:qb1", "h:qb2", "h:qb3" }, NULL, 0 };
+	struct sub c = { "pave", "jti-quota-pave-3", NULL, T0 + 2, 0, 0,
+	                 { "h:qc1" }, NULL, 0 };
+	assert_int_equal(submit_quota(st, &a, &q, &o, NULL), RG_OK);
+	assert_int_equal(submit_quota(st, &b, &q, &o, NULL), RG_OK);
+	int refs = count_rows(f->path, "referrals");
+	int cases = count_rows(f->path, "cases");
+	int64_t head = store_changes_head(st);
+	int audit = n_audit(st);
+	o.over = QUOTA_NONE;
+	assert_int_equal(submit_quota(st, &c, &q, &o, NULL), RG_EQUOTA);
+	assert_int_equal(o.over, QUOTA_SUBJECTS);
+	/* nothing of it written */
+	assert_int_equal(count_rows(f->path, "referrals"), refs);
+	assert_int_equal(count_rows(f->path, "cases"), cases);
+	assert_int_equal(store_changes_head(st), head);
+	assert_int_equal(n_audit(st), audit);
+	assert_int_equal(count_where(f->path, "quota_days",
+	                             "principal = 'pave' AND referrals = 2"
+	                             " AND subjects = 5"), 1);
+	/* a replay is answered, and counts nothing */
+	assert_int_equal(submit_quota(st, &a, &q, &o, NULL), RG_EREPLAY);
+	/* another principal has its own quota */
+	struct sub d = { "isd", "jti-quota-isd-001", NULL, T0, 0, 0,
+	                 { "h:qd1" }, NULL, 0 };
+	assert_int_equal(submit_quota(st, &d, &q, &o, NULL), RG_OK);
+	d.jti = "jti-quota-isd-002";
+	assert_int_equal(submit_quota(st, &d, &q, &o, NULL), RG_OK);
+	d.jti = "jti-quota-isd-003";
+	assert_int_equal(submit_quota(st, &d, &q, &o, NULL), RG_OK);
+	d.jti = "jti-quota-isd-004";
+	assert_int_equal(submit_quota(st, &d, &q, &o, NULL), RG_EQUOTA);
+	assert_int_equal(o.over, QUOTA_REFERRALS);
+	/* the next UTC day starts afresh, and the old day's row goes */
+	int64_t next = (T0 / 86400 + 1) * 86400;
+	c.at = next;
+	assert_int_equal(submit_quota(st, &c, &q, &o, NULL), RG_OK);
+	assert_int_equal(count_where(f->path, "quota_days",
+	                             "principal = 'pave'"), 1);
+	assert_int_equal(count_where(f->path, "quota_days",
+	                             "principal = 'pave' AND referrals = 1"
+	                             " AND subjects = 1"), 1);
+	/* bytes: a quota one referral and a half large */
+	struct store_subject subj;
+	subject_make(&subj, "h:qe1");
+	struct store_referral_in in = {
+		.sealed = sealed_dummy, .sealed_len = sizeof sealed_dummy,
+		.n_subjects = 1, .subjects = &subj,
+	};
+	int64_t one = store_referral_bytes(&in);
+	assert_true(one == (int64_t)sizeof sealed_dummy * 2 + 32);
+	const struct store_quota qb = { .referrals = 100, .subjects = 100,
+	                                .bytes = one + one / 2 };
+	struct sub e = { "nca", "jti-quota-nca-001", NULL, T0, 0, 0,
+	                 { "h:qe1" }, NULL, 0 };
+	assert_int_equal(submit_quota(st, &e, &qb, &o, NULL), RG_OK);
+	e.jti = "jti-quota-nca-002";
+	assert_int_equal(submit_quota(st, &e, &qb, &o, NULL), RG_EQUOTA);
+	assert_int_equal(o.over, QUOTA_BYTES);
+	/* a quota of 0 is not "unlimited": refused as invalid */
+	const struct store_quota q0 = { 0, 5, 5 };
+	assert_int_equal(submit_quota(st, &e, &q0, &o, NULL), RG_EINVAL);
+}
+
 /* ---- audit chain ---------------------------------------------------- */
 
 struct chain {
@@ -2275,6 +2432,9 @@ int main(void)
 		T(test_changes_cursor),
 		T(test_changes_paths_agree),
 		T(test_review_queue),
+		T(test_review_queue_fair),
+		T(test_same_account_one_case),
+		T(test_quota),
 		T(test_audit_chain),
 		T(test_nested_reads),
 		T(test_dedup_scenarios),
