@@ -19,6 +19,11 @@
 //              connections; waits until all answered or S seconds.
 //              {sent, answered, codes, withChanges, firstMs, lastMs,
 //               errors} (times from the moment the ready file was written)
+//   conns      N TLS connections at once, each sending one keep-alive
+//              GET PATH and reading the answer's status; then (ready) held
+//              S seconds. {opened, codes, closedByServer: {status: count
+//              of connections the server closed after that answer},
+//              stillOpen}
 import tls from 'node:tls';
 import net from 'node:net';
 import https from 'node:https';
@@ -161,6 +166,40 @@ async function polls() {
     firstMs: times.length ? times[0] - tReady : -1, lastMs: times.length ? times[times.length - 1] - tReady : -1 });
 }
 
+async function conns() {
+  const codes = {}, closedByServer = {};
+  const socks = [];
+  let done = false;
+  const one = () => new Promise((resolve) => {
+    let buf = '', code = null;
+    const s = tls.connect(tlsOpts(), () => {
+      socks.push(s);
+      s.write('GET ' + o.path + ' HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    });
+    s.setTimeout(30000);
+    s.on('timeout', () => s.destroy(new Error('timeout')));
+    s.on('data', (d) => {
+      if (code) return;
+      buf += d.toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf);
+      if (m && buf.includes('\r\n\r\n')) { code = m[1]; codes[code] = (codes[code] || 0) + 1; resolve(); }
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (!code) { codes['000'] = (codes['000'] || 0) + 1; resolve(); }
+      else if (!done) closedByServer[code] = (closedByServer[code] || 0) + 1;
+    });
+  });
+  await Promise.all(Array.from({ length: o.n }, one));
+  await sleep(500);          // the server's close after a refusal arrives
+  ready();
+  await sleep(o.secs * 1000);
+  done = true;
+  const stillOpen = socks.filter((s) => !s.destroyed).length;
+  for (const s of socks) s.destroy();
+  out({ n: o.n, opened: socks.length, codes, closedByServer, stillOpen });
+}
+
 const tlsConnect = (cb) => tls.connect(tlsOpts(), cb);
 const tcpConnect = (cb) => net.connect({ host: '127.0.0.1', port: o.port }, cb);
 
@@ -176,6 +215,7 @@ switch (mode) {
   case 'tcp': await hold(o.n, tcpConnect, null); break;
   case 'flood': await flood(); break;
   case 'polls': await polls(); break;
-  default: die('mode: slowloris | idle | tcp | flood | polls');
+  case 'conns': await conns(); break;
+  default: die('mode: slowloris | idle | tcp | flood | polls | conns');
 }
 process.exit(0);
