@@ -307,6 +307,9 @@ void http_drop_polls(void *http, const char *principal, const char *key_id)
 	if (!h || (!principal && !key_id))
 		return;
 	pthread_mutex_lock(&h->lock);
+	/* A poll between its handler and parking sees this and looks again,
+	 * checking its credentials first (on_request). */
+	h->wake_gen++;
 	struct rq *rq = h->waiters;
 	while (rq) {
 		struct rq *next = rq->next;
@@ -666,6 +669,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		}
 		if (pr == PARK_FULL)
 			rq->req.wait_until = rq->req.now_ms;
+		/* The wake-up may have been a revocation of its principal or
+		 * key: check them again before looking again. */
+		if (pr == PARK_RETRY && recheck(rq, &detail) != RG_OK)
+			return send_problem(rq, 401, "unauthenticated", detail);
 	}
 	(void)version;
 	if (strcmp(method, "GET") == 0 && res.status == 200) {
