@@ -70,8 +70,9 @@ done
 D=$T/gw
 "$CTL" init "$D" --listen "127.0.0.1:$PORT" --hostname localhost >"$T/init.log" 2>&1 \
 	|| fail "refgatectl init failed" "$T/init.log"
-# A benchmark measures the gateway, not the per-principal rate limit.
-printf 'rate_limit_rps = 0\n' >>"$D/refgate.conf"
+# The bench measures the gateway, not its fair-share limits: no rate
+# limit, daily quotas at their maxima (one partner sends every referral).
+printf 'rate_limit_rps = 0\nquota_referrals_per_day = 1000000000\nquota_subjects_per_day = 1000000000\nquota_bytes_per_day = 1099511627776\n' >>"$D/refgate.conf"
 "$GW" -c "$D/refgate.conf" >"$T/server.log" 2>&1 &
 PID=$!
 up=0
