@@ -14,7 +14,8 @@
 #     extra ones while another principal is served (served, not timed);
 #   - long_poll_max above max_connections: the daemon refuses to start;
 #   - revoking an access key, or a principal, answers its parked long
-#     poll (wait=30) with 401 at once: well before the wait runs out.
+#     poll (wait=30) at once with the 401 a new request gets: well
+#     before the wait runs out.
 . "$(dirname "$0")/lib.sh"
 STORM=$ITDIR/helpers/storm.mjs
 MPORT=$(free_port)
@@ -172,6 +173,9 @@ bgpoll keypoll agent "/v1/changes?since=$(urlenc "$(jget "$BODY" .next)")&wait=3
 check "the key's long poll is parked" parked 1
 req legal DELETE "/v1/admin/access-keys/$KID"; expect "legal revokes the key -> 200" 200
 poll_ended keypoll
+req agent GET /v1/changes -H "Authorization: Bearer $KSEC"
+eq "... the same 401 as a new request with the revoked key" "$CODE $(jeval "$BODY" '[j.code, j.detail].join("|")')" \
+	"401 $(jeval "$T/keypoll.body" '[j.code, j.detail].join("|")')"
 req agent GET /v1/changes; expect "agent without the key is still served -> 200" 200
 
 req doomed GET /v1/changes; expect "doomed: cursor -> 200" 200
@@ -180,6 +184,8 @@ check "doomed's long poll is parked" parked 1
 ctl revoke doomed; eq "refgatectl revoke doomed exits 0" 0 $?
 poll_ended prinpoll
 req doomed GET /v1/changes; expect_problem "doomed's next request -> 401" 401 unauthenticated
+eq "... the parked poll got the same 401 as that new request" "$(jeval "$BODY" '[j.code, j.detail].join("|")')" \
+	"$(jeval "$T/prinpoll.body" '[j.code, j.detail].join("|")')"
 
 # ---- configuration: long_poll_max above max_connections ----------------------------------------
 rg_stop || finish
