@@ -117,8 +117,20 @@ if [ "$n429" -gt 0 ]; then ok "burst: the excess is refused with 429 ($n429)"; e
 if [ "$n429" -gt 0 ]; then
 	grep -qi '^retry-after: *[0-9]' "$T/burst.hdr" && ok "429 carries Retry-After" || notok "429 carries Retry-After"
 	grep -qi '^content-type: *application/problem+json' "$T/burst.hdr" && ok "429 is problem+json" || notok "429 is problem+json"
-	req burst GET /v1/keys
-	[ "$CODE" = 429 ] && expect_problem "the limited principal right after the burst -> 429 rate_limited" 429 rate_limited
+	# The body of a 429: a second, shorter burst with each answer kept (a
+	# single request might find a token refilled meanwhile; 60 at once
+	# cannot all do so at 50 per second).
+	: >"$T/burst2.K"
+	for i in $(seq 60); do printf 'url = "%s/v1/keys"\noutput = "%s/b2.%d"\n' "$U" "$T" "$i" >>"$T/burst2.K"; done
+	curl -s -w '%{http_code} %{filename_effective}\n' --max-time 60 --resolve "localhost:$PORT:127.0.0.1" \
+		--cacert "$T/p/burst/ca.pem" --cert "$T/p/burst/cert.pem" --key "$T/p/burst/key.pem" -K "$T/burst2.K" >"$T/burst2.codes" 2>/dev/null
+	b429=$(awk '$1 == 429 {print $2; exit}' "$T/burst2.codes")
+	if [ -n "$b429" ] && [ -f "$b429" ]; then
+		eq "the limited principal right after the burst -> 429 problem rate_limited" "rate_limited 429" \
+			"$(jeval "$b429" 'j.code+" "+j.status')"
+	else
+		notok "the limited principal right after the burst -> 429" "no 429 among 60 more: $(sort "$T/burst2.codes" | awk '{print $1}' | uniq -c | tr '\n' ' ')"
+	fi
 	req pave GET /v1/keys
 	expect "another principal during the limit -> 200 (control)" 200
 	ra=$(grep -i '^retry-after:' "$T/burst.hdr" | tail -n 1 | tr -dc 0-9)
