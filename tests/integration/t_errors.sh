@@ -140,4 +140,25 @@ if [ "$n429" -gt 0 ]; then
 	expect "the limited principal after Retry-After -> 200" 200
 fi
 
+# ---- the body limit is the HTTP layer's (max_body), not only the JWS parser's ----------
+# With max_body = 4096 a body of 8 KiB is refused 413 before any handler
+# reads it, sent with a Content-Length or chunked (no length announced: the
+# stream itself must be cut). The JWS parser's own limit is 64 KiB, so a
+# 400 here would mean the HTTP layer let the body through.
+rg_stop
+conf_set max_body 4096
+rg_start || finish
+mkpayload "$T/small.json" ''
+sign pave "$T/small.json" >"$T/small.jws"
+post_jws pave "$T/small.jws"
+expect "max_body 4096: a referral of $(wc -c <"$T/small.jws") bytes -> 201 (control)" 201
+head -c 8192 /dev/zero | tr '\0' 'A' >"$T/b8k"
+post_jws pave "$T/b8k"
+expect_problem "max_body 4096: 8 KiB with Content-Length -> 413" 413 payload_too_large
+post_jws pave "$T/b8k" -H 'Transfer-Encoding: chunked'
+expect_problem "max_body 4096: 8 KiB chunked (no Content-Length) -> 413" 413 payload_too_large
+check "the chunked request was sent chunked" grep -qi '^transfer-encoding: *chunked' <(curl -s -v -o /dev/null --max-time 20 \
+	--resolve "localhost:$PORT:127.0.0.1" --cacert "$T/p/pave/ca.pem" --cert "$T/p/pave/cert.pem" --key "$T/p/pave/key.pem" \
+	-H 'Content-Type: application/jose' -H 'Transfer-Encoding: chunked' --data-binary @"$T/b8k" "$U/v1/referrals" 2>&1 | sed -n 's/^> //p')
+
 finish
