@@ -13,6 +13,9 @@
 #                 are incremental
 #   MUTANTS_JOBS  make -j (default 2)
 #   MUTANTS_TIMEOUT seconds one named test may take (default 900)
+#   MUTANTS_FULL  1: run each scenario to its end; by default a scenario is
+#                 stopped at its first "not ok" line (the breakage is
+#                 caught; the rest would only take time)
 #
 # Per entry: reset the copy (git checkout -- .), apply the sed expression
 # to the file (the run FAILS when it changes nothing), build (make all and
@@ -28,6 +31,7 @@ MD=${MUTANTS_DIR:-/tmp/refgate-mutants-${USER:-$(id -u)}}
 S=$MD/tree
 JOBS=${MUTANTS_JOBS:-2}
 TMO=${MUTANTS_TIMEOUT:-900}
+FULL=${MUTANTS_FULL:-0}
 mkdir -p "$MD/logs" || exit 2
 START=$(date +%s)
 
@@ -90,11 +94,22 @@ for e in "${ENTRIES[@]}"; do
 			case $t in
 			test_*) (cd "$S" && timeout "$TMO" "build/tests/$t") >"$MD/logs/$id.$t.log" 2>&1; rc=$?
 				[ $rc != 0 ] && caught_by="$caught_by $t(exit $rc)" ;;
-			t_*) (cd "$S" && BIN=build RG_LOGDIR="$MD/logs/$id.tlogs" timeout "$TMO" bash "tests/integration/$t.sh") \
-					>"$MD/logs/$id.$t.log" 2>&1; rc=$?
-				sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$MD/logs/$id.$t.log" | tail -n 1)
+			t_*) tlog=$MD/logs/$id.$t.log
+				(cd "$S" && BIN=build RG_LOGDIR="$MD/logs/$id.tlogs" exec timeout "$TMO" bash "tests/integration/$t.sh") \
+					>"$tlog" 2>&1 &
+				tpid=$! stopped=
+				while kill -0 "$tpid" 2>/dev/null; do
+					if [ "$FULL" != 1 ] && grep -q '^not ok' "$tlog"; then
+						stopped=1; kill -TERM "$tpid" 2>/dev/null; break
+					fi
+					sleep 1
+				done
+				wait "$tpid"; rc=$?
+				first=$(grep -m 1 '^not ok' "$tlog" | cut -c 1-100)
+				sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tlog" | tail -n 1)
 				nf=$(echo "$sum" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p')
-				if [ "${nf:-0}" -gt 0 ]; then caught_by="$caught_by $t($nf failed)"
+				if [ -n "$stopped" ]; then caught_by="$caught_by $t(stopped at: $first)"
+				elif [ "${nf:-0}" -gt 0 ]; then caught_by="$caught_by $t($nf failed: $first)"
 				elif [ $rc != 0 ]; then caught_by="$caught_by $t(exit $rc${sum:+, $sum})"; fi ;;
 			*) echo "unknown test '$t'" >>"$log"; result="NOT-APPLIED"; detail="unknown test $t" ;;
 			esac
