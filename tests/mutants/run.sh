@@ -39,8 +39,17 @@ START=$(date +%s)
 # repository of its own so that `git checkout -- .` restores them.
 sync_tree() {
 	mkdir -p "$S"
-	(cd "$ROOT" && git ls-files -z | xargs -0 cp -p --parents -t "$S") || return 1
-	(cd "$ROOT" && git ls-files -z) | tr '\0' '\n' | sort >"$MD/tracked"
+	(cd "$ROOT" && git ls-files) | sort >"$MD/tracked"
+	# Only files that differ are copied, and with a new mtime: a file put
+	# back with an old mtime over an object built from its broken version
+	# would leave that object in place (make would think it current).
+	local f
+	while IFS= read -r f; do
+		[ -f "$ROOT/$f" ] || continue
+		cmp -s "$ROOT/$f" "$S/$f" && continue
+		mkdir -p "$S/$(dirname "$f")" && cp "$ROOT/$f" "$S/$f" || return 1
+		[ -x "$ROOT/$f" ] && chmod +x "$S/$f"
+	done <"$MD/tracked"
 	cd "$S" || return 1
 	[ -d .git ] || git init -q . || return 1
 	# files no longer tracked upstream go
