@@ -5,6 +5,9 @@
 #                 then under AddressSanitizer + UndefinedBehaviorSanitizer)
 #   make bench    load benchmark against a fresh deployment
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make mutants  the deliberate-breakage audit: every breakage in
+#                 tests/mutants/list must make a named test fail
+#                 (docs/testing.md)
 .SUFFIXES:
 
 ifeq ($(origin CC),default)
@@ -96,3 +99,12 @@ fuzz-seeds:
 	@sh tests/fuzz/make-seeds.sh
 
 .PHONY: fuzz-regress fuzz-seeds
+
+# Each known breakage of tests/mutants/list applied to a scratch copy,
+# built, and its named tests run; fails when one survives or no longer
+# applies, or when docs/testing.md's table is out of step with the list.
+mutants: deps
+	@bash tests/mutants/doc.sh --check
+	@bash tests/mutants/run.sh
+
+.PHONY: mutants

@@ -32,6 +32,7 @@ PORT=
 D=              # the deployment folder
 U=              # https://localhost:PORT
 CODE=           # status of the last req (000: no HTTP answer)
+CURLRC=         # curl's exit status of the last req
 BODY=$T/body    # body of the last req
 HDR=$T/hdr      # headers of the last req
 BGPIDS=""       # background jobs to reap on exit
@@ -63,14 +64,45 @@ expect_problem() {
 	if problem_ok "$2" "$3"; then ok "$1"
 	else notok "$1" "expected $2 $3 (problem+json), got $(last) [$(grep -i '^content-type' "$HDR" 2>/dev/null | tr -d '\r')]"; fi
 }
-# expect_refused NAME: the last TLS-level request was refused (no answer,
-# or 401 and nothing else).
+# expect_refused NAME: the last request was refused by the server: either a
+# 401 problem+json unauthenticated, or no HTTP answer because the server
+# ended the handshake with a TLS alert (curl 35 or 56 and its error names
+# the alert) or closed the connection without answering (curl 52). A local
+# client error (curl could not read a certificate or key, could not
+# connect, ...) is not a refusal and fails.
 expect_refused() {
 	case $CODE in
-	000) ok "$1" ;;
+	000)
+		if [ "$CURLRC" = 52 ]; then ok "$1"   # the server closed the connection without an answer
+		elif [ "$CURLRC" = 35 ] || [ "$CURLRC" = 56 ]; then
+			if grep -qiE 'alert' "$T/curl.err"; then ok "$1"
+			else notok "$1" "no TLS alert from the server (curl $CURLRC: $(tr '\n' ' ' <"$T/curl.err" | head -c 200))"; fi
+		else
+			notok "$1" "no HTTP answer and no TLS alert: curl exit $CURLRC: $(tr '\n' ' ' <"$T/curl.err" | head -c 200)"
+		fi ;;
 	401) if problem_ok 401 unauthenticated; then ok "$1"; else notok "$1" "401 without problem+json unauthenticated: $(last)"; fi ;;
 	*) notok "$1" "expected a failed handshake or 401, got $(last)" ;;
 	esac
+}
+# absent NAME FIELD...: the last answer is a 200 with a JSON object that has
+# none of the FIELDs (a 404 problem body has none of them either, so the
+# status comes first).
+absent() {
+	local n=$1; shift
+	if [ "$CODE" != 200 ]; then notok "$n" "expected 200 before looking for absent fields, got $(last)"; return; fi
+	local list got
+	list=$(printf '"%s",' "$@"); list="[${list%,}]"
+	got=$(jeval "$BODY" "(j&&typeof j===\"object\"&&!Array.isArray(j))?$list.filter(k=>k in j).join(\",\"):\"(not a JSON object)\"")
+	if [ -z "$got" ] && [ -s "$BODY" ]; then ok "$n"; else notok "$n" "present: ${got:-(empty body)}"; fi
+}
+# present NAME FIELD...: the last answer is a 200 JSON object with every FIELD.
+present() {
+	local n=$1; shift
+	if [ "$CODE" != 200 ]; then notok "$n" "expected 200, got $(last)"; return; fi
+	local list got
+	list=$(printf '"%s",' "$@"); list="[${list%,}]"
+	got=$(jeval "$BODY" "(j&&typeof j===\"object\"&&!Array.isArray(j))?$list.filter(k=>!(k in j)).join(\",\"):\"(not a JSON object)\"")
+	if [ -z "$got" ] && [ -s "$BODY" ]; then ok "$n"; else notok "$n" "missing: ${got:-(empty body)}"; fi
 }
 
 finish() {
@@ -279,9 +311,10 @@ req() {
 	[ -f "$dir/ca.pem" ] && ca=$dir/ca.pem
 	: >"$BODY"; : >"$HDR"
 	local out
-	out=$(curl -s -o "$BODY" -D "$HDR" -w '%{http_code} %{time_total}' --max-time 45 \
+	out=$(curl -sS -o "$BODY" -D "$HDR" -w '%{http_code} %{time_total}' --max-time 45 \
 		--resolve "localhost:$PORT:127.0.0.1" --cacert "$ca" "${auth[@]}" \
 		-X "$method" "$@" "$U$path" 2>"$T/curl.err")
+	CURLRC=$?
 	CODE=${out%% *}
 	SECS=${out#* }
 	[ -n "$CODE" ] || CODE=000

@@ -15,10 +15,15 @@
 //                    with a throw-away key of the right type, none has an
 //                    empty signature
 //   --header JSON    extra protected header members, merged last
-//                    (e.g. '{"crit":["exp"],"exp":1}', '{"jku":"https://x"}')
+//                    (e.g. '{"crit":["exp"],"exp":1}', '{"jku":"https://x"}');
+//                    a member set to null is removed ('{"alg":null}')
 //   --jwk-header     put the signer's public JWK into the header (jwk member)
 //   --raw-header S   use exactly S as the protected header text
 //   --bad-sig        flip one bit of the signature
+//   --ed-sig         whatever the header says (alg, typ, crit, ...), sign the
+//                    token by hand with the signer's Ed25519 key: a 64-byte
+//                    signature that verifies, so only a header rule can
+//                    refuse the token
 //   --make MEMBERS   first write a fresh valid payload to the --payload file:
 //                    new jti, current iat, category terrorist_content, one
 //                    random handle, overridden by MEMBERS, the body of a JS
@@ -56,6 +61,7 @@ for (let i = 0; i < args.length; i++) {
     case '--jwk-header': o.jwkHeader = true; break;
     case '--raw-header': o.rawHeader = next(); break;
     case '--bad-sig': o.badSig = true; break;
+    case '--ed-sig': o.edSig = true; break;
     case '--make': o.make = next(); break;
     default: die('unknown option ' + a);
   }
@@ -92,9 +98,10 @@ async function signOne(jwk, key, payload) {
     hdr.jwk = pub;
   }
   Object.assign(hdr, o.header);
+  for (const k of Object.keys(hdr)) if (hdr[k] === null) delete hdr[k];
 
   let token;
-  const forged = o.rawHeader !== undefined || o.alg === 'none' || hdr.crit !== undefined;
+  const forged = o.edSig || o.rawHeader !== undefined || o.alg === 'none' || hdr.crit !== undefined;
   if (!forged && o.alg === 'EdDSA') {
     token = await new jose.CompactSign(payload).setProtectedHeader(hdr).sign(key);
   } else if (!forged && (o.alg === 'HS256' || o.alg === 'ES256')) {
@@ -106,7 +113,7 @@ async function signOne(jwk, key, payload) {
     const h = o.rawHeader !== undefined ? o.rawHeader : JSON.stringify(hdr);
     const input = b64u(Buffer.from(h, 'utf8')) + '.' + b64u(payload);
     let sig = '';
-    if (o.alg === 'EdDSA') sig = b64u(crypto.sign(null, Buffer.from(input), key));
+    if (o.edSig || o.alg === 'EdDSA') sig = b64u(crypto.sign(null, Buffer.from(input), key));
     else if (o.alg === 'HS256') sig = b64u(crypto.createHmac('sha256', crypto.randomBytes(32)).update(input).digest());
     else if (o.alg !== 'none') die('cannot forge alg ' + o.alg);
     token = input + '.' + sig;

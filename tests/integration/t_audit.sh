@@ -122,32 +122,39 @@ tamper() {
 	fi
 }
 DBREL=$(sed -n 's/^[[:space:]]*database[[:space:]]*=[[:space:]]*//p' "$D/refgate.conf" | tail -n 1)
-# expect_bad NAME SEQ...: verify exits non-zero and names one of the seqs.
+# expect_bad NAME WHY SEQ...: verify fails the way the CLI reports a bad
+# log: exit status 1 (not a crash, a signal or a usage error) and the line
+# "audit: record SEQ: WHY..." naming one of the seqs, WHY an ERE for the
+# check that caught it.
 expect_bad() {
-	local name=$1; shift
+	local name=$1 why=$2; shift 2
 	verify "$TD"; local rc=$? s named=
-	for s in "$@"; do grep -Eq "record $s([^0-9]|$)" "$T/verify.out" && named=$s; done
-	if [ $rc != 0 ] && [ -n "$named" ]; then ok "audit verify: $name -> exit $rc, names record $named"
-	else notok "audit verify: $name -> non-zero exit naming record $*" "exit $rc: $(head -c 300 "$T/verify.out" | tr '\n' ' ')"; fi
+	for s in "$@"; do grep -Eq "^audit: record $s: .*($why)" "$T/verify.out" && named=$s; done
+	if [ $rc = 1 ] && [ -n "$named" ]; then ok "audit verify: $name -> exit 1, names record $named ($why)"
+	else notok "audit verify: $name -> exit 1 naming record $* ($why)" "exit $rc: $(head -c 300 "$T/verify.out" | tr '\n' ' ')"; fi
 }
-
 tamper sanity "SELECT 1;"
 verify "$TD"; eq "an untouched copy verifies (control)" 0 $?
 tamper edit "UPDATE audit SET detail = '{\"role\":\"reviewer\"}' WHERE seq = $K;"
 eq "edit applied" 1 "$(sqlite3 "$TD/$DBREL" "SELECT COUNT(*) FROM audit WHERE seq = $K AND detail = '{\"role\":\"reviewer\"}'")"
-expect_bad "record $K edited" "$K"
+expect_bad "record $K edited" "hash does not match" "$K"
 tamper actor "UPDATE audit SET actor = 'someone' WHERE seq = $K;"
-expect_bad "record $K's actor edited" "$K"
+expect_bad "record $K's actor edited" "hash does not match" "$K"
 tamper delete "DELETE FROM audit WHERE seq = $K;"
-expect_bad "record $K deleted" "$K" "$((K + 1))"
+expect_bad "record $K deleted" "missing|prev_hash|hash does not match" "$K" "$((K + 1))"
 tamper reorder "UPDATE audit SET seq = -1 WHERE seq = $K; UPDATE audit SET seq = $K WHERE seq = $((K + 1)); UPDATE audit SET seq = $((K + 1)) WHERE seq = -1;"
 eq "reorder applied" "$(sqlite3 -readonly "$D/$DBREL" "SELECT kind||object FROM audit WHERE seq = $((K + 1))")" \
 	"$(sqlite3 -readonly "$TD/$DBREL" "SELECT kind||object FROM audit WHERE seq = $K")"
-expect_bad "records $K and $((K + 1)) swapped" "$K"
+expect_bad "records $K and $((K + 1)) swapped" "hash does not match|prev_hash" "$K"
+LAST=$(sqlite3 -readonly "$D/$DBREL" "SELECT MAX(seq) FROM audit")
 tamper tail "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit);"
-verify "$TD"; rc=$?
-ne "audit verify: the last record cut off (caught by the signed head) -> non-zero" 0 $rc
+eq "tail cut applied" "$((LAST - 1))" "$(sqlite3 -readonly "$TD/$DBREL" "SELECT MAX(seq) FROM audit")"
+expect_bad "the last record ($LAST) cut off (caught by the signed head)" "missing: the signed head" "$LAST"
 sed 's/^/#   /' "$T/verify.out"
+HS=$(sqlite3 -readonly "$D/$DBREL" "SELECT MAX(seq) FROM audit_heads")
+tamper forged "UPDATE audit_heads SET sig = zeroblob(64) WHERE seq = $HS;"
+eq "forged head applied" 1 "$(sqlite3 -readonly "$TD/$DBREL" "SELECT COUNT(*) FROM audit_heads WHERE seq = $HS AND sig = zeroblob(64)")"
+expect_bad "the signed head of record $HS forged (zero signature)" "forged head" "$HS"
 
 # A rehashed chain: record K edited and every hash from K on recomputed
 # (the attacker has the file, not the gateway's signing key). Only the
@@ -189,8 +196,7 @@ print("recomputed-mismatches", bad)
 EOF
 	check "the test's recomputation matches the gateway's hashes (control)" grep -q 'recomputed-mismatches 0' "$T/rehash.log"
 	TD=$T/tamper-rehash
-	verify "$TD"; rc=$?
-	ne "audit verify: record $K edited and the chain rehashed -> non-zero (signed heads)" 0 $rc
+	expect_bad "record $K edited and the chain rehashed (signed heads)" "hash differs from the signed head" "$K" $(seq "$((K + 1))" "$LAST")
 	sed 's/^/#   /' "$T/verify.out"
 else
 	notok "rehashed chain" "no python3 (scripts/install-deps.sh installs it)"

@@ -139,7 +139,7 @@ if ctl status "$CID" --as "$T/p/newp"; then ok "status c_... --as DIR"; else not
 grep -q '"received"' "$OUT" && ok "status shows the case received" || notok "status shows received" "$(head -c 300 "$OUT")"
 ctl status "$RID" --as "$T/p/csrp"
 eq "status of another partner's referral -> exit 1" 1 "$?"
-grep -q 404 "$OUT" && ok "status reports 404" || notok "status reports 404" "$(cat "$OUT")"
+grep -Eq 'HTTP 404 not_found' "$OUT" && ok "status reports HTTP 404 not_found" || notok "status reports HTTP 404 not_found" "$(cat "$OUT")"
 ctl changes --as "$T/p/newp"
 eq "changes --as DIR -> exit 0" 0 "$?"
 grep -qF -- "$CID" "$OUT" && ok "changes lists the new case" || notok "changes lists the new case" "$(head -c 300 "$OUT")"

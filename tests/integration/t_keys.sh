@@ -21,17 +21,19 @@ issue_json() {
 }
 # kreq WHO SECRET METHOD PATH: a request with Authorization: Bearer SECRET.
 kreq() { local w=$1 s=$2; shift 2; req "$w" "$@" -H "Authorization: Bearer $s"; }
-# audit_all FILE: every audit record (legal), as one JSON array in FILE.
+# audit_all FILE: every audit record (legal), as one JSON array in FILE; a
+# failed read is a failed check (the counts taken from FILE would be wrong).
 audit_all() {
 	local since="" out=$1 i
 	echo '[]' >"$out"
 	for i in $(seq 100); do
 		req legal GET "/v1/admin/audit?limit=1000${since:+&since=$(urlenc "$since")}"
-		[ "$CODE" = 200 ] || return 1
+		[ "$CODE" = 200 ] || { notok "read the audit log into $(basename "$out")" "$(last)"; return 1; }
 		node -e 'const fs=require("fs");const a=JSON.parse(fs.readFileSync(process.argv[1]));const b=JSON.parse(fs.readFileSync(process.argv[2]));fs.writeFileSync(process.argv[1],JSON.stringify(a.concat(b.records)))' -- "$out" "$BODY"
 		[ "$(jeval "$BODY" 'j.records.length')" = 0 ] && return 0
 		since=$(jget "$BODY" .next)
 	done
+	notok "read the audit log into $(basename "$out")" "more than 100 pages"; return 1
 }
 
 # ---- fixture ---------------------------------------------------------------------
@@ -53,7 +55,7 @@ eq "answer has exactly those members" "expires_at,id,principal,secret,tier" "$(j
 # ---- use ----------------------------------------------------------------------------
 kreq ag1 "$S1" GET "/v1/cases/$C1"
 expect "key + its agency's certificate, covered case -> 200" 200
-eq "status key: no account identifiers" "" "$(jeval "$BODY" '["account_id","handle","identifiers"].filter(k=>k in j).join(",")')"
+absent "status key: no account identifiers" account_id handle identifiers
 ne "the answer carries an ETag" "" "$(hdr ETag)"
 req ag1 GET "/v1/cases/$C1"
 expect_problem "same agency without the key -> 404 (control: the key grants it)" 404 not_found
@@ -278,11 +280,11 @@ eq "account_id and handle decrypted and normalised" "987654321 key_acct_one" "$(
 kreq ag1 "$SD" GET "/v1/cases/$C2"
 expect "disclosure key, second covered case -> 200" 200
 eq "handle from a mobile.twitter.com status URL, normalised" "key_acct_two" "$(jget "$BODY" .handle)"
-eq "no account_id where none was submitted" false "$(jeval "$BODY" '"account_id" in j')"
+absent "no account_id where none was submitted" account_id
 kreq ag1 "$SD" GET "/v1/cases/$C1"
 kreq ag1 "$SD" GET "/v1/cases/$C3"
 expect "disclosure key, the agency's own referral outside the key -> 200 as referrer" 200
-eq "... without identifiers" "" "$(jeval "$BODY" '["account_id","handle"].filter(k=>k in j).join(",")')"
+absent "... without identifiers" account_id handle identifiers
 kreq ag1 "$SD" GET "/v1/cases/$C1" -H 'If-None-Match: "x"'
 audit_all "$T/b1.json"
 eq "one disclosure audit record per disclosing answer (4)" $((N0 + 4)) "$(jeval "$T/b1.json" 'j.filter(r=>r.kind==="disclosure").length')"
@@ -342,6 +344,50 @@ eq "changes with the C1 status key: C1 and its own C3" "$(printf '%s\n' "$C1" "$
 	"$(jeval "$BODY" '[...new Set(j.changes.map(c=>c.case_id))].join("\n")' | sort | tr '\n' ' ')"
 kreq ag2 "$SD" GET '/v1/changes'
 expect_problem "changes with another principal's key -> 401" 401 unauthenticated
+
+# ---- a disclosure key after its case grew: a join and a merge ---------------------------------------
+# The key discloses the identifiers its case had when it was issued (the
+# legal basis named those), never one a later referral added: not one a
+# join brought, not one a merge brought in from another case.
+refer p1 g1 'subjects:[{handle:"@Grow_Before"}]'; G1=$(case_of g1)
+expect "growth: case by handle -> 201" 201
+sleep 1
+refer p1 g2 'subjects:[{handle:"@Grow_Other"}]'; G2=$(case_of g2)
+expect "growth: another account's case -> 201" 201
+ne "growth: two cases (control)" "$G1" "$G2"
+post_json legal $KP "{\"principal\":\"ag1\",\"tier\":\"disclosure\",\"cases\":[\"$G1\"],\"legal_basis\":\"$BASIS\",\"expires_at\":\"$(exp_at 86400)\"}"
+expect "growth: disclosure key for the first case -> 201" 201
+SG=$(jget "$BODY" .secret)
+kreq ag1 "$SG" GET "/v1/cases/$G1"
+expect "growth: the key before the case grew -> 200" 200
+eq "growth: before, the key discloses the one handle (control)" grow_before "$(jget "$BODY" .handle)"
+# A join: ag2 refers the same account with its account_id.
+refer ag2 g3 'subjects:[{account_id:"000555000222", handle:"grow_before"}]'
+expect "growth: ag2 joins with the account_id -> 201" 201
+req rev GET "/v1/cases/$(case_of g3)"
+eq "growth: the join lands on the key's case" "200 $G1" "$CODE $(jget "$BODY" .case_id)"
+# A merge: a subject linking that account_id to the other case's handle.
+refer ag2 g4 'subjects:[{account_id:"000555000222", handle:"grow_other"}]'
+expect "growth: a linking referral -> 201" 201
+req rev GET "/v1/cases/$G1"
+expect "growth: reviewer reads the grown case -> 200" 200
+eq "growth: the case now holds the joined and the merged identifiers (control)" "account_id:555000222,handle:grow_before,handle:grow_other" \
+	"$(jeval "$BODY" '(j.identifiers||[]).map(i=>i.kind+":"+i.value).sort().join(",")')"
+req rev GET "/v1/cases/$G2"
+eq "growth: the other case was merged into the key's case (control)" "$G1" "$(jget "$BODY" .case_id)"
+kreq ag1 "$SG" GET "/v1/cases/$G1"
+expect "growth: the key after the join and the merge -> 200" 200
+absent "growth: no account_id added by the join is disclosed" account_id
+eq "growth: the handle the case had at issue is still disclosed" grow_before "$(jget "$BODY" .handle)"
+if grep -qE '555000222|grow_other' "$BODY"; then notok "growth: nothing added after issue anywhere in the answer" "$(head -c 300 "$BODY")"
+else ok "growth: nothing added after issue anywhere in the answer"; fi
+kreq ag1 "$SG" GET "/v1/cases/$G2"
+if [ "$CODE" = 200 ]; then
+	if grep -qE '555000222|grow_other' "$BODY"; then notok "growth: the merged-away id through the key discloses nothing added" "$(head -c 300 "$BODY")"
+	else ok "growth: the merged-away id through the key discloses nothing added"; fi
+else
+	expect_problem "growth: the merged-away id is not the key's case -> 404" 404 not_found
+fi
 
 # ---- refgatectl key issue|list|revoke ---------------------------------------------------------------
 if "$BIN/refgatectl" help 2>&1 | grep -q 'key issue'; then

@@ -71,30 +71,55 @@ refer lodi otherjti "jti:\"$JTI\", category:\"hate_speech\""
 expect "same jti from another principal -> 201 (jti is per principal; control)" 201
 
 # ---- header rules ---------------------------------------------------------
-# pair NAME STATUS CODE MEMBERS SIGN-OPTS...: the forged token of a payload is
-# refused, then the same payload properly signed is accepted (which also
-# shows that a refused token did not burn its jti).
+# pair NAME STATUS CODE WHY HEADER MEMBERS SIGN-OPTS...: the forged token of a
+# payload is refused, then the same payload properly signed is accepted
+# (which also shows that a refused token did not burn its jti). The forged
+# token must exist, have three parts and a protected header for which the
+# JS predicate HEADER (t: its text, h: its parsed value or undefined) holds;
+# the refusal must carry a problem detail matching the regex WHY (empty:
+# not checked), so the rule under test, not an earlier one, refused it.
+# Header cases are signed with --ed-sig: a real 64-byte Ed25519 signature,
+# so that only the header rule stands between the token and a 201.
 pair() {
-	local n=$1 st=$2 code=$3 m=$4; shift 4
+	local n=$1 st=$2 code=$3 why=$4 hp=$5 m=$6; shift 6
 	sign pave "$T/pl.json" --make "$m" "$@" >"$T/bad.jws"
+	local got
+	got=$(node -e 'const t=require("fs").readFileSync(process.argv[1],"utf8").trim().split(".");
+if(t.length!==3){process.stdout.write("parts "+t.length);process.exit(0)}
+const txt=Buffer.from(t[0],"base64url").toString("utf8");let h;try{h=JSON.parse(txt)}catch(e){}
+const ok=(new Function("t","h","return ("+process.argv[2]+")"))(txt,h);
+process.stdout.write(ok?"ok sig="+Buffer.from(t[2],"base64url").length:"header "+txt)' -- "$T/bad.jws" "$hp" 2>&1)
+	case $got in
+	"ok sig="*) ok "$n: the forged token carries the header under test (${got#ok })" ;;
+	*) notok "$n: the forged token carries the header under test" "${got:-no token}" ;;
+	esac
 	post_jws pave "$T/bad.jws"
 	expect_problem "$n -> $st $code" "$st" "$code"
+	if [ -n "$why" ]; then
+		if jget "$BODY" .detail | grep -Eq -- "$why"; then ok "$n: refused by the rule ($why)"
+		else notok "$n: refused by the rule ($why)" "detail: $(jget "$BODY" .detail)"; fi
+	fi
 	sign pave "$T/pl.json" >"$T/good.jws"
 	post_jws pave "$T/good.jws"
 	expect "$n: control, same payload properly signed -> 201" 201
 }
-pair "alg none" 400 invalid_jws '' --alg none
-pair "alg HS256" 400 invalid_jws '' --alg HS256
-pair "alg ES256" 400 invalid_jws '' --alg ES256
-pair "typ JWT" 400 invalid_jws '' --typ JWT
-pair "crit member" 400 invalid_jws '' --header '{"crit":["exp"],"exp":1}'
-pair "jku member" 400 invalid_jws '' --header '{"jku":"https://evil.example/jwks.json"}'
-pair "jwk member (own key)" 400 invalid_jws '' --jwk-header
-pair "x5u member" 400 invalid_jws '' --header '{"x5u":"https://evil.example/cert.pem"}'
-pair "x5c member" 400 invalid_jws '' --header '{"x5c":["MIIBszCCAVmgAwIBAgIUJ"]}'
-pair "header not JSON" 400 invalid_jws '' --raw-header 'not json at all'
-pair "unknown kid" 401 unknown_key '' --kid nosuchkid0123456789
-pair "bad signature" 401 bad_signature '' --bad-sig
+RM='refused member'
+pair "alg none" 400 invalid_jws 'alg is not EdDSA' 'h.alg==="none"' '' --alg none --ed-sig
+pair "alg HS256" 400 invalid_jws 'alg is not EdDSA' 'h.alg==="HS256"' '' --alg HS256 --ed-sig
+pair "alg ES256" 400 invalid_jws 'alg is not EdDSA' 'h.alg==="ES256"' '' --alg ES256 --ed-sig
+pair "alg eddsa (case)" 400 invalid_jws 'alg is not EdDSA' 'h.alg==="eddsa"' '' --alg eddsa --ed-sig
+pair "no alg" 400 invalid_jws 'no alg' '!("alg" in h)' '' --header '{"alg":null}' --ed-sig
+pair "typ JWT" 400 invalid_jws 'typ is not' 'h.typ==="JWT"' '' --typ JWT --ed-sig
+pair "crit member" 400 invalid_jws "$RM" 'Array.isArray(h.crit)' '' --header '{"crit":["exp"],"exp":1}' --ed-sig
+pair "jku member" 400 invalid_jws "$RM" '"jku" in h' '' --header '{"jku":"https://evil.example/jwks.json"}' --ed-sig
+pair "jwk member (own key)" 400 invalid_jws "$RM" '!!h.jwk && !!h.jwk.x' '' --jwk-header --ed-sig
+pair "x5u member" 400 invalid_jws "$RM" '"x5u" in h' '' --header '{"x5u":"https://evil.example/cert.pem"}' --ed-sig
+pair "x5c member" 400 invalid_jws "$RM" '"x5c" in h' '' --header '{"x5c":["MIIBszCCAVmgAwIBAgIUJ"]}' --ed-sig
+pair "b64 member" 400 invalid_jws "$RM" 'h.b64===false' '' --header '{"b64":false}' --ed-sig
+pair "header not JSON" 400 invalid_jws 'not JSON' 'h===undefined' '' --raw-header 'not json at all' --ed-sig
+pair "kid not a key id" 400 invalid_jws 'kid is not' 'h.kid==="../x"' '' --kid '../x' --ed-sig
+pair "unknown kid" 401 unknown_key '' 'h.kid==="nosuchkid0123456789"' '' --kid nosuchkid0123456789
+pair "bad signature" 401 bad_signature '' 'h.alg==="EdDSA"' '' --bad-sig
 
 mkpayload "$T/pl.json" ''
 sign pave "$T/pl.json" --no-typ >"$T/notyp.jws"
@@ -243,6 +268,6 @@ fi
 refer agent noorder ''
 expect "agency referral without removal_order -> 201 (control)" 201
 req agent GET "/v1/cases/$(jget "$BODY" '.cases[0].case_id')"
-eq "case without a removal order has no deadline_at" "" "$(jget "$BODY" .deadline_at)"
+absent "case without a removal order has no deadline_at" deadline_at
 
 finish

@@ -21,17 +21,29 @@ sc() {
 }
 sc_detail() { tail -n 4 "$T/sc.$1.log" | tr '\n' ' ' | head -c 300; }
 accepted() { if [ "$SC" = 200 ]; then ok "$1"; else notok "$1" "expected HTTP 200, got $SC: $(sc_detail "$2")"; fi; }
+# refused NAME LOG: a 401, or no HTTP answer because the server ended the
+# handshake: with a TLS alert (OpenSSL prints "... alert ...") or by closing
+# the connection after the client's hello (GnuTLS under libmicrohttpd hangs
+# up on a version or suite it will not take; OpenSSL prints "unexpected eof
+# while reading"). A client that gave up by itself (no cipher or protocol it
+# would offer, a file it could not read) was not refused by the server, and
+# fails.
 refused() {
 	case $SC in
-	000|401) ok "$1" ;;
+	401) ok "$1" ;;
+	000)
+		if grep -aqE 'alert|certificate required|unexpected eof while reading' "$T/sc.$2.log"; then ok "$1"
+		else notok "$1" "no HTTP answer, and the server did not end the handshake: $(sc_detail "$2")"; fi ;;
 	*) notok "$1" "expected a failed handshake or 401, got $SC: $(sc_detail "$2")" ;;
 	esac
 }
 CERT=(-cert "$P/cert.pem" -key "$P/key.pem")
+# verified CA CERT: CERT exists and chains to CA.
+verified() { [ -s "$2" ] && openssl verify -CAfile "$1" "$2" >/dev/null 2>&1; }
 
 # ---- client certificates --------------------------------------------------
 sc nocert
-refused "s_client without a client certificate: refused"
+refused "s_client without a client certificate: refused" nocert
 sc withcert "${CERT[@]}"
 accepted "s_client with the partner's certificate: HTTP 200 (control)" withcert
 req none GET /v1/keys
@@ -50,7 +62,7 @@ printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedK
 openssl x509 -req -in "$T/foreign.csr" -CA "$T/fca.pem" -CAkey "$T/fca.key" -CAcreateserial -days 1 \
 	-extfile "$T/leaf.ext" -out "$T/p/foreign/cert.pem" >>"$T/openssl.log" 2>&1
 cp "$P/ca.pem" "$T/p/foreign/ca.pem"
-if [ -s "$T/p/foreign/cert.pem" ]; then
+if [ -s "$T/p/foreign/cert.pem" ] && [ -s "$T/p/foreign/key.pem" ]; then
 	req foreign GET /v1/keys
 	expect_refused "curl with a certificate from a foreign CA: refused"
 	sc foreign -cert "$T/p/foreign/cert.pem" -key "$T/p/foreign/key.pem"
@@ -61,6 +73,8 @@ if [ -s "$T/p/foreign/cert.pem" ]; then
 	mkdir -p "$T/p/foreign2"; cp "$P/key.pem" "$P/ca.pem" "$T/p/foreign2/"
 	openssl x509 -req -in "$T/own.csr" -CA "$T/fca.pem" -CAkey "$T/fca.key" -CAcreateserial -days 1 \
 		-extfile "$T/leaf.ext" -out "$T/p/foreign2/cert.pem" >>"$T/openssl.log" 2>&1
+	check "the foreign-CA certificate for the enrolled key was made" \
+		verified "$T/fca.pem" "$T/p/foreign2/cert.pem"
 	req foreign2 GET /v1/keys
 	expect_refused "enrolled key in a foreign-CA certificate: refused"
 	req pave GET /v1/keys
@@ -79,6 +93,8 @@ if [ -n "$CAK" ] && [ -f "$CAK" ] && [ -f "$CAC" ]; then
 		-keyout "$T/p/stranger/key.pem" -out "$T/stranger.csr" >>"$T/openssl.log" 2>&1
 	openssl x509 -req -in "$T/stranger.csr" -CA "$CAC" -CAkey "$CAK" -set_serial "0x$(rnd 16)" -days 1 \
 		-extfile "$T/leaf.ext" -out "$T/p/stranger/cert.pem" >>"$T/openssl.log" 2>&1
+	check "the stranger's certificate was made by the gateway's CA" \
+		verified "$CAC" "$T/p/stranger/cert.pem"
 	req stranger GET /v1/keys
 	expect_refused "certificate from the gateway's CA for a key never enrolled: refused"
 else
@@ -108,8 +124,8 @@ sc gcm "${CERT[@]}" -tls1_2 -cipher "ECDHE-$KT-AES128-GCM-SHA256"
 accepted "TLS 1.2 AEAD suite ECDHE-$KT-AES128-GCM-SHA256: HTTP 200 (control)" gcm
 sc chacha "${CERT[@]}" -tls1_2 -cipher "ECDHE-$KT-CHACHA20-POLY1305"
 accepted "TLS 1.2 AEAD suite ECDHE-$KT-CHACHA20-POLY1305: HTTP 200" chacha
-sc rsakx "${CERT[@]}" -tls1_2 -cipher 'AES128-GCM-SHA256'
-refused "TLS 1.2 static-RSA key exchange AES128-GCM-SHA256: refused" rsakx
+# Static-RSA key exchange can only be offered with an RSA server
+# certificate: see the RSA deployment at the end.
 
 # ---- revocation takes effect on the next request, no restart ----------------
 enrol revme partner || finish
@@ -167,5 +183,38 @@ req revme2 GET /v1/review/queue
 expect_refused "reviewer after revocation: refused"
 req rev GET /v1/review/queue
 expect "other reviewer still served -> 200 (control)" 200
+
+# ---- an RSA server certificate: the RSA suite family -------------------------
+# refgatectl init makes an ECDSA server certificate, with which no
+# static-RSA suite can ever be negotiated, so that refusal would prove
+# nothing. Here the daemon restarts with an RSA certificate for the same
+# name, issued by the deployment's CA, and the RSA family is tried.
+rg_stop
+mkdir -p "$T/rsa"
+openssl req -new -newkey rsa:2048 -nodes -subj /CN=localhost \
+	-keyout "$T/rsa/key.pem" -out "$T/rsa/req.csr" >>"$T/openssl.log" 2>&1
+printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/rsa/ext"
+openssl x509 -req -in "$T/rsa/req.csr" -CA "$CAC" -CAkey "$CAK" -set_serial "0x$(rnd 16)" -days 1 \
+	-extfile "$T/rsa/ext" -out "$T/rsa/cert.pem" >>"$T/openssl.log" 2>&1
+chmod 600 "$T/rsa/key.pem"
+if openssl x509 -in "$T/rsa/cert.pem" -noout -text 2>/dev/null | grep -q rsaEncryption &&
+	verified "$CAC" "$T/rsa/cert.pem"; then
+	ok "an RSA server certificate from the deployment's CA was made"
+	conf_set tls_cert "$T/rsa/cert.pem"
+	conf_set tls_key "$T/rsa/key.pem"
+	rg_start || finish
+	sc rsagcm "${CERT[@]}" -tls1_2 -cipher 'ECDHE-RSA-AES128-GCM-SHA256'
+	accepted "RSA certificate: ECDHE-RSA-AES128-GCM-SHA256 (needs the RSA certificate) -> HTTP 200 (control)" rsagcm
+	sc rsakx "${CERT[@]}" -tls1_2 -cipher 'AES128-GCM-SHA256'
+	refused "RSA certificate: static-RSA key exchange AES128-GCM-SHA256 refused" rsakx
+	sc rsakx256 "${CERT[@]}" -tls1_2 -cipher 'AES256-GCM-SHA384'
+	refused "RSA certificate: static-RSA key exchange AES256-GCM-SHA384 refused" rsakx256
+	sc rsacbc "${CERT[@]}" -tls1_2 -cipher 'ECDHE-RSA-AES128-SHA'
+	refused "RSA certificate: CBC suite ECDHE-RSA-AES128-SHA refused" rsacbc
+	sc rsa13 "${CERT[@]}" -tls1_3
+	accepted "RSA certificate: TLS 1.3 -> HTTP 200 (control)" rsa13
+else
+	notok "an RSA server certificate from the deployment's CA was made" "$(tail -n 3 "$T/openssl.log" | tr '\n' ' ')"
+fi
 
 finish
