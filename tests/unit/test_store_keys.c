@@ -60,6 +60,18 @@ static void subject_make(struct store_subject *s, const char *spec)
 
 static atomic_int ref_counter;
 
+/* store_referral_in.receipt: the referral id as its leaf data. */
+static int receipt_stub(void *ctx, const struct store_referral_out *o,
+                        uint64_t index, char **payload, size_t *len)
+{
+	(void)ctx;
+	(void)index;
+	if (!(*payload = strdup(o->id)))
+		return RG_ENOMEM;
+	*len = strlen(o->id);
+	return RG_OK;
+}
+
 /* Submits a referral of `who` at `at` with the given subjects (NULL-
  * terminated specs); returns subject 0's case id in cid (if given). */
 static void refer(struct store *st, const char *who, int64_t at,
@@ -77,12 +89,13 @@ static void refer(struct store *st, const char *who, int64_t at,
 		.principal = who, .jti = jti, .received_at = at,
 		.category = CAT_TERRORIST_CONTENT, .urgency = URG_ROUTINE,
 		.sealed = sealed_dummy, .sealed_len = sizeof sealed_dummy,
-		.n_subjects = n, .subjects = subj,
+		.n_subjects = n, .subjects = subj, .receipt = receipt_stub,
 	};
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)jti,
 	                   strlen(jti), NULL, 0);
 	snprintf(in.id, sizeof in.id, "r_k%d", k);
 	assert_int_equal(store_referral_submit(st, &in, &out), RG_OK);
+	store_referral_out_clear(&out);
 	if (cid)
 		strcpy(cid, out.cases[0].case_id);
 }
@@ -328,7 +341,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 4);
+	assert_int_equal(user_version(f->path), 5);
 
 	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
 	 * no provenance (a key issued before discloses no identifier: its
@@ -337,7 +350,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 4);
+	assert_int_equal(user_version(f->path), 5);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
@@ -377,7 +390,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 4);
+	assert_int_equal(user_version(f->path), 5);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -391,11 +404,11 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 5;");
+	raw_exec(f->path, "PRAGMA user_version = 6;");
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 4;");
+	raw_exec(f->path, "PRAGMA user_version = 5;");
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 }
 
