@@ -44,6 +44,7 @@ struct conf {
 	int rate_limit_rps;                 /* per principal, 0: off; default 50 */
 	int rate_limit_burst;               /* default 100 */
 	int audit_sign_interval;            /* seconds between signed heads, 60 */
+	char log_origin[256];               /* "": <hostname>/refgate */
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */
@@ -56,6 +57,11 @@ void conf_defaults(struct conf *c);
  */
 int conf_parse(struct conf *c, const char *text, size_t len,
                char *err, size_t errlen);
+
+/* The transparency log's checkpoint origin: log_origin, or
+ * "<hostname>/refgate" when not set. RG_ETOOBIG when it does not fit,
+ * RG_EINVAL when it is no valid origin (a hostname with a space, say). */
+int conf_log_origin(const struct conf *c, char *out, size_t outlen);
 
 /* Resolves a configured path against c->dir into out (absolute paths
  * unchanged). RG_ETOOBIG when it does not fit. */

@@ -97,6 +97,10 @@ static int app_open(struct app *app)
 		log_msg(LOG_ERROR, "cannot read the client CA %s", c->client_ca);
 		return RG_EIO;
 	}
+	if (conf_log_origin(c, app->log_origin, sizeof app->log_origin) != RG_OK) {
+		log_msg(LOG_ERROR, "no valid log_origin (set one in the configuration)");
+		return RG_EINVAL;
+	}
 	struct policy *pol = load_policy(c);
 	if (!pol || policy_holder_init(&app->policy, pol) != RG_OK) {
 		policy_free(pol);
