@@ -124,6 +124,42 @@ expect_refused "no client certificate: no checkpoint"
 req pave POST /v1/log/checkpoint
 expect_problem "POST on the checkpoint -> 405" 405 method_not_allowed
 
+# ---- refgatectl log verify | watch ----------------------------------------
+if ctl log verify "$T/receipts/005.json" --as "$T/p/pave"; then ok "log verify: a receipt (the 201 answer) -> exit 0"
+else notok "log verify: a receipt (the 201 answer) -> exit 0" "$(cat "$T/ctl.out")"; fi
+check "log verify names the leaf and the checkpoint" grep -q "leaf 5 of the checkpoint of size" "$T/ctl.out"
+jget "$T/receipts/042.json" .receipt >"$T/r42.jws"
+ctl log verify "$T/r42.jws" --as "$T/p/isd"; eq "log verify: a bare receipt JWS, another principal -> exit 0" 0 $?
+# the receipt of leaf 42 with its payload swapped for leaf 41's: no signature
+node -e 'const [a,b]=process.argv.slice(1).map(f=>require("fs").readFileSync(f,"utf8").trim().split("."));
+process.stdout.write([a[0],b[1],a[2]].join("."))' -- "$T/r42.jws" <(jget "$T/receipts/041.json" .receipt) >"$T/r-bad.jws"
+ctl log verify "$T/r-bad.jws" --as "$T/p/pave"; eq "log verify: a tampered receipt -> exit 1" 1 $?
+check "... saying so" grep -q "RECEIPT DOES NOT VERIFY" "$T/ctl.out"
+ctl log watch --state "$T/state.txt" --as "$T/p/pave"; eq "log watch, first run -> exit 0" 0 $?
+check "... keeps the first checkpoint" grep -q "first checkpoint kept" "$T/ctl.out"
+f=$(sed -n "$((N / 2 + 1))p" "$T/isd.list")
+post late isd "$f"; expect "one more referral -> 201" 201
+ctl log watch --state "$T/state.txt" --as "$T/p/pave"; eq "log watch after growth -> exit 0" 0 $?
+check "... consistent, kept" grep -q "is consistent with the kept one" "$T/ctl.out"
+eq "... the state file holds the new checkpoint" "$((N + 1))" "$(sed -n 2p "$T/state.txt")"
+# A forged history: a checkpoint of a smaller size with another root,
+# signed with the gateway's own key (what a rewritten log would sign).
+node -e 'const c=require("crypto"),fs=require("fs");const [keyf,origin,size]=process.argv.slice(1);
+const seed=Buffer.from(fs.readFileSync(keyf,"utf8").trim(),"base64url");
+const sk=c.createPrivateKey({key:Buffer.concat([Buffer.from("302e020100300506032b657004220420","hex"),seed]),format:"der",type:"pkcs8"});
+const x=Buffer.from(c.createPublicKey(sk).export({format:"jwk"}).x,"base64url");
+const body=origin+"\n"+size+"\n"+c.randomBytes(32).toString("base64")+"\n";
+const id=c.createHash("sha256").update(origin+"\n").update(Buffer.from([1])).update(x).digest().subarray(0,4);
+const sig=Buffer.concat([id,c.sign(null,Buffer.from(body),sk)]).toString("base64");
+process.stdout.write(body+"\n\u2014 "+origin+" "+sig+"\n");' -- "$(conf_path receipt_key)" "$ORIGIN" $((N - 3)) >"$T/forged.txt"
+cp "$T/forged.txt" "$T/state.txt"
+ctl log watch --state "$T/state.txt" --as "$T/p/pave"; eq "log watch against a forged earlier checkpoint -> exit 1" 1 $?
+check "... LOG INCONSISTENT" grep -q "LOG INCONSISTENT" "$T/ctl.out"
+check "... the state file is left as it was" cmp -s "$T/forged.txt" "$T/state.txt"
+sed -i '2s/.*/1/' "$T/state.txt"
+ctl log watch --state "$T/state.txt" --as "$T/p/pave"; eq "log watch with a state file that does not verify -> exit 1" 1 $?
+check "... saying so" grep -q "does not verify" "$T/ctl.out"
+
 # ---- kill -9 between append and checkpoint, many times --------------------
 # Each round: two referrals answered 201 (appended, no checkpoint asked
 # for), two more sent as the daemon is killed; restart; the checkpoint.
@@ -153,7 +189,7 @@ eq "every round's first two referrals answered 201" $((ROUNDS * 2)) "$crash_201"
 verify --notes "$T/notes" --receipts "$T/receipts"
 eq "after the crashes: no failure (every checkpoint consistent with the next and the last, every 201 in the last)" \
 	"[]" "$(jget "$T/verify.json" .failures)"
-eq "after the crashes: every 201 receipt checked" $((N + ROUNDS * 2)) "$(jget "$T/verify.json" .receipts)"
+eq "after the crashes: every 201 receipt checked" $((N + 1 + ROUNDS * 2)) "$(jget "$T/verify.json" .receipts)"
 verify --notes "$T/notes" --all
 eq "after the crashes: every pair of checkpoints seen is consistent" "[]" "$(jget "$T/verify.json" .failures)"
 eq "the database still holds one leaf per referral" "$(dbq 'SELECT COUNT(*) FROM referrals')" "$(dbq 'SELECT COUNT(*) FROM log_leaves')"
