@@ -28,6 +28,29 @@ static void test_defaults(void **state)
 	assert_string_equal(c.hosts.hosts[1], "x.com");
 	assert_int_equal(c.hosts.n_prefixes, 3);
 	assert_int_equal(c.metrics_listen_port, 0);
+	char origin[256];
+	assert_int_equal(conf_log_origin(&c, origin, sizeof origin), RG_OK);
+	assert_string_equal(origin, "localhost/refgate");
+}
+
+static void test_log_origin(void **state)
+{
+	struct conf c;
+	char err[128], origin[256];
+	(void)state;
+	assert_int_equal(parse(&c, "hostname = gw.example\n", err), RG_OK);
+	assert_int_equal(conf_log_origin(&c, origin, sizeof origin), RG_OK);
+	assert_string_equal(origin, "gw.example/refgate");
+	assert_int_equal(conf_log_origin(&c, origin, 8), RG_ETOOBIG);
+	assert_int_equal(parse(&c, "hostname = gw.example\n"
+	                           "log_origin = transparency.example/refgate/v1\n",
+	                       err), RG_OK);
+	assert_int_equal(conf_log_origin(&c, origin, sizeof origin), RG_OK);
+	assert_string_equal(origin, "transparency.example/refgate/v1");
+	/* a space or a '+' would break the signature line */
+	assert_int_equal(parse(&c, "log_origin = a b\n", err), RG_EINVAL);
+	assert_int_equal(parse(&c, "log_origin = a+b\n", err), RG_EINVAL);
+	assert_int_equal(parse(&c, "log_origin = \n", err), RG_EINVAL);
 }
 
 static void test_values(void **state)
@@ -106,6 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_log_origin),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
