@@ -1,11 +1,12 @@
 /*
  * h_log.c - the transparency log (contract section 11): GET
  * /v1/log/checkpoint (the latest signed checkpoint, signed on demand when
- * the tree has grown past it), /v1/log/inclusion and /v1/log/consistency
+ * the tree has grown past it: logsign.c), /v1/log/inclusion and /v1/log/consistency
  * (RFC 9162 proofs, bounded by the latest checkpoint). Hashes only: no
  * leaf is ever served.
  */
 #include "routes.h"
+#include "logsign.h"
 #include "../proto/checkpoint.h"
 #include "../proto/merkle.h"
 
@@ -13,37 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* store_log_checkpoint_sign's signer: the note, with the receipt key. */
-static int sign_note(void *ctx, uint64_t size, const uint8_t root[32],
-                     char *note, size_t cap)
-{
-	const struct app *app = ctx;
-	return checkpoint_sign(app->log_origin, size, root, app->keys.receipt_sk,
-			       note, cap);
-}
-
-/* The latest checkpoint, covering the whole committed tree: the stored
- * one when it does, a newly signed one otherwise. */
-static int checkpoint_current(struct app *app, int64_t now,
-                              struct store_checkpoint *cp)
-{
-	uint64_t size = 0;
-	int rc = store_log_checkpoint_latest(app->store, cp);
-	if (rc != RG_OK && rc != RG_ENOTFOUND)
-		return rc;
-	int grc = store_log_size(app->store, &size);
-	if (grc != RG_OK)
-		return grc;
-	if (rc == RG_OK && cp->size >= size)
-		return RG_OK;
-	return store_log_checkpoint_sign(app->store, now, sign_note, app, cp);
-}
-
 void h_log_checkpoint(struct request *req, struct response *res)
 {
 	struct store_checkpoint *cp = calloc(1, sizeof *cp);
 	char *body = NULL;
-	if (!cp || checkpoint_current(req->app, req->now, cp) != RG_OK) {
+	if (!cp || logsign_current(req->app, req->now, cp) != RG_OK) {
 		response_problem(res, 503, "unavailable", NULL);
 		goto out;
 	}

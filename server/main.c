@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "audit.h"
+#include "logsign.h"
 #include "http.h"
 #include "log.h"
 #include "../proto/jwk.h"
@@ -199,9 +200,13 @@ int main(int argc, char **argv)
 	struct audit_signer *signer = audit_signer_start(&app);
 	if (!signer)
 		log_msg(LOG_WARN, "audit head signer not started");
+	struct logsign *lsigner = logsign_start(&app);
+	if (!lsigner)
+		log_msg(LOG_WARN, "log checkpoint signer not started");
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
+	logsign_stop(lsigner);
 	audit_signer_stop(signer);
 	status = 0;
 	log_msg(LOG_INFO, "stopped");
