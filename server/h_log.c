@@ -7,7 +7,6 @@
  */
 #include "routes.h"
 #include "logsign.h"
-#include "../proto/checkpoint.h"
 #include "../proto/merkle.h"
 
 #include <sodium.h>
