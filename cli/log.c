@@ -84,18 +84,19 @@ static int checkpoint_fetch(const struct cli_ctx *ctx,
 	int ret = get(ctx, cred, "/v1/log/checkpoint", &r);
 	if (ret != CLI_OK)
 		goto out;
-	ret = cli_fail("CHECKPOINT DOES NOT VERIFY: the gateway's latest "
-	               "checkpoint is not signed by its key for origin %s",
-	               origin);
-	for (size_t i = 0; i < k->n; i++) {
+	ret = CLI_FAIL;
+	for (size_t i = 0; i < k->n && ret != CLI_OK; i++) {
 		if (checkpoint_verify(r.body, r.len, origin, k->pk[i], size,
 		                      root) == RG_OK) {
 			*text = r.body;
 			r.body = NULL;
 			ret = CLI_OK;
-			break;
 		}
 	}
+	if (ret != CLI_OK)
+		cli_fail("CHECKPOINT DOES NOT VERIFY: the gateway's latest "
+		         "checkpoint is not signed by its key for origin %s",
+		         origin);
 out:
 	cli_resp_free(&r);
 	return ret;
@@ -111,15 +112,17 @@ static int proof_fetch(const struct cli_ctx *ctx, const struct cli_cred *cred,
 	char path[128];
 	json_t *j = NULL, *e;
 	size_t i;
+	bool answered = false;
 	snprintf(path, sizeof path, "/v1/log/%s?%s=%" PRIu64 "&size=%" PRIu64,
 	         strcmp(first, "index") == 0 ? "inclusion" : "consistency",
 	         first, a, size);
 	int ret = get(ctx, cred, path, &r);
 	if (ret != CLI_OK)
 		goto out;
+	answered = true;
 	j = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *hashes = json_object_get(j, "hashes");
-	ret = cli_fail("%s: malformed proof", path);
+	ret = CLI_FAIL;
 	if (!json_is_array(hashes) || json_array_size(hashes) > MERKLE_MAX_PROOF ||
 	    json_integer_value(json_object_get(j, first)) != (json_int_t)a ||
 	    json_integer_value(json_object_get(j, "size")) != (json_int_t)size)
@@ -135,6 +138,8 @@ static int proof_fetch(const struct cli_ctx *ctx, const struct cli_cred *cred,
 	*n = json_array_size(hashes);
 	ret = CLI_OK;
 out:
+	if (ret != CLI_OK && answered)
+		cli_fail("%s: malformed proof", path);
 	json_decref(j);
 	cli_resp_free(&r);
 	return ret;
@@ -172,8 +177,8 @@ static int receipt_open(const char *jws, const struct gw_keys *k,
 	uint8_t *hdr = NULL, *pl = NULL, *sig = NULL;
 	size_t hlen = 0, plen = 0, slen = 0;
 	json_t *h = NULL, *p = NULL;
-	int ret = cli_fail("RECEIPT DOES NOT VERIFY: not a receipt signed by "
-	                   "the gateway");
+	bool signed_ok = false;
+	int ret = CLI_FAIL;
 	if (!dot2 || b64url_decode(jws, (size_t)(dot1 - jws), &hdr, &hlen) ||
 	    b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &pl, &plen) ||
 	    b64url_decode(dot2 + 1, strlen(dot2 + 1), &sig, &slen) || slen != 64)
@@ -190,11 +195,12 @@ static int receipt_open(const char *jws, const struct gw_keys *k,
 		                                 (size_t)(dot2 - jws), k->pk[i]) == 0;
 	if (!ok)
 		goto out;
+	signed_ok = true;
 	p = json_loadb((const char *)pl, plen, JSON_REJECT_DUPLICATES, NULL);
 	json_t *li = json_object_get(p, "log_index");
 	if (!json_is_integer(li) || json_integer_value(li) < 0) {
-		ret = cli_fail("the receipt has no log_index (a referral recorded "
-		               "before the log existed)");
+		cli_fail("the receipt has no log_index (a referral recorded "
+		         "before the log existed)");
 		goto out;
 	}
 	*index = (uint64_t)json_integer_value(li);
@@ -203,6 +209,9 @@ static int receipt_open(const char *jws, const struct gw_keys *k,
 	pl = NULL;
 	ret = CLI_OK;
 out:
+	if (!signed_ok)
+		cli_fail("RECEIPT DOES NOT VERIFY: not a receipt signed by the "
+		         "gateway");
 	json_decref(h);
 	json_decref(p);
 	free(hdr);

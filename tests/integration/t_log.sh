@@ -128,6 +128,7 @@ expect_problem "POST on the checkpoint -> 405" 405 method_not_allowed
 if ctl log verify "$T/receipts/005.json" --as "$T/p/pave"; then ok "log verify: a receipt (the 201 answer) -> exit 0"
 else notok "log verify: a receipt (the 201 answer) -> exit 0" "$(cat "$T/ctl.out")"; fi
 check "log verify names the leaf and the checkpoint" grep -q "leaf 5 of the checkpoint of size" "$T/ctl.out"
+eq "... and complains about nothing" "" "$(grep -v '^log: ' "$T/ctl.out")"
 jget "$T/receipts/042.json" .receipt >"$T/r42.jws"
 ctl log verify "$T/r42.jws" --as "$T/p/isd"; eq "log verify: a bare receipt JWS, another principal -> exit 0" 0 $?
 # the receipt of leaf 42 with its payload swapped for leaf 41's: no signature
@@ -141,6 +142,7 @@ f=$(sed -n "$((N / 2 + 1))p" "$T/isd.list")
 post late isd "$f"; expect "one more referral -> 201" 201
 ctl log watch --state "$T/state.txt" --as "$T/p/pave"; eq "log watch after growth -> exit 0" 0 $?
 check "... consistent, kept" grep -q "is consistent with the kept one" "$T/ctl.out"
+eq "... and complains about nothing" "" "$(grep -v '^log: ' "$T/ctl.out")"
 eq "... the state file holds the new checkpoint" "$((N + 1))" "$(sed -n 2p "$T/state.txt")"
 # A forged history: a checkpoint of a smaller size with another root,
 # signed with the gateway's own key (what a rewritten log would sign).
