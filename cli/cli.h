@@ -57,6 +57,8 @@ int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_list(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_log_verify(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_log_watch(const struct cli_ctx *ctx, const struct cli_args *a);
 
 /* ---- messages and files (util.c) ------------------------------------ */
 

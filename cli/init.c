@@ -221,7 +221,12 @@ static char *conf_text(const char *listen, const char *hostname)
 "# newest audit hash with its receipt key this often (when the log has\n"
 "# grown), so that `refgatectl audit verify` detects records edited,\n"
 "# removed or reordered even with the hash chain recomputed. 1 to 86400.\n"
-"audit_sign_interval = %d\n",
+"audit_sign_interval = %d\n"
+"# The origin line of the transparency log's signed checkpoints (GET\n"
+"# /v1/log/checkpoint): 1-200 printable characters, no space, no '+'.\n"
+"# Default: <hostname>/refgate. Changing it later makes every checkpoint\n"
+"# partners kept fail to verify; set it once.\n"
+"# log_origin = %s/refgate\n",
 	        now, listen, hostname, d.tls_cert, d.tls_key, d.client_ca,
 	        d.client_ca_key, d.database, d.receipt_key, d.data_key,
 	        d.index_key, d.policy, (long long)d.max_db_pages, d.admin_cert,
@@ -232,7 +237,7 @@ static char *conf_text(const char *listen, const char *hostname)
 	        (long long)d.quota_referrals_per_day,
 	        (long long)d.quota_subjects_per_day,
 	        (long long)d.quota_bytes_per_day,
-	        d.access_key_max_days, d.audit_sign_interval);
+	        d.access_key_max_days, d.audit_sign_interval, hostname);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;

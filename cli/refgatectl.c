@@ -162,6 +162,31 @@ static const struct cli_cmd commands[] = {
 		        "\"audit: N records, M signed heads, chain\nintact\" "
 		        "and exits 0, or names the first bad record and exits 1.",
 	},
+	{
+		.name = "log", .sub = "verify", .fn = cmd_log_verify,
+		.min_pos = 1, .max_pos = 1, .opts = OPTS("as"), .conf = true,
+		.usage = "log verify RECEIPT [--as DIR]",
+		.help = "Checks that a receipt is in the transparency log: its "
+		        "signature and the\nlatest checkpoint's by the gateway "
+		        "key (GET /v1/keys), then the inclusion\nproof of its "
+		        "payload at its log_index in that checkpoint. RECEIPT: a "
+		        "file with\nthe receipt (compact JWS) or the gateway's "
+		        "answer holding it. Exits 0, or\nsays what did not "
+		        "verify and exits 1.",
+	},
+	{
+		.name = "log", .sub = "watch", .fn = cmd_log_watch,
+		.opts = OPTS("state", "as"), .conf = true,
+		.usage = "log watch --state FILE [--as DIR]",
+		.help = "Checks that the gateway's latest checkpoint is "
+		        "consistent with the one kept\nin FILE (signature, then "
+		        "the consistency proof between the two sizes) and\n"
+		        "replaces FILE with it; the first run keeps the first "
+		        "checkpoint. Run it\nperiodically: a failure (exit 1, "
+		        "\"LOG INCONSISTENT\") means the log's history\nwas "
+		        "rewritten or forked; FILE is then left as it was, as "
+		        "evidence.",
+	},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -3,6 +3,7 @@
  * "key = value" lines over built-in defaults; unknown keys are errors.
  */
 #include "conf.h"
+#include "checkpoint.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -221,6 +222,12 @@ static bool apply(struct conf *c, const char *k, const char *v,
 		return set_int(&c->rate_limit_rps, v, 0, 1000000);
 	if (strcmp(k, "rate_limit_burst") == 0)
 		return set_int(&c->rate_limit_burst, v, 1, 1000000);
+	if (strcmp(k, "log_origin") == 0) {
+		*why = "not a checkpoint origin (1-200 printable characters,"
+		       " no space, no '+')";
+		return checkpoint_origin_valid(v) &&
+		       set_str(c->log_origin, sizeof c->log_origin, v);
+	}
 	if (strcmp(k, "audit_sign_interval") == 0)
 		return set_int(&c->audit_sign_interval, v, 1, 86400);
 	*why = "unknown key";
@@ -306,6 +313,16 @@ int conf_check(const struct conf *c, char *err, size_t errlen)
 		return RG_EINVAL;
 	}
 	return RG_OK;
+}
+
+int conf_log_origin(const struct conf *c, char *out, size_t outlen)
+{
+	int n = c->log_origin[0]
+		? snprintf(out, outlen, "%s", c->log_origin)
+		: snprintf(out, outlen, "%s/refgate", c->hostname);
+	if (n < 0 || (size_t)n >= outlen)
+		return RG_ETOOBIG;
+	return checkpoint_origin_valid(out) ? RG_OK : RG_EINVAL;
 }
 
 int conf_path(const struct conf *c, const char *path, char *out,

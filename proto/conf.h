@@ -52,6 +52,7 @@ struct conf {
 	int64_t quota_referrals_per_day;    /* per principal and UTC day */
 	int64_t quota_subjects_per_day;     /* subjects named, same */
 	int64_t quota_bytes_per_day;        /* bytes stored, same */
+	char log_origin[256];               /* "": <hostname>/refgate */
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */
@@ -71,6 +72,11 @@ int conf_parse(struct conf *c, const char *text, size_t len,
  * global one). RG_EINVAL with the reason, naming both keys, in err.
  */
 int conf_check(const struct conf *c, char *err, size_t errlen);
+
+/* The transparency log's checkpoint origin: log_origin, or
+ * "<hostname>/refgate" when not set. RG_ETOOBIG when it does not fit,
+ * RG_EINVAL when it is no valid origin (a hostname with a space, say). */
+int conf_log_origin(const struct conf *c, char *out, size_t outlen);
 
 /* Resolves a configured path against c->dir into out (absolute paths
  * unchanged). RG_ETOOBIG when it does not fit. */

@@ -7,6 +7,7 @@
 #ifndef RG_APP_H
 #define RG_APP_H
 
+#include "../proto/checkpoint.h"
 #include "../proto/conf.h"
 #include "keys.h"
 #include "policy.h"
@@ -23,6 +24,7 @@ struct app {
 	struct policy_holder policy;      /* swapped on SIGHUP */
 	char *client_ca_pem;              /* verifies enrolled certificates */
 	char *jwks_json;                  /* GET /v1/keys body, made at start */
+	char log_origin[CHECKPOINT_ORIGIN_MAX + 1];   /* checkpoints' origin */
 	struct ratelimit *ratelimit;      /* per-principal token buckets */
 	void *http;                       /* struct http, http.c's own */
 };

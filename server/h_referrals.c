@@ -34,6 +34,7 @@ static void submission_clear(struct submission *s)
 		for (size_t j = 0; j < s->subjects[i].n_idents; j++)
 			free((void *)s->subjects[i].idents[j].sealed);
 	free(s->sealed);
+	store_referral_out_clear(&s->out);
 }
 
 /* A fresh id: prefix + 22 base64url chars of 16 random bytes. */
@@ -152,18 +153,77 @@ static int index_subjects(struct request *req, struct submission *sub,
 	return RG_OK;
 }
 
-/* The answer body: ids, statuses and the signed receipt. */
+/* What a receipt payload names besides the stored answer. */
+struct receipt_ctx {
+	const char *principal;
+	char jws_hex[65];            /* hex SHA-256 of the JWS bytes as sent */
+};
+
+/* The receipt payload (what the gateway signs, and the transparency
+ * log's leaf data): referral id, time, principal, JWS digest, the case
+ * ids answered and, when the referral is in the log, its log_index.
+ * malloc'd compact JSON in *payload. */
+static int receipt_build(const struct receipt_ctx *rc,
+                         const struct store_referral_out *o, int64_t log_index,
+                         char **payload, size_t *len)
+{
+	char when[21];
+	json_t *ids = json_array();
+	rg_time_format(o->received_at, when);
+	for (size_t i = 0; ids && i < o->n_cases; i++)
+		if (json_array_append_new(ids, json_string(o->cases[i].case_id)))
+			goto fail;
+	json_t *rp = ids ? json_pack("{s:s, s:s, s:s, s:s, s:O}", "referral_id",
+				     o->id, "received_at", when, "principal",
+				     rc->principal, "jws_sha256", rc->jws_hex,
+				     "cases", ids) : NULL;
+	if (rp && log_index >= 0 &&
+	    json_object_set_new(rp, "log_index", json_integer(log_index))) {
+		json_decref(rp);
+		rp = NULL;
+	}
+	char *text = rp ? json_dumps(rp, JSON_COMPACT) : NULL;
+	json_decref(rp);
+	json_decref(ids);
+	if (!text)
+		return RG_ENOMEM;
+	*payload = text;
+	*len = strlen(text);
+	return RG_OK;
+fail:
+	json_decref(ids);
+	return RG_ENOMEM;
+}
+
+/* store_referral_in.receipt: the payload, inside the store's transaction,
+ * once the log index is known. */
+static int receipt_for_log(void *ctx, const struct store_referral_out *o,
+                           uint64_t log_index, char **payload, size_t *len)
+{
+	if (log_index > (uint64_t)INT64_MAX)
+		return RG_EINVAL;
+	return receipt_build(ctx, o, (int64_t)log_index, payload, len);
+}
+
+static void receipt_ctx_init(struct receipt_ctx *rc, const struct request *req)
+{
+	uint8_t digest[32];
+	rc->principal = req->principal.name;
+	crypto_hash_sha256(digest, (const uint8_t *)req->body, req->body_len);
+	sodium_bin2hex(rc->jws_hex, sizeof rc->jws_hex, digest, sizeof digest);
+}
+
+/* The answer body: ids, statuses and the signed receipt, whose payload
+ * is the log's leaf as stored (or, for a referral older than the log, the
+ * same payload without log_index). */
 static json_t *answer(struct request *req, const struct policy *pol,
                       const struct submission *sub)
 {
 	const struct store_referral_out *o = &sub->out;
-	char when[21], hex[65];
-	uint8_t digest[32];
+	char when[21];
 	rg_time_format(o->received_at, when);
-	crypto_hash_sha256(digest, (const uint8_t *)req->body, req->body_len);
-	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
 	enum audience aud = views_audience(&req->principal);
-	json_t *cases = json_array(), *ids = json_array();
+	json_t *cases = json_array();
 	for (size_t i = 0; i < o->n_cases; i++) {
 		json_t *c = json_pack("{s:i, s:s, s:s, s:b}", "subject", (json_int_t)i,
 				      "case_id", o->cases[i].case_id, "status",
@@ -172,22 +232,22 @@ static json_t *answer(struct request *req, const struct policy *pol,
 		if (c)
 			policy_filter_case_entry(pol, aud, c);
 		json_array_append_new(cases, c);
-		json_array_append_new(ids, json_string(o->cases[i].case_id));
 	}
-	json_t *rp = json_pack("{s:s, s:s, s:s, s:s, s:o}", "referral_id", o->id,
-			       "received_at", when, "principal", req->principal.name,
-			       "jws_sha256", hex, "cases", ids);
-	char *payload = rp ? json_dumps(rp, JSON_COMPACT) : NULL;
-	char *receipt = NULL;
-	json_decref(rp);
-	if (!payload || jws_sign((const uint8_t *)payload, strlen(payload),
+	struct receipt_ctx rc;
+	char *legacy = NULL, *receipt = NULL;
+	size_t len = o->receipt_len;
+	const char *payload = o->receipt;
+	receipt_ctx_init(&rc, req);
+	if (!payload && receipt_build(&rc, o, -1, &legacy, &len) == RG_OK)
+		payload = legacy;
+	if (!payload || jws_sign((const uint8_t *)payload, len,
 				 req->app->keys.receipt_kid, "refgate-receipt+json",
 				 req->app->keys.receipt_sk, &receipt) != RG_OK) {
-		free(payload);
+		free(legacy);
 		json_decref(cases);
 		return NULL;
 	}
-	free(payload);
+	free(legacy);
 	json_t *body = json_pack("{s:s, s:s, s:o, s:s}", "referral_id", o->id,
 				 "received_at", when, "cases", cases, "receipt", receipt);
 	free(receipt);
@@ -313,6 +373,8 @@ static void record(struct request *req, struct submission *sub,
 		.subjects = c->quota_subjects_per_day,
 		.bytes = c->quota_bytes_per_day,
 	};
+	struct receipt_ctx rc;
+	receipt_ctx_init(&rc, req);
 	struct store_referral_in in = {
 		.principal = req->principal.name,
 		.jti = r->jti,
@@ -324,6 +386,8 @@ static void record(struct request *req, struct submission *sub,
 		.n_subjects = r->n_subjects,
 		.subjects = sub->subjects,
 		.quota = &quota,
+		.receipt = receipt_for_log,
+		.receipt_ctx = &rc,
 	};
 	new_id("r_", in.id);
 	crypto_hash_sha256(in.jws_sha256, req->body, req->body_len);
@@ -333,8 +397,8 @@ static void record(struct request *req, struct submission *sub,
 	}
 	in.sealed = sub->sealed;
 	in.sealed_len = sub->sealed_len;
-	int rc = store_referral_submit(req->app->store, &in, &sub->out);
-	respond(req, sub, rc, res);
+	respond(req, sub, store_referral_submit(req->app->store, &in, &sub->out),
+		res);
 }
 
 void h_referral_submit(struct request *req, struct response *res)

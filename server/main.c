@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "audit.h"
+#include "logsign.h"
 #include "http.h"
 #include "log.h"
 #include "../proto/jwk.h"
@@ -113,6 +114,10 @@ static int app_open(struct app *app)
 		log_msg(LOG_ERROR, "cannot read the client CA %s", c->client_ca);
 		return RG_EIO;
 	}
+	if (conf_log_origin(c, app->log_origin, sizeof app->log_origin) != RG_OK) {
+		log_msg(LOG_ERROR, "no valid log_origin (set one in the configuration)");
+		return RG_EINVAL;
+	}
 	struct policy *pol = load_policy(c);
 	if (!pol || policy_holder_init(&app->policy, pol) != RG_OK) {
 		policy_free(pol);
@@ -220,9 +225,13 @@ int main(int argc, char **argv)
 	struct audit_signer *signer = audit_signer_start(&app);
 	if (!signer)
 		log_msg(LOG_WARN, "audit head signer not started");
+	struct logsign *lsigner = logsign_start(&app);
+	if (!lsigner)
+		log_msg(LOG_WARN, "log checkpoint signer not started");
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
+	logsign_stop(lsigner);
 	audit_signer_stop(signer);
 	status = 0;
 	log_msg(LOG_INFO, "stopped");

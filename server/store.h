@@ -127,6 +127,7 @@ enum store_quota_kind {
 	QUOTA_SUBJECTS,
 	QUOTA_BYTES,
 };
+struct store_referral_out;
 
 struct store_referral_in {
 	char id[RG_ID_MAX + 1];      /* fresh "r_..." chosen by the caller */
@@ -144,6 +145,15 @@ struct store_referral_in {
 	const struct store_subject *subjects;
 	const struct store_quota *quota;   /* per principal and UTC day of
 	                                      received_at; NULL: none */
+	/* Required: makes the referral's receipt payload, the transparency
+	 * log's leaf data, from its answer *out (ids, cases) and its log
+	 * index: malloc'd bytes in *payload, *len. Runs in the writer thread
+	 * inside the referral's transaction (so leaf and referral commit
+	 * together or neither); must not call the store. Non-zero fails the
+	 * referral (nothing written). */
+	int (*receipt)(void *ctx, const struct store_referral_out *out,
+	               uint64_t log_index, char **payload, size_t *len);
+	void *receipt_ctx;
 };
 
 struct store_case_ref {
@@ -158,11 +168,19 @@ struct store_referral_out {
 	size_t n_cases;              /* == n_subjects */
 	struct store_case_ref cases[REFERRAL_MAX_SUBJECTS];
 	enum store_quota_kind over;  /* RG_EQUOTA: the quota it would pass */
+	int64_t log_index;           /* -1: recorded before the log existed */
+	char *receipt;               /* the leaf data (receipt payload), owned:
+	                                store_referral_out_clear frees it;
+	                                NULL when log_index is -1 */
+	size_t receipt_len;
 };
 
 /* The bytes a referral stores, as its principal's daily quota counts
  * them: its sealed content and each identifier's sealed value and hash. */
 int64_t store_referral_bytes(const struct store_referral_in *in);
+
+/* Frees what a store_referral_out owns (its receipt payload). */
+void store_referral_out_clear(struct store_referral_out *out);
 
 /*
  * Records a referral: deduplicates each subject into the case sharing any
@@ -568,5 +586,48 @@ int store_partner_stats(struct store *st, const char *principal,
 
 /* The number of cases (canonical, merged ones not counted). */
 int store_cases_count(struct store *st, int64_t *out);
+
+/* ---- transparency log (store_log.c) --------------------------------- */
+
+/* The number of leaves committed (one per referral recorded since the
+ * log exists). */
+int store_log_size(struct store *st, uint64_t *size);
+
+#define STORE_NOTE_MAX 1024
+
+struct store_checkpoint {
+	uint64_t size;
+	uint8_t root[32];
+	int64_t at;
+	char note[STORE_NOTE_MAX];   /* the signed note, as served */
+};
+
+/* The latest signed checkpoint (largest size). RG_ENOTFOUND when none. */
+int store_log_checkpoint_latest(struct store *st, struct store_checkpoint *out);
+
+/*
+ * In the writer: when the tree has grown past the latest checkpoint (or
+ * none exists), computes the root of the whole committed tree, has
+ * sign() write the note for (size, root) into note (cap bytes) and
+ * records it; then *out is the latest checkpoint. Since checkpoints are
+ * only ever made here, from the committed append-only tree, and never
+ * for a size already signed, no two signed checkpoints disagree.
+ * Durable before it returns.
+ */
+int store_log_checkpoint_sign(struct store *st, int64_t now,
+                              int (*sign)(void *ctx, uint64_t size,
+                                          const uint8_t root[32],
+                                          char *note, size_t cap),
+                              void *ctx, struct store_checkpoint *out);
+
+/* The RFC 9162 inclusion proof of leaf `index` in the tree of `size`
+ * leaves, and the consistency proof between the trees of `from` and
+ * `size` leaves: *n hashes (at most MERKLE_MAX_PROOF) into out. RG_EINVAL
+ * for bounds the tree does not have (index >= size, from = 0, from >
+ * size, size beyond the committed tree). One read snapshot. */
+int store_log_inclusion(struct store *st, uint64_t index, uint64_t size,
+                        uint8_t out[][32], size_t *n);
+int store_log_consistency(struct store *st, uint64_t from, uint64_t size,
+                          uint8_t out[][32], size_t *n);
 
 #endif

@@ -342,6 +342,26 @@ out:
 	return rc;
 }
 
+void store_referral_out_clear(struct store_referral_out *out)
+{
+	if (!out)
+		return;
+	free(out->receipt);
+	out->receipt = NULL;
+	out->receipt_len = 0;
+}
+
+/* A replayed referral's receipt payload, the same leaf bytes as first
+ * answered (none for a referral older than the log): RG_EREPLAY. */
+static int replay_receipt(struct conn *c, struct store_referral_out *out)
+{
+	store_referral_out_clear(out);
+	out->log_index = -1;
+	int rc = st_log_leaf(c, out->id, &out->log_index, &out->receipt,
+	                     &out->receipt_len);
+	return rc == RG_OK || rc == RG_ENOTFOUND ? RG_EREPLAY : rc;
+}
+
 /* RG_ENOTFOUND for a jti this principal has not used; RG_EREPLAY with
  * *out the first answer when it sent the same JWS before; RG_ECONFLICT
  * when it sent other content under the jti. */
@@ -369,7 +389,7 @@ static int referral_seen(struct conn *c, const struct store_referral_in *in,
 out:
 	sq_close(&q);
 	if (rc == RG_EREPLAY && (rc = first_answer(c, out)) == RG_OK)
-		rc = RG_EREPLAY;
+		rc = replay_receipt(c, out);
 	return rc;
 }
 
@@ -395,6 +415,8 @@ int store_referral_seen(struct store *st, const struct store_referral_in *in,
 	int rc = st_in_snapshot(st, seen_fn, &j);
 	if (rc == RG_EREPLAY)
 		*out = tmp;
+	else
+		store_referral_out_clear(&tmp);
 	return rc;
 }
 
@@ -829,11 +851,36 @@ static int quota_charge(struct txn *t, const struct store_referral_in *in,
 	return quota_save(t, in->principal, day, counts, first);
 }
 
+/* The referral's leaf: its receipt payload, made by the caller now that
+ * the answer and the log index are known, appended in this transaction. */
+static int submit_leaf(struct txn *t, const struct store_referral_in *in,
+                       struct store_referral_out *out)
+{
+	uint64_t index = 0;
+	char *payload = NULL;
+	size_t len = 0;
+	int rc = st_log_size(t->c, &index);
+	if (rc != RG_OK)
+		return rc;
+	out->log_index = (int64_t)index;
+	rc = in->receipt(in->receipt_ctx, out, index, &payload, &len);
+	if (rc != RG_OK || !payload || !len) {
+		free(payload);
+		return rc != RG_OK ? rc : RG_EINVAL;
+	}
+	out->receipt = payload;
+	out->receipt_len = len;
+	return st_log_append(t, in->id, index, payload, len);
+}
+
 static int submit_run(struct txn *t, void *arg)
 {
 	struct submit_job *sj = arg;
 	const struct store_referral_in *in = sj->in;
 	struct submit_work *w = NULL;
+	/* a job re-run in a new transaction starts from nothing */
+	store_referral_out_clear(&sj->out);
+	memset(&sj->out, 0, sizeof sj->out);
 	int rc = referral_seen(t->c, in, &sj->out);
 	if (rc != RG_ENOTFOUND)
 		return rc;
@@ -854,6 +901,8 @@ static int submit_run(struct txn *t, void *arg)
 		rc = submit_changes(t, in, w);
 	if (rc == RG_OK)
 		rc = submit_audit(t, in, w);
+	if (rc == RG_OK)
+		rc = submit_leaf(t, in, &sj->out);
 	free(w);
 	return rc;
 }
@@ -867,7 +916,7 @@ static bool submit_valid(const struct store_referral_in *in)
 	    (unsigned)in->urgency > URG_IMMINENT_HARM ||
 	    in->deadline_at < 0 || !in->sealed || !in->sealed_len ||
 	    in->n_subjects < 1 || in->n_subjects > REFERRAL_MAX_SUBJECTS ||
-	    !in->subjects)
+	    !in->subjects || !in->receipt)
 		return false;
 	if (in->partner_ref &&
 	    strlen(in->partner_ref) > REFERRAL_PARTNER_REF_MAX * 4)
@@ -900,6 +949,8 @@ int store_referral_submit(struct store *st, const struct store_referral_in *in,
 		*out = sj.out;
 	else if (rc == RG_EQUOTA)
 		out->over = sj.out.over;
+	if (rc != RG_OK && rc != RG_EREPLAY)
+		store_referral_out_clear(&sj.out);
 	return rc;
 }
 

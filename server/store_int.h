@@ -4,8 +4,8 @@
  * result-code mapping), store.c (lifecycle, readers, the writer thread,
  * change feed), store_admin.c (principals, audit chain, signed heads),
  * store_cases.c (referrals, deduplication, merges, decisions),
- * store_reads.c (case reads, review queue, statistics) and store_keys.c
- * (access keys).
+ * store_reads.c (case reads, review queue, statistics), store_keys.c
+ * (access keys) and store_log.c (the transparency log).
  */
 #ifndef RG_STORE_INT_H
 #define RG_STORE_INT_H
@@ -195,6 +195,20 @@ int st_audit_add(struct txn *t, int64_t at, const char *actor,
  * json_pack, say) is RG_ENOMEM. */
 int st_audit_add_json(struct txn *t, int64_t at, const char *actor,
                       const char *kind, const char *object, json_t *detail);
+
+/* ---- store_log.c ---- */
+
+/* The number of leaves in the log, on any connection. */
+int st_log_size(struct conn *c, uint64_t *size);
+/* Appends the leaf for referral_id with data payload[0..len) at index
+ * (which must be st_log_size, read in this transaction) and the perfect
+ * subtree hashes it completes (writer only). */
+int st_log_append(struct txn *t, const char *referral_id, uint64_t index,
+                  const void *payload, size_t len);
+/* A referral's leaf: its index and a malloc'd copy of its data.
+ * RG_ENOTFOUND for a referral recorded before the log existed. */
+int st_log_leaf(struct conn *c, const char *referral_id, int64_t *index,
+                char **payload, size_t *len);
 
 /* ---- store_reads.c ---- */
 

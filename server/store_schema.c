@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 5, migrated from 1 to 4), the
+ * with refgate's pragmas, the schema (version 6, migrated from 1 to 5), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define XSTR(x) STR(x)
 #define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
@@ -286,6 +286,47 @@ static const char schema_v5_sql[] =
 	" PRIMARY KEY (principal, day)"
 	") STRICT, WITHOUT ROWID;";
 
+/*
+ * Version 6: the transparency log (store_log.c). log_leaves holds each
+ * accepted referral's receipt payload, the leaf data, by log index (a
+ * replay answers the same receipt); log_nodes every perfect subtree's
+ * hash, keyed (level, index): the node (l, i) covers leaves
+ * [i << l, (i + 1) << l), so a proof costs O(log n) look-ups;
+ * log_checkpoints every signed checkpoint. All three are append-only.
+ * Referrals recorded before version 6 have no leaf (the log starts
+ * empty); their replays answer the receipt without a log_index.
+ */
+static const char schema_v6_sql[] =
+	"CREATE TABLE IF NOT EXISTS log_leaves ("
+	" idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+	" referral_id TEXT NOT NULL UNIQUE REFERENCES referrals(id),"
+	" payload BLOB NOT NULL"
+	") STRICT;"
+	"CREATE TABLE IF NOT EXISTS log_nodes ("
+	" level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 62),"
+	" idx INTEGER NOT NULL CHECK (idx >= 0),"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" PRIMARY KEY (level, idx)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS log_checkpoints ("
+	" size INTEGER PRIMARY KEY CHECK (size >= 0),"
+	" root BLOB NOT NULL CHECK (length(root) = 32),"
+	" at INTEGER NOT NULL,"
+	" note TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER IF NOT EXISTS log_leaves_no_update BEFORE UPDATE"
+	" ON log_leaves BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS log_leaves_no_delete BEFORE DELETE"
+	" ON log_leaves BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS log_nodes_no_update BEFORE UPDATE"
+	" ON log_nodes BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS log_nodes_no_delete BEFORE DELETE"
+	" ON log_nodes BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_update BEFORE UPDATE"
+	" ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_delete BEFORE DELETE"
+	" ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;";
+
 int st_rc(int sqlite_rc)
 {
 	switch (sqlite_rc & 0xff) {
@@ -535,8 +576,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1 to 4
- * file to 5 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1 to 5
+ * file to 6 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -560,6 +601,8 @@ static int db_schema(struct conn *c)
 		rc = db_exec(c, schema_v4_sql);
 	if (rc == RG_OK && version < 5)
 		rc = db_exec(c, schema_v5_sql);
+	if (rc == RG_OK && version < 6)
+		rc = db_exec(c, schema_v6_sql);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
 		rc = db_exec(c, "PRAGMA user_version = "
 		                XSTR(SCHEMA_VERSION));

@@ -1,7 +1,7 @@
 # tests/fuzz/common.sh - sourced by run.sh and regress.sh (from the repo
 # root): the targets, the sources they link, and a compile helper.
 
-FUZZ_ALL="jws referral normalise conf policy"
+FUZZ_ALL="jws referral normalise conf policy checkpoint"
 FUZZ_TARGETS=${FUZZ_TARGETS:-$FUZZ_ALL}
 # Everything in proto/ plus the one server file the policy target needs.
 FUZZ_SRC="$(ls proto/*.c) server/policy.c"

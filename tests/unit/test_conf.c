@@ -36,6 +36,9 @@ static void test_defaults(void **state)
 	assert_true(c.quota_bytes_per_day == INT64_C(256) * 1024 * 1024);
 	/* the defaults agree with each other */
 	assert_int_equal(conf_check(&c, err, sizeof err), RG_OK);
+	char origin[256];
+	assert_int_equal(conf_log_origin(&c, origin, sizeof origin), RG_OK);
+	assert_string_equal(origin, "localhost/refgate");
 }
 
 /* The fair-share keys: parsed, bounded, no 0 = unlimited. */
@@ -88,6 +91,26 @@ static void test_check(void **state)
 	assert_int_equal(parse(&c, "long_poll_per_principal = 65\n", err), RG_OK);
 	assert_int_equal(conf_check(&c, err, sizeof err), RG_EINVAL);
 	assert_non_null(strstr(err, "long_poll_per_principal"));
+}
+
+static void test_log_origin(void **state)
+{
+	struct conf c;
+	char err[128], origin[256];
+	(void)state;
+	assert_int_equal(parse(&c, "hostname = gw.example\n", err), RG_OK);
+	assert_int_equal(conf_log_origin(&c, origin, sizeof origin), RG_OK);
+	assert_string_equal(origin, "gw.example/refgate");
+	assert_int_equal(conf_log_origin(&c, origin, 8), RG_ETOOBIG);
+	assert_int_equal(parse(&c, "hostname = gw.example\n"
+	                           "log_origin = transparency.example/refgate/v1\n",
+	                       err), RG_OK);
+	assert_int_equal(conf_log_origin(&c, origin, sizeof origin), RG_OK);
+	assert_string_equal(origin, "transparency.example/refgate/v1");
+	/* a space or a '+' would break the signature line */
+	assert_int_equal(parse(&c, "log_origin = a b\n", err), RG_EINVAL);
+	assert_int_equal(parse(&c, "log_origin = a+b\n", err), RG_EINVAL);
+	assert_int_equal(parse(&c, "log_origin = \n", err), RG_EINVAL);
 }
 
 static void test_values(void **state)
@@ -166,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_log_origin),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fairshare_keys),
 		cmocka_unit_test(test_check),

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "../../server/store.h"
+#include "../../proto/merkle.h"
 
 #define T0 1800000000         /* a fixed "now" */
 
@@ -71,6 +72,20 @@ struct sub {
 
 static atomic_int ref_counter;
 
+/* store_referral_in.receipt for these tests: "<referral id>@<index>". */
+static int test_receipt(void *ctx, const struct store_referral_out *o,
+                        uint64_t index, char **payload, size_t *len)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "%s@%llu", o->id,
+	                 (unsigned long long)index);
+	(void)ctx;
+	if (n < 0 || !(*payload = strdup(buf)))
+		return RG_ENOMEM;
+	*len = (size_t)n;
+	return RG_OK;
+}
+
 /* Builds and submits a referral under a daily quota (NULL: none); its
  * id in id_out when given. */
 static int submit_quota(struct store *st, const struct sub *s,
@@ -94,6 +109,7 @@ static int submit_quota(struct store *st, const struct sub *s,
 		.n_subjects = n,
 		.subjects = subj,
 		.quota = quota,
+		.receipt = test_receipt,
 	};
 	const char *content = s->content ? s->content : s->jti;
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)content,
@@ -101,7 +117,10 @@ static int submit_quota(struct store *st, const struct sub *s,
 	snprintf(in.id, sizeof in.id, "r_%d", atomic_fetch_add(&ref_counter, 1));
 	if (id_out)
 		strcpy(id_out, in.id);
-	return store_referral_submit(st, &in, out);
+	int rc = store_referral_submit(st, &in, out);
+	if (rc == RG_OK || rc == RG_EREPLAY)
+		store_referral_out_clear(out);
+	return rc;
 }
 
 static int submit(struct store *st, const struct sub *s,
@@ -616,7 +635,7 @@ static void test_submit_invalid(void **state)
 	struct store_referral_in good = {
 		.id = "r_inv", .principal = "pave", .jti = "jti-invalid-0001",
 		.received_at = T0, .sealed = sealed_dummy, .sealed_len = 4,
-		.n_subjects = 1, .subjects = &subj,
+		.n_subjects = 1, .subjects = &subj, .receipt = test_receipt,
 	};
 	struct store_referral_in in;
 	struct store_subject bad_subj = subj;
@@ -635,6 +654,8 @@ static void test_submit_invalid(void **state)
 	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
 	in = good; in.urgency = (enum referral_urgency)7;
 	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
+	in = good; in.receipt = NULL;      /* no leaf, no referral */
+	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
 	bad_subj.idents[0].kind = 'u';
 	in = good; in.subjects = &bad_subj;
 	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_EINVAL);
@@ -651,6 +672,10 @@ static void test_submit_invalid(void **state)
 	/* the good one still goes through afterwards */
 	assert_int_equal(store_referral_submit(f->st, &good, &out), RG_OK);
 	assert_int_equal(n_queue(f->st), 1);
+	/* the failures appended nothing to the log either */
+	assert_int_equal(out.log_index, 0);
+	assert_string_equal(out.receipt, "r_inv@0");
+	store_referral_out_clear(&out);
 }
 
 static void test_max_subjects(void **state)
@@ -669,6 +694,7 @@ static void test_max_subjects(void **state)
 		.received_at = T0, .sealed = sealed_dummy, .sealed_len = 4,
 		.n_subjects = REFERRAL_MAX_SUBJECTS, .subjects = subj,
 		.urgency = URG_IMMINENT_HARM, .deadline_at = T0 + 3600,
+		.receipt = test_receipt,
 	};
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)"max", 3, NULL, 0);
 	assert_int_equal(store_referral_submit(f->st, &in, &out), RG_OK);
@@ -687,6 +713,10 @@ static void test_max_subjects(void **state)
 	assert_int_equal(store_referral_submit(f->st, &in, &again),
 	                 RG_EREPLAY);
 	assert_memory_equal(&again.cases, &out.cases, sizeof out.cases);
+	assert_int_equal(again.log_index, out.log_index);
+	assert_string_equal(again.receipt, out.receipt);
+	store_referral_out_clear(&out);
+	store_referral_out_clear(&again);
 }
 
 static void test_join_second_identifier(void **state)
@@ -1524,12 +1554,13 @@ static void submit_many(struct store *st, const char *who, const char *jti,
 		.principal = who, .jti = jti, .received_at = T0,
 		.category = CAT_OTHER_ILLEGAL, .sealed = sealed_dummy,
 		.sealed_len = sizeof sealed_dummy, .n_subjects = n,
-		.subjects = subj,
+		.subjects = subj, .receipt = test_receipt,
 	};
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)jti,
 	                   strlen(jti), NULL, 0);
 	snprintf(in.id, sizeof in.id, "r_m%d", atomic_fetch_add(&ref_counter, 1));
 	assert_int_equal(store_referral_submit(st, &in, &out), RG_OK);
+	store_referral_out_clear(&out);
 }
 
 struct seqs {
@@ -2407,6 +2438,79 @@ static void test_full_batch_isolated(void **state)
 	rm_db(small.path);
 }
 
+/* The transparency log: one leaf per recorded referral (none for a
+ * refused or replayed one), proofs that verify against the signed
+ * root, and a checkpoint signed once per size. */
+static int test_sign(void *ctx, uint64_t size, const uint8_t root[32],
+                     char *note, size_t cap)
+{
+	int *calls = ctx;
+	(*calls)++;
+	snprintf(note, cap, "size %llu\n", (unsigned long long)size);
+	(void)root;
+	return RG_OK;
+}
+
+static void test_log(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out out;
+	struct store_checkpoint cp, cp2;
+	char ids[6][RG_ID_MAX + 1], leaf[64];
+	uint8_t p[MERKLE_MAX_PROOF][32], lh[32];
+	size_t n = 0;
+	uint64_t size = 9;
+	int calls = 0;
+	assert_int_equal(store_log_size(f->st, &size), RG_OK);
+	assert_int_equal(size, 0);
+	assert_int_equal(store_log_checkpoint_latest(f->st, &cp), RG_ENOTFOUND);
+	for (int i = 0; i < 5; i++) {
+		char jti[32];
+		snprintf(jti, sizeof jti, "jti-log-%08d", i);
+		struct sub s = { "pave", jti, NULL, T0, 0, 0, { "h:logged" }, NULL, 0 };
+		assert_int_equal(submit(f->st, &s, &out, ids[i]), RG_OK);
+		assert_int_equal(out.log_index, i);
+		/* a replay appends nothing and answers the same index */
+		assert_int_equal(submit(f->st, &s, &out, ids[5]), RG_EREPLAY);
+		assert_int_equal(out.log_index, i);
+	}
+	assert_int_equal(store_log_size(f->st, &size), RG_OK);
+	assert_int_equal(size, 5);
+	assert_int_equal(store_log_checkpoint_sign(f->st, T0, test_sign, &calls,
+	                                           &cp), RG_OK);
+	assert_int_equal(calls, 1);
+	assert_int_equal(cp.size, 5);
+	assert_string_equal(cp.note, "size 5\n");
+	for (uint64_t i = 0; i < 5; i++) {
+		snprintf(leaf, sizeof leaf, "%s@%llu", ids[i], (unsigned long long)i);
+		merkle_leaf_hash(leaf, strlen(leaf), lh);
+		assert_int_equal(store_log_inclusion(f->st, i, 5, p, &n), RG_OK);
+		assert_int_equal(merkle_verify_inclusion(i, 5, lh, p, n, cp.root),
+		                 RG_OK);
+	}
+	/* nothing new: no second signature */
+	assert_int_equal(store_log_checkpoint_sign(f->st, T0, test_sign, &calls,
+	                                           &cp2), RG_OK);
+	assert_int_equal(calls, 1);
+	assert_int_equal(cp2.size, 5);
+	struct sub s6 = { "isd", "jti-log-99999999", NULL, T0, 0, 0, { "h:other" },
+	                  NULL, 0 };
+	assert_int_equal(submit(f->st, &s6, &out, ids[5]), RG_OK);
+	assert_int_equal(store_log_checkpoint_sign(f->st, T0 + 1, test_sign,
+	                                           &calls, &cp2), RG_OK);
+	assert_int_equal(cp2.size, 6);
+	assert_int_equal(store_log_consistency(f->st, 5, 6, p, &n), RG_OK);
+	assert_int_equal(merkle_verify_consistency(5, 6, p, n, cp.root, cp2.root),
+	                 RG_OK);
+	assert_int_equal(store_log_checkpoint_latest(f->st, &cp), RG_OK);
+	assert_int_equal(cp.size, 6);
+	/* bounds */
+	assert_int_equal(store_log_inclusion(f->st, 6, 6, p, &n), RG_EINVAL);
+	assert_int_equal(store_log_inclusion(f->st, 0, 7, p, &n), RG_EINVAL);
+	assert_int_equal(store_log_consistency(f->st, 0, 6, p, &n), RG_EINVAL);
+	assert_int_equal(store_log_consistency(f->st, 6, 5, p, &n), RG_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2416,6 +2520,7 @@ int main(void)
 		T(test_principals),
 		T(test_submit_new_case),
 		T(test_submit_invalid),
+		T(test_log),
 		T(test_max_subjects),
 		T(test_join_second_identifier),
 		T(test_link_in_one_subject),

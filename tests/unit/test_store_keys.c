@@ -60,6 +60,18 @@ static void subject_make(struct store_subject *s, const char *spec)
 
 static atomic_int ref_counter;
 
+/* store_referral_in.receipt: the referral id as its leaf data. */
+static int receipt_stub(void *ctx, const struct store_referral_out *o,
+                        uint64_t index, char **payload, size_t *len)
+{
+	(void)ctx;
+	(void)index;
+	if (!(*payload = strdup(o->id)))
+		return RG_ENOMEM;
+	*len = strlen(o->id);
+	return RG_OK;
+}
+
 /* Submits a referral of `who` at `at` with the given subjects (NULL-
  * terminated specs); returns subject 0's case id in cid (if given). */
 static void refer(struct store *st, const char *who, int64_t at,
@@ -77,12 +89,13 @@ static void refer(struct store *st, const char *who, int64_t at,
 		.principal = who, .jti = jti, .received_at = at,
 		.category = CAT_TERRORIST_CONTENT, .urgency = URG_ROUTINE,
 		.sealed = sealed_dummy, .sealed_len = sizeof sealed_dummy,
-		.n_subjects = n, .subjects = subj,
+		.n_subjects = n, .subjects = subj, .receipt = receipt_stub,
 	};
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)jti,
 	                   strlen(jti), NULL, 0);
 	snprintf(in.id, sizeof in.id, "r_k%d", k);
 	assert_int_equal(store_referral_submit(st, &in, &out), RG_OK);
+	store_referral_out_clear(&out);
 	if (cid)
 		strcpy(cid, out.cases[0].case_id);
 }
@@ -298,7 +311,8 @@ static void audit_rows(struct store *st, struct rows *w)
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
  * referrer views (version 4), no daily quota counts (version 5). */
 static const char to_v2_sql[] =
-	"DROP TABLE quota_days;"
+	"DROP TABLE log_checkpoints; DROP TABLE log_nodes; DROP TABLE log_leaves;"
+	" DROP TABLE quota_days;"
 	" DROP TABLE referrer_cases; DROP TABLE referrer_idents;"
 	" DROP TABLE referrer_feed; DROP INDEX referral_subjects_first;"
 	" DROP TABLE access_key_idents; DROP TABLE referral_idents;"
@@ -329,7 +343,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 5);
+	assert_int_equal(user_version(f->path), 6);
 
 	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
 	 * no provenance (a key issued before discloses no identifier: its
@@ -338,13 +352,14 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 5);
+	assert_int_equal(user_version(f->path), 6);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
 	                               &last), RG_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(count_rows(f->path, "quota_days"), 0);
+	assert_int_equal(count_rows(f->path, "log_leaves"), 0);
 	/* version 4: pave's own view of its case, under the id it was
 	 * answered with, status as a referrer sees it; its feed starts empty */
 	struct store_case v;
@@ -379,7 +394,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 5);
+	assert_int_equal(user_version(f->path), 6);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -393,11 +408,11 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 6;");
+	raw_exec(f->path, "PRAGMA user_version = 7;");
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 5;");
+	raw_exec(f->path, "PRAGMA user_version = 6;");
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 }
 

@@ -3,7 +3,14 @@
 // and times replaced by tokens in order of first appearance (the same id
 // twice gives the same token), so that two worlds can be compared byte
 // for byte. Everything else (status codes, header names and values,
-// cursors, field sets, statuses) is kept as it is.
+// cursors, field sets, statuses) is kept as it is, but for the receipt's
+// log_index: contract section 11 puts the referral's position in the
+// transparency log into the receipt, a count of every principal's
+// referrals that any principal can also read from the signed checkpoint
+// (SECURITY.md says why that is accepted). A receipt is therefore
+// compared by its decoded payload, log_index masked (and the caller's own
+// name and JWS digest, which differ between the worlds by design), and the
+// Content-Length of an answer holding one by the length without it.
 //   node transcript.mjs FILE  -> the normalised transcript on stdout
 import { readFileSync } from "node:fs";
 
@@ -15,9 +22,25 @@ const token = (kind, v) => {
 		tokens.set(key, `<${kind}${[...tokens.keys()].filter(k => k.startsWith(kind + ":")).length}>`);
 	return tokens.get(key);
 };
-let out = text
-	// a receipt is a JWS over the ids and times: replaced whole
-	.replace(/"receipt":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"/g, '"receipt":"<jws>"')
+const RECEIPT = /"receipt":"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+"/g;
+// per answer (blocks start with "== "): Content-Length less the receipt's
+const sized = text.split(/^(?=== )/m).map((block) => {
+	let len = 0;
+	for (const m of block.matchAll(RECEIPT)) len += m[0].length;
+	return len === 0 ? block : block.replace(/^(content-length: *)(\d+)/im,
+		(m, h, v) => `${h}${Number(v) - len} + <receipt>`);
+}).join("");
+let out = sized
+	// a receipt: its header and payload in clear, log_index masked (the
+	// signature differs with every id and time)
+	.replace(RECEIPT, (m, h, p) => {
+		const payload = JSON.parse(Buffer.from(p, "base64url").toString("utf8"));
+		if ("log_index" in payload) payload.log_index = "<log_index>";
+		// the caller's own name and the digest of its own bytes
+		if ("principal" in payload) payload.principal = "<principal>";
+		if ("jws_sha256" in payload) payload.jws_sha256 = "<sha256 of the JWS sent>";
+		return `"receipt":<jws ${Buffer.from(h, "base64url").toString("utf8")} ${JSON.stringify(payload)}>`;
+	})
 	.replace(/\b([cr])_[A-Za-z0-9_-]{22}\b/g, (m, k) => token(k === "c" ? "case" : "referral", m))
 	// times: the clock's (two worlds cannot share seconds); what they
 	// mean is asserted in the scenario itself
