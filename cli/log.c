@@ -129,10 +129,8 @@ static int proof_fetch(const struct cli_ctx *ctx, const struct cli_cred *cred,
 		goto out;
 	json_array_foreach(hashes, i, e) {
 		const char *s = json_string_value(e);
-		size_t len = 0;
-		if (!s || sodium_base642bin(h[i], 32, s, strlen(s), NULL, &len, NULL,
-		                            sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		    len != 32)
+		if (!s || rg_b64_decode_exact(s, strlen(s), h[i], 32,
+		                              sodium_base64_VARIANT_ORIGINAL) != RG_OK)
 			goto out;
 	}
 	*n = json_array_size(hashes);

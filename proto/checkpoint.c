@@ -98,11 +98,12 @@ static bool parse_size(const char *s, size_t len, uint64_t *out)
 	return true;
 }
 
+/* Canonical standard base64 of exactly want bytes (a signed note has one
+ * encoding of its root and signature, no other). */
 static bool parse_b64(const char *s, size_t len, uint8_t *out, size_t want)
 {
-	size_t n = 0;
-	return sodium_base642bin(out, want, s, len, NULL, &n, NULL,
-				 sodium_base64_VARIANT_ORIGINAL) == 0 && n == want;
+	return rg_b64_decode_exact(s, len, out, want,
+				   sodium_base64_VARIANT_ORIGINAL) == RG_OK;
 }
 
 /* Whether one signature line verifies the body for origin under pk. */

@@ -4,6 +4,7 @@
  */
 #include "rg.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -242,4 +243,27 @@ bool rg_json_depth_ok(const void *text, size_t n, unsigned max)
 		}
 	}
 	return true;
+}
+
+int rg_b64_decode_exact(const char *s, size_t len, uint8_t *out, size_t want,
+                        int variant)
+{
+	char again[256];
+	size_t n = 0;
+	const char *end = NULL;
+	if (!s || !out || want == 0 ||
+	    sodium_base64_encoded_len(want, variant) > sizeof again ||
+	    sodium_base64_encoded_len(want, variant) != len + 1)
+		goto refuse;
+	if (sodium_base642bin(out, want, s, len, NULL, &n, &end, variant) != 0 ||
+	    n != want || end != s + len)
+		goto refuse;
+	sodium_bin2base64(again, sizeof again, out, want, variant);
+	if (memcmp(again, s, len) != 0 || again[len] != '\0')
+		goto refuse;
+	return RG_OK;
+refuse:
+	if (out && want)
+		sodium_memzero(out, want);
+	return RG_EINVAL;
 }

@@ -88,4 +88,15 @@ void rg_time_format(int64_t unix_seconds, char buf[21]);
  * dropped). RG_EINVAL when malformed. Sets *out only on success. */
 int rg_time_parse(const char *text, int64_t *out);
 
+/*
+ * Decodes exactly `want` bytes from the len characters at s in libsodium's
+ * base64 variant, accepting only the canonical encoding: the text must be
+ * what encoding the bytes gives back. (libsodium's decoder alone takes a
+ * byte with its high bit set for the character it would be without it,
+ * and non-zero unused bits, so one value would have several encodings.)
+ * RG_OK, or RG_EINVAL with out zeroed.
+ */
+int rg_b64_decode_exact(const char *s, size_t len, uint8_t *out, size_t want,
+                        int variant);
+
 #endif

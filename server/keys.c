@@ -36,14 +36,8 @@ int keys_read_file(const char *path, uint8_t out[32])
 		goto out;
 	buf[n] = '\0';
 	size_t len = strcspn(buf, "\r\n");
-	size_t bin_len = 0;
-	rc = RG_EINVAL;
-	if (sodium_base642bin(out, 32, buf, len, NULL, &bin_len, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-	    bin_len == 32)
-		rc = RG_OK;
-	else
-		sodium_memzero(out, 32);
+	rc = rg_b64_decode_exact(buf, len, out, 32,
+				 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 out:
 	sodium_memzero(buf, sizeof buf);
 	close(fd);
