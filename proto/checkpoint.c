@@ -106,6 +106,28 @@ static bool parse_b64(const char *s, size_t len, uint8_t *out, size_t want)
 				   sodium_base64_VARIANT_ORIGINAL) == RG_OK;
 }
 
+/* Whether a line has the form of a signature line, any signer's:
+ * "— NAME BASE64" with NAME printable ASCII without space or '+' and
+ * BASE64 of standard base64 characters. */
+static bool sig_line_shaped(const char *line, size_t len)
+{
+	size_t dlen = strlen(DASH), i = dlen, name = 0, b64 = 0;
+	if (len <= dlen || memcmp(line, DASH, dlen) != 0)
+		return false;
+	for (; i < len && line[i] != ' '; i++, name++)
+		if (line[i] < '!' || line[i] > '~' || line[i] == '+')
+			return false;
+	if (name == 0 || i >= len)
+		return false;
+	for (i++; i < len; i++, b64++)
+		if (!((line[i] >= 'A' && line[i] <= 'Z') ||
+		      (line[i] >= 'a' && line[i] <= 'z') ||
+		      (line[i] >= '0' && line[i] <= '9') ||
+		      line[i] == '+' || line[i] == '/' || line[i] == '='))
+			return false;
+	return b64 > 0;
+}
+
 /* Whether one signature line verifies the body for origin under pk. */
 static bool sig_line_ok(const char *line, size_t len, const char *origin,
                         const uint8_t pk[32], const char *body,
@@ -133,6 +155,11 @@ int checkpoint_verify(const char *text, size_t len, const char *origin,
 	uint8_t rt[32];
 	if (!text || len > CHECKPOINT_TEXT_MAX || !checkpoint_origin_valid(origin))
 		return RG_EINVAL;
+	/* text: no control character but the line ends */
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)text[i] < 0x20 && text[i] != '\n') ||
+		    text[i] == 0x7f)
+			return RG_EINVAL;
 	if (!next_line(&p, end, &line, &n) || n != strlen(origin) ||
 	    memcmp(line, origin, n) != 0)
 		return RG_EINVAL;
@@ -145,8 +172,8 @@ int checkpoint_verify(const char *text, size_t len, const char *origin,
 		return RG_EINVAL;      /* this log writes no extension lines */
 	bool ok = false;
 	while (p < end) {
-		if (!next_line(&p, end, &line, &n))
-			return RG_EINVAL;
+		if (!next_line(&p, end, &line, &n) || !sig_line_shaped(line, n))
+			return RG_EINVAL;      /* a malformed note, whoever signed */
 		ok = ok || sig_line_ok(line, n, origin, pk, text, body_len);
 	}
 	if (!ok)

@@ -35,8 +35,10 @@ int checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
 
 /* Parses the note text[0..len) and verifies the signature line for
  * `origin` (the note's own first line must be that origin) under pk.
- * RG_OK with *size and root set; RG_EINVAL when malformed; RG_EBADSIG
- * when no line for this origin and key verifies. */
+ * RG_OK with *size and root set; RG_EINVAL when malformed (a control
+ * character other than a line end, a non-canonical base64, a line after
+ * the blank one that is not "— NAME BASE64"); RG_EBADSIG when no line for
+ * this origin and key verifies. */
 int checkpoint_verify(const char *text, size_t len, const char *origin,
                       const uint8_t pk[32], uint64_t *size, uint8_t root[32])
 	__attribute__((warn_unused_result));
