@@ -3,19 +3,16 @@
  */
 #include "audit.h"
 #include "log.h"
+#include "ticker.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <time.h>
 
 struct audit_signer {
 	struct app *app;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
-	int64_t last_signed;
+	struct ticker *ticker;
+	int64_t last_signed;         /* the ticker thread's, then the stopper's */
 };
 
 int audit_sign_head(struct app *app, int64_t *last_signed)
@@ -37,21 +34,10 @@ int audit_sign_head(struct app *app, int64_t *last_signed)
 	return rc;
 }
 
-static void *signer_main(void *arg)
+static void sign_tick(void *arg)
 {
 	struct audit_signer *s = arg;
-	pthread_mutex_lock(&s->lock);
-	while (!s->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += s->app->conf.audit_sign_interval;
-		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-		pthread_mutex_unlock(&s->lock);
-		audit_sign_head(s->app, &s->last_signed);
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
+	audit_sign_head(s->app, &s->last_signed);
 }
 
 struct audit_signer *audit_signer_start(struct app *app)
@@ -60,11 +46,8 @@ struct audit_signer *audit_signer_start(struct app *app)
 	if (!s)
 		return NULL;
 	s->app = app;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
-	if (pthread_create(&s->thread, NULL, signer_main, s) != 0) {
-		pthread_cond_destroy(&s->cond);
-		pthread_mutex_destroy(&s->lock);
+	s->ticker = ticker_start(app->conf.audit_sign_interval, sign_tick, s);
+	if (!s->ticker) {
 		free(s);
 		return NULL;
 	}
@@ -75,13 +58,6 @@ void audit_signer_stop(struct audit_signer *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	audit_sign_head(s->app, &s->last_signed);
-	pthread_cond_destroy(&s->cond);
-	pthread_mutex_destroy(&s->lock);
+	ticker_stop(s->ticker);     /* signs the head once more at stop */
 	free(s);
 }

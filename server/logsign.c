@@ -3,18 +3,15 @@
  */
 #include "logsign.h"
 #include "log.h"
+#include "ticker.h"
 #include "../proto/checkpoint.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
 struct logsign {
 	struct app *app;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
+	struct ticker *ticker;
 };
 
 /* store_log_checkpoint_sign's signer: the note, with the receipt key. */
@@ -52,23 +49,10 @@ static void sign_once(struct app *app)
 	free(cp);
 }
 
-static void *signer_main(void *arg)
+static void sign_tick(void *arg)
 {
 	struct logsign *s = arg;
-	pthread_mutex_lock(&s->lock);
-	while (!s->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += LOGSIGN_INTERVAL;
-		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		sign_once(s->app);
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
+	sign_once(s->app);
 }
 
 struct logsign *logsign_start(struct app *app)
@@ -77,11 +61,8 @@ struct logsign *logsign_start(struct app *app)
 	if (!s)
 		return NULL;
 	s->app = app;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
-	if (pthread_create(&s->thread, NULL, signer_main, s) != 0) {
-		pthread_cond_destroy(&s->cond);
-		pthread_mutex_destroy(&s->lock);
+	s->ticker = ticker_start(LOGSIGN_INTERVAL, sign_tick, s);
+	if (!s->ticker) {
 		free(s);
 		return NULL;
 	}
@@ -92,13 +73,6 @@ void logsign_stop(struct logsign *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	sign_once(s->app);
-	pthread_cond_destroy(&s->cond);
-	pthread_mutex_destroy(&s->lock);
+	ticker_stop(s->ticker);     /* signs once more if the tree grew */
 	free(s);
 }
