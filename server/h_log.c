@@ -107,31 +107,39 @@ static void proof_answer(struct response *res, const char *first, uint64_t a,
 						   hashes) : NULL);
 }
 
-void h_log_inclusion(struct request *req, struct response *res)
+/* Reads a proof with fetch (store_log_inclusion or store_log_consistency)
+ * and answers it, {first: a, "size", "hashes"}, or 500/503. */
+static void proof_fetch_answer(struct request *req, struct response *res,
+                               const char *first, uint64_t a, uint64_t size,
+                               int (*fetch)(struct store *, uint64_t, uint64_t,
+                                            uint8_t[][32], size_t *))
 {
-	uint64_t index = 0, size = 0;
 	size_t n = 0;
-	if (!proof_args(req, res, "index", &index, &size))
-		return;
-	if (index >= size) {
-		response_problem(res, 400, "bad_request", "index must be below size");
-		return;
-	}
 	uint8_t (*h)[32] = calloc(MERKLE_MAX_PROOF, 32);
-	int rc = h ? store_log_inclusion(req->app->store, index, size, h, &n)
-		   : RG_ENOMEM;
+	int rc = h ? fetch(req->app->store, a, size, h, &n) : RG_ENOMEM;
 	if (rc == RG_OK)
-		proof_answer(res, "index", index, size, h, n);
+		proof_answer(res, first, a, size, h, n);
 	else
 		response_problem(res, rc == RG_ENOMEM ? 500 : 503,
 				 rc == RG_ENOMEM ? "internal" : "unavailable", NULL);
 	free(h);
 }
 
+void h_log_inclusion(struct request *req, struct response *res)
+{
+	uint64_t index = 0, size = 0;
+	if (!proof_args(req, res, "index", &index, &size))
+		return;
+	if (index >= size) {
+		response_problem(res, 400, "bad_request", "index must be below size");
+		return;
+	}
+	proof_fetch_answer(req, res, "index", index, size, store_log_inclusion);
+}
+
 void h_log_consistency(struct request *req, struct response *res)
 {
 	uint64_t from = 0, size = 0;
-	size_t n = 0;
 	if (!proof_args(req, res, "from", &from, &size))
 		return;
 	if (from == 0 || from > size) {
@@ -139,13 +147,5 @@ void h_log_consistency(struct request *req, struct response *res)
 				 "from must be at least 1 and at most size");
 		return;
 	}
-	uint8_t (*h)[32] = calloc(MERKLE_MAX_PROOF, 32);
-	int rc = h ? store_log_consistency(req->app->store, from, size, h, &n)
-		   : RG_ENOMEM;
-	if (rc == RG_OK)
-		proof_answer(res, "from", from, size, h, n);
-	else
-		response_problem(res, rc == RG_ENOMEM ? 500 : 503,
-				 rc == RG_ENOMEM ? "internal" : "unavailable", NULL);
-	free(h);
+	proof_fetch_answer(req, res, "from", from, size, store_log_consistency);
 }
