@@ -59,6 +59,9 @@ if [ "$WHAT" != fuzz ]; then
 	cmd openssl openssl
 	cmd sqlite3 sqlite3
 	cmd python3 python3
+	# the Python partner example runs on Debian's own interpreter
+	/usr/bin/python3 -c 'import jwcrypto' 2>/dev/null || need python3-jwcrypto "Python module jwcrypto"
+	/usr/bin/python3 -c 'import requests' 2>/dev/null || need python3-requests "Python module requests"
 	cmd ss iproute2
 	cmd ps procps
 	cmd testssl testssl.sh
