@@ -5,6 +5,8 @@
 #                 then under AddressSanitizer + UndefinedBehaviorSanitizer)
 #   make bench    load benchmark against a fresh deployment
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make install  binaries, man pages, systemd unit and sysusers entry under
+#                 $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make mutants  the deliberate-breakage audit: every breakage in
 #                 tests/mutants/list must make a named test fail
 #                 (docs/testing.md)
@@ -89,6 +91,46 @@ clean:
 	rm -rf build
 
 .PHONY: all units deps run check bench fuzz clean
+
+# ---- installation (docs/operators.md section 4a) ---------------------------
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/refgate
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+VERSION     := $(shell sed -n 's/^\#define RG_VERSION "\(.*\)"/\1/p' proto/rg.h)
+MAN_SUBST    = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@UNITDIR@|$(UNITDIR)|g' \
+               -e 's|@SBINDIR@|$(SBINDIR)|g'
+
+$(B)/man/refgate.conf.5: docs/operators.md scripts/man-conf.py proto/rg.h
+	@mkdir -p $(@D)
+	python3 scripts/man-conf.py docs/operators.md $(VERSION) >$@.tmp && mv $@.tmp $@
+
+# The man pages and the unit name installed paths: filled in at install
+# time, for the PREFIX of that call.
+install: all $(B)/man/refgate.conf.5
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(B)/refgate $(B)/refgatectl $(DESTDIR)$(SBINDIR)/
+	for m in refgate refgatectl; do \
+		$(MAN_SUBST) docs/man/$$m.8 >$(DESTDIR)$(MANDIR)/man8/$$m.8 || exit 1; \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man8/$$m.8; done
+	install -m 0644 $(B)/man/refgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(MAN_SUBST) scripts/systemd/refgate.service.in >$(DESTDIR)$(UNITDIR)/refgate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/refgate.service
+	install -m 0644 scripts/systemd/refgate.sysusers $(DESTDIR)$(SYSUSERSDIR)/refgate.conf
+	install -m 0644 README.md SECURITY.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/python/refer_and_poll.py $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/refgate $(DESTDIR)$(SBINDIR)/refgatectl \
+		$(DESTDIR)$(MANDIR)/man8/refgate.8 $(DESTDIR)$(MANDIR)/man8/refgatectl.8 \
+		$(DESTDIR)$(MANDIR)/man5/refgate.conf.5 $(DESTDIR)$(UNITDIR)/refgate.service \
+		$(DESTDIR)$(SYSUSERSDIR)/refgate.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+.PHONY: install uninstall
 
 # Fuzz regression replay (seeds and saved crash inputs under ASan+UBSan,
 # no libFuzzer; the fuzz part of `make check`) and seed regeneration.

@@ -66,6 +66,9 @@ if [ "$WHAT" != fuzz ]; then
 	cmd ps procps
 	cmd testssl testssl.sh
 	cmd flock util-linux
+	cmd groff groff-base
+	cmd man man-db
+	cmd systemd-analyze systemd
 	cmd timeout coreutils
 	[ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates "the CA bundle"
 fi
