@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <jansson.h>
+
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
@@ -162,6 +164,26 @@ int pki_not_after(X509 *cert, int64_t *out);
  * and returns CLI_FAIL. */
 int pki_fail(const char *what);
 
+/* ---- people's renderings (show.c) ------------------------------------ */
+
+/* Certificates and keys expiring sooner than this are flagged. */
+#define CLI_EXPIRY_WARN_DAYS 30
+
+/* GET /v1/admin/principals as a table; warns on stderr about
+ * certificates that expire within CLI_EXPIRY_WARN_DAYS. */
+int show_principals(json_t *ans, int64_t now);
+/* An access key's state now: "revoked", "expired" or "active". */
+const char *show_key_state(json_t *k, int64_t now);
+/* Whether key k passes `key list`'s filters. */
+bool show_key_wanted(json_t *k, int64_t now, bool active_only,
+                     const char *principal);
+/* GET /v1/admin/access-keys as a table, optionally only the active keys
+ * and only those of one principal. */
+int show_keys(json_t *ans, int64_t now, bool active_only,
+              const char *principal);
+/* A decision's answer (the case view) as one line: "ID: status (action)". */
+int show_decision(const char *case_id, json_t *view);
+
 /* ---- HTTPS (client.c) ----------------------------------------------- */
 
 /* An access key secret: RFC 6750 b64token characters. */
@@ -221,6 +243,14 @@ void cli_resp_free(struct cli_resp *r);
  * CLI_OK; otherwise prints the problem's status, code and detail on one
  * line on stderr and returns CLI_FAIL. */
 int cli_report(const struct cli_resp *r);
+/* For a 2xx JSON answer sets *out (json_decref it) and returns CLI_OK;
+ * otherwise reports the problem (or a body that is not JSON) and returns
+ * CLI_FAIL. */
+int cli_answer_json(const struct cli_resp *r, json_t **out);
+/* Asks "question [y/N] " on stderr when stdin is a terminal and --yes was
+ * not given: CLI_OK on y or yes, else CLI_FAIL ("not done"). Without a
+ * terminal (a script) it does not ask: CLI_OK. */
+int cli_confirm(const struct cli_args *a, const char *question);
 
 /* Prints the problem of a non-2xx answer as one line after "what"; returns
  * CLI_FAIL. */

@@ -378,6 +378,17 @@ int cli_report_problem(const char *what, const struct cli_resp *r)
 	                detail[0] ? ": " : "", detail, items);
 }
 
+int cli_answer_json(const struct cli_resp *r, json_t **out)
+{
+	if (r->status < 200 || r->status > 299)
+		return cli_report_problem(NULL, r);
+	json_error_t err;
+	*out = json_loadb(r->body, r->len, 0, &err);
+	if (!*out)
+		return cli_fail("the gateway's answer is not JSON: %s", err.text);
+	return CLI_OK;
+}
+
 int cli_report(const struct cli_resp *r)
 {
 	if (r->status < 200 || r->status > 299)

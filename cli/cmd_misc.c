@@ -2,7 +2,8 @@
  * cmd_misc.c - the commands that are one request each: status, changes
  * and decide (as the principal of --as DIR, or the configuration's legal
  * credentials; status and changes also with the access key of
- * --key-file FILE), revoke and principals (legal credentials).
+ * --key-file FILE), revoke and principals (legal credentials). decide
+ * and principals print for people (show.c) unless --json.
  */
 #include "cli.h"
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -108,6 +110,9 @@ static int decision_body(const struct cli_args *a, const char *usage,
 	const char *status = cli_opt(a, "status"), *action = cli_opt(a, "action");
 	const char *ground = cli_opt(a, "ground");
 	const char *expl = cli_opt(a, "explanation");
+	const char *expl_file = cli_opt(a, "explanation-file");
+	char *expl_buf = NULL;
+	size_t expl_len;
 	enum case_status st;
 	enum case_action act;
 	int ret = CLI_FAIL;
@@ -123,18 +128,40 @@ static int decision_body(const struct cli_args *a, const char *usage,
 	    strcmp(ground, "terms_of_service") != 0)
 		return cli_usage(usage, "--ground: illegal_content or "
 		                 "terms_of_service");
+	if (expl && expl_file)
+		return cli_usage(usage, "--explanation or --explanation-file, "
+		                 "not both");
 	if (expl && strlen(expl) > EXPLANATION_MAX)
 		return cli_usage(usage, "--explanation: too long");
+	if (expl_file) {
+		int rc = cli_read_file(expl_file, EXPLANATION_MAX, &expl_buf,
+		                       &expl_len);
+		if (rc != RG_OK)
+			return cli_fail("--explanation-file %s: %s", expl_file,
+			                cli_read_why(rc));
+		if (strlen(expl_buf) != expl_len) {
+			free(expl_buf);
+			return cli_usage(usage, "--explanation-file: holds a NUL "
+			                 "byte");
+		}
+		/* one final newline is the file's, not the explanation's */
+		if (expl_len && expl_buf[expl_len - 1] == '\n')
+			expl_buf[--expl_len] = '\0';
+		expl = expl_buf;
+	}
 	json_t *j = json_pack("{ss}", "status", status);
-	if (!j)
+	if (!j) {
+		free(expl_buf);
 		return cli_fail("out of memory");
+	}
 	if ((action && json_object_set_new(j, "action", json_string(action))) ||
 	    (ground && json_object_set_new(j, "ground", json_string(ground)))) {
 		cli_fail("out of memory");
 		goto out;
 	}
 	if (expl && json_object_set_new(j, "explanation", json_string(expl))) {
-		ret = cli_usage(usage, "--explanation: not valid UTF-8");
+		ret = cli_usage(usage, "%s: not valid UTF-8", expl_file ?
+		                "--explanation-file" : "--explanation");
 		goto out;
 	}
 	if (!(*out = json_dumps(j, JSON_COMPACT))) {
@@ -144,14 +171,18 @@ static int decision_body(const struct cli_args *a, const char *usage,
 	ret = CLI_OK;
 out:
 	json_decref(j);
+	free(expl_buf);
 	return ret;
 }
 
 int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	static const char usage[] = "decide ID --status S [--action A] "
-	                            "[--ground G] [--explanation TEXT] [--as DIR]";
+	                            "[--ground G] [--explanation TEXT | "
+	                            "--explanation-file FILE] [--as DIR] [--json]";
 	struct cli_cred cred;
+	struct cli_resp r = {0};
+	json_t *view = NULL;
 	char path[128], *body = NULL;
 	const char *id = a->pos[0];
 
@@ -163,7 +194,15 @@ int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a)
 	snprintf(path, sizeof path, "/v1/cases/%s/decision", id);
 	ret = cli_cred_pick(ctx, a, &cred);
 	if (ret == CLI_OK)
-		ret = exchange(ctx, &cred, "POST", path, body, MISC_TIMEOUT);
+		ret = cli_request(ctx->conf, &cred, "POST", path,
+		                  "application/json", body, strlen(body),
+		                  MISC_TIMEOUT, &r);
+	if (ret == CLI_OK && cli_opt(a, "json"))
+		ret = cli_report(&r);
+	else if (ret == CLI_OK && (ret = cli_answer_json(&r, &view)) == CLI_OK)
+		ret = show_decision(id, view);
+	json_decref(view);
+	cli_resp_free(&r);
 	free(body);
 	return ret;
 }
@@ -171,11 +210,15 @@ int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a)
 int cmd_revoke(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	struct cli_cred cred;
-	char path[RG_NAME_MAX + 32];
+	char path[RG_NAME_MAX + 32], question[RG_NAME_MAX + 128];
 	const char *name = a->pos[0];
 	if (!rg_name_valid(name))
-		return cli_usage("revoke NAME", "NAME: 1-64 of [a-z0-9_.-], "
-		                 "starting with a letter or digit");
+		return cli_usage("revoke NAME [--yes]", "NAME: 1-64 of "
+		                 "[a-z0-9_.-], starting with a letter or digit");
+	snprintf(question, sizeof question, "Revoke principal %s, with all its "
+	         "certificates and signing keys? It cannot be undone.", name);
+	if (cli_confirm(a, question) != CLI_OK)
+		return CLI_FAIL;
 	snprintf(path, sizeof path, "/v1/admin/principals/%s", name);
 	if (cli_cred_admin(ctx->conf, &cred) != CLI_OK)
 		return CLI_FAIL;
@@ -185,8 +228,18 @@ int cmd_revoke(const struct cli_ctx *ctx, const struct cli_args *a)
 int cmd_principals(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	struct cli_cred cred;
+	struct cli_resp r = {0};
+	json_t *ans = NULL;
 	if (cli_cred_admin(ctx->conf, &cred) != CLI_OK)
 		return CLI_FAIL;
-	return exchange(ctx, &cred, "GET", "/v1/admin/principals", NULL,
-	                MISC_TIMEOUT);
+	if (cli_opt(a, "json"))
+		return exchange(ctx, &cred, "GET", "/v1/admin/principals", NULL,
+		                MISC_TIMEOUT);
+	int ret = cli_request(ctx->conf, &cred, "GET", "/v1/admin/principals",
+	                      NULL, NULL, 0, MISC_TIMEOUT, &r);
+	if (ret == CLI_OK && (ret = cli_answer_json(&r, &ans)) == CLI_OK)
+		ret = show_principals(ans, (int64_t)time(NULL));
+	json_decref(ans);
+	cli_resp_free(&r);
+	return ret;
 }

@@ -367,16 +367,55 @@ out:
 	return ret;
 }
 
+/* The listing as JSON, with only the keys the filters let through, each
+ * with its "state" now. */
+static int keys_json(json_t *ans, int64_t now, bool active_only,
+                     const char *principal)
+{
+	json_t *list = json_object_get(ans, "access_keys"), *k;
+	json_t *kept = json_array();
+	size_t i;
+	if (!kept || !json_is_array(list)) {
+		json_decref(kept);
+		return cli_fail("key list: the gateway's answer has no list");
+	}
+	json_array_foreach(list, i, k) {
+		if (!show_key_wanted(k, now, active_only, principal))
+			continue;
+		json_object_set_new(k, "state",
+		                    json_string(show_key_state(k, now)));
+		json_array_append(kept, k);
+	}
+	json_t *out = json_pack("{s:o}", "access_keys", kept);
+	char *txt = out ? json_dumps(out, JSON_INDENT(2) | JSON_ENSURE_ASCII)
+	                : NULL;
+	json_decref(out);
+	if (!txt)
+		return cli_fail("out of memory");
+	puts(txt);
+	free(txt);
+	return fflush(stdout) == 0 ? CLI_OK : cli_fail("stdout: write error");
+}
+
 int cmd_key_list(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	struct cli_cred cred;
 	struct cli_resp r = {0};
+	json_t *ans = NULL;
+	const char *who = cli_opt(a, "principal");
+	if (who && !rg_name_valid(who))
+		return cli_usage("key list [--active] [--principal NAME] [--json]",
+		                 "--principal: 1-64 of [a-z0-9_.-]");
 	if (cli_cred_admin(ctx->conf, &cred) != CLI_OK)
 		return CLI_FAIL;
 	int ret = cli_request(ctx->conf, &cred, "GET", KEY_PATH, NULL, NULL, 0,
 	                      KEY_TIMEOUT, &r);
-	if (ret == CLI_OK)
-		ret = cli_report(&r);
+	if (ret == CLI_OK && (ret = cli_answer_json(&r, &ans)) == CLI_OK)
+		ret = cli_opt(a, "json") ? keys_json(ans, (int64_t)time(NULL),
+		                                     cli_opt(a, "active") != NULL, who)
+		                         : show_keys(ans, (int64_t)time(NULL),
+		                                     cli_opt(a, "active") != NULL, who);
+	json_decref(ans);
 	cli_resp_free(&r);
 	return ret;
 }
@@ -387,8 +426,13 @@ int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a)
 	struct cli_resp r = {0};
 	char path[sizeof KEY_PATH + RG_ID_MAX + 2];
 	if (!rg_id_valid(a->pos[0]))
-		return cli_usage("key revoke ID", "ID: 1-40 of [A-Za-z0-9_-]");
+		return cli_usage("key revoke ID [--yes]", "ID: 1-40 of [A-Za-z0-9_-]");
 	snprintf(path, sizeof path, "%s/%s", KEY_PATH, a->pos[0]);
+	char question[RG_ID_MAX + 96];
+	snprintf(question, sizeof question, "Revoke access key %s? Its next "
+	         "use is refused; it cannot be undone.", a->pos[0]);
+	if (cli_confirm(a, question) != CLI_OK)
+		return CLI_FAIL;
 	if (cli_cred_admin(ctx->conf, &cred) != CLI_OK)
 		return CLI_FAIL;
 	int ret = cli_request(ctx->conf, &cred, "DELETE", path, NULL, NULL, 0,

@@ -25,6 +25,7 @@ struct cli_cmd {
 	const char *const *flags;       /* long options without a value */
 	bool conf;                      /* loads -c CONF first */
 	const char *usage;
+	const char *summary;            /* one line, for the command list */
 	const char *help;
 };
 
@@ -34,6 +35,7 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "init", .fn = cmd_init, .min_pos = 1, .max_pos = 1,
 		.opts = OPTS("listen", "hostname"),
+		.summary = "create a deployment: keys, CA, database, legal credentials",
 		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME]",
 		.help = "Creates a deployment in DIR: refgate.conf, the client "
 		        "CA, the server\ncertificate, the gateway's keys, the "
@@ -44,6 +46,7 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "enroll", .fn = cmd_enroll, .min_pos = 1, .max_pos = 1,
 		.opts = OPTS("role", "out", "csr", "jwk"), .conf = true,
+		.summary = "enrol a principal and write its credentials",
 		.usage = "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] "
 		         "[--jwk FILE]",
 		.help = "Issues a client certificate for NAME (from the CSR, or "
@@ -56,18 +59,30 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "revoke", .fn = cmd_revoke, .min_pos = 1, .max_pos = 1,
-		.conf = true, .usage = "revoke NAME",
+		.flags = OPTS("yes"), .conf = true,
+		.summary = "revoke a principal (asks first on a terminal)",
+		.usage = "revoke NAME [--yes]",
 		.help = "Revokes principal NAME with all its certificates and "
-		        "signing keys;\neffective on its next request.",
+		        "signing keys;\neffective on its next request. On a "
+		        "terminal it asks first, unless --yes.\nAn unknown NAME "
+		        "and one already revoked are told apart.",
 	},
 	{
 		.name = "principals", .fn = cmd_principals, .conf = true,
-		.usage = "principals",
-		.help = "Lists the enrolled principals (JSON).",
+		.flags = OPTS("json"),
+		.summary = "list principals, with certificate expiry",
+		.usage = "principals [--json]",
+		.help = "Lists the enrolled principals as a table: role, state, "
+		        "active certificates\nand signing keys, and when the "
+		        "latest certificate expires; a certificate\nthat "
+		        "expires within 30 days is marked with \"!\" and named "
+		        "in a warning on\nstderr. --json: the gateway's answer "
+		        "as it is.",
 	},
 	{
 		.name = "submit", .fn = cmd_submit, .min_pos = 1, .max_pos = 1,
 		.opts = OPTS("as"), .conf = true,
+		.summary = "sign a referral payload and send it",
 		.usage = "submit FILE [--as DIR]",
 		.help = "Signs the referral payload in FILE (JSON; jti and iat "
 		        "are filled in when\nmissing) with DIR/signing.jwk and "
@@ -77,6 +92,7 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "status", .fn = cmd_status, .min_pos = 1, .max_pos = 1,
 		.opts = OPTS("as", "key-file"), .conf = true,
+		.summary = "show a referral or a case",
 		.usage = "status ID [--as DIR] [--key-file FILE]",
 		.help = "Shows a referral (an ID starting with r_) or a case, as "
 		        "the principal whose\ncredentials are in DIR (default: "
@@ -91,6 +107,7 @@ static const struct cli_cmd commands[] = {
 		.name = "changes", .fn = cmd_changes,
 		.opts = OPTS("since", "wait", "limit", "as", "key-file"),
 		.conf = true,
+		.summary = "list status changes (the change feed)",
 		.usage = "changes [--since CURSOR] [--wait S] [--limit N] "
 		         "[--as DIR] [--key-file FILE]",
 		.help = "Lists the status changes of the cases the principal may "
@@ -101,14 +118,22 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "decide", .fn = cmd_decide, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("status", "action", "ground", "explanation", "as"),
+		.opts = OPTS("status", "action", "ground", "explanation",
+		             "explanation-file", "as"),
+		.flags = OPTS("json"),
 		.conf = true,
-		.usage = "decide ID --status S [--action A] [--ground G] "
-		         "[--explanation TEXT] [--as DIR]",
+		.summary = "record a reviewer's decision on a case",
+		.usage = "decide ID --status S [--action A] [--ground G]\n"
+		         "      [--explanation TEXT | --explanation-file FILE] "
+		         "[--as DIR] [--json]",
 		.help = "Records a reviewer's decision on case ID. S: in_review, "
 		        "actioned, no_action;\nA: account_suspended, "
 		        "content_removed, content_restricted;\nG: "
-		        "illegal_content, terms_of_service.",
+		        "illegal_content, terms_of_service.\n"
+		        "--explanation-file: the explanation (the facts and "
+		        "circumstances) from a\nUTF-8 text file, its final "
+		        "newline dropped. Prints \"ID: status (action)\";\n"
+		        "--json: the case as the gateway answered.",
 	},
 	{
 		.name = "key", .sub = "issue", .fn = cmd_key_issue,
@@ -116,6 +141,7 @@ static const struct cli_cmd commands[] = {
 		.opts = OPTS("tier", "cases", "legal-basis", "expires", "cidr",
 		             "out"),
 		.flags = OPTS("all-own"), .conf = true,
+		.summary = "issue a scoped access key to an agency",
 		.usage = "key issue PRINCIPAL --tier status|disclosure\n"
 		         "      (--cases ID[,ID...] | --all-own) --legal-basis "
 		         "TEXT\n      --expires DAYS|RFC3339 "
@@ -137,19 +163,28 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "key", .sub = "list", .fn = cmd_key_list, .conf = true,
-		.usage = "key list",
-		.help = "Lists the access keys, newest first (JSON; never their "
-		        "secrets).",
+		.opts = OPTS("principal"), .flags = OPTS("active", "json"),
+		.summary = "list access keys (--active, --principal)",
+		.usage = "key list [--active] [--principal NAME] [--json]",
+		.help = "Lists the access keys, newest first, as a table: "
+		        "principal, tier, state\n(active, expired or revoked), "
+		        "expiry (\"!\" within 30 days) and scope; never\ntheir "
+		        "secrets. --active: only keys that work now; "
+		        "--principal: only NAME's.\n--json: the listing as JSON, "
+		        "filtered the same way, each key with its state.",
 	},
 	{
 		.name = "key", .sub = "revoke", .fn = cmd_key_revoke,
-		.min_pos = 1, .max_pos = 1, .conf = true,
-		.usage = "key revoke ID",
-		.help = "Revokes access key ID; effective on its next use.",
+		.min_pos = 1, .max_pos = 1, .conf = true, .flags = OPTS("yes"),
+		.summary = "revoke an access key (asks first on a terminal)",
+		.usage = "key revoke ID [--yes]",
+		.help = "Revokes access key ID; effective on its next use. On a "
+		        "terminal it asks\nfirst, unless --yes.",
 	},
 	{
 		.name = "audit", .sub = "verify", .fn = cmd_audit_verify,
 		.opts = OPTS("jwks"), .conf = true,
+		.summary = "verify the audit log's hash chain and signed heads",
 		.usage = "audit verify [--jwks FILE]",
 		.help = "Checks the audit log offline, in the database the "
 		        "configuration names (no\ngateway needed): the records "
@@ -165,6 +200,7 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "log", .sub = "verify", .fn = cmd_log_verify,
 		.min_pos = 1, .max_pos = 1, .opts = OPTS("as"), .conf = true,
+		.summary = "check that a receipt is in the transparency log",
 		.usage = "log verify RECEIPT [--as DIR]",
 		.help = "Checks that a receipt is in the transparency log: its "
 		        "signature and the\nlatest checkpoint's by the gateway "
@@ -177,6 +213,7 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "log", .sub = "watch", .fn = cmd_log_watch,
 		.opts = OPTS("state", "as"), .conf = true,
+		.summary = "prove the log consistent with the last checkpoint seen",
 		.usage = "log watch --state FILE [--as DIR]",
 		.help = "Checks that the gateway's latest checkpoint is "
 		        "consistent with the one kept\nin FILE (signature, then "
@@ -234,9 +271,11 @@ static void usage_all(FILE *f)
 	      "       refgatectl help [COMMAND]\n"
 	      "       refgatectl --version\n\n"
 	      "  -c CONF  the gateway's configuration (default "
-	      DEFAULT_CONF ")\n\ncommands:\n", f);
+	      DEFAULT_CONF ")\n\ncommands (refgatectl help COMMAND "
+	      "tells more):\n", f);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %s\n", commands[i].usage);
+		fprintf(f, "  %s\n      %s\n", commands[i].usage,
+		        commands[i].summary);
 }
 
 /* The usages of every command whose first word is `name`. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,4 +241,19 @@ fail:;
 	(void)unlink(path);
 	errno = saved;
 	return RG_EIO;
+}
+
+int cli_confirm(const struct cli_args *a, const char *question)
+{
+	char line[16];
+	if (cli_opt(a, "yes") || !isatty(STDIN_FILENO))
+		return CLI_OK;
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof line, stdin))
+		return cli_fail("not done (no answer)");
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0)
+		return CLI_OK;
+	return cli_fail("not done");
 }

@@ -222,6 +222,10 @@ static int add_principal(void *ctx, const struct store_principal *p)
 		rg_time_format(p->revoked_at, when);
 		json_object_set_new(o, "revoked_at", json_string(when));
 	}
+	if (p->cert_expires_at) {
+		rg_time_format(p->cert_expires_at, when);
+		json_object_set_new(o, "certificate_expires_at", json_string(when));
+	}
 	json_array_append_new(list, o);
 	return 0;
 }

@@ -50,6 +50,8 @@ struct store_principal {
 	int64_t revoked_at;          /* 0 while active */
 	size_t n_certs;              /* active certificates (listing only) */
 	size_t n_keys;               /* active signing keys (listing only) */
+	int64_t cert_expires_at;     /* the latest notAfter of its active
+	                                certificates, 0 when none (listing only) */
 };
 
 struct store_cert_in {

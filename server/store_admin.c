@@ -637,7 +637,9 @@ int store_principals_each(struct store *st,
 	             " (SELECT COUNT(*) FROM certs c WHERE c.principal = p.name"
 	             "  AND c.revoked_at = 0),"
 	             " (SELECT COUNT(*) FROM signing_keys k"
-	             "  WHERE k.principal = p.name AND k.revoked_at = 0)"
+	             "  WHERE k.principal = p.name AND k.revoked_at = 0),"
+	             " (SELECT COALESCE(MAX(c.not_after), 0) FROM certs c"
+	             "  WHERE c.principal = p.name AND c.revoked_at = 0)"
 	             " FROM principals p ORDER BY p.name");
 	if (rc != RG_OK)
 		goto out;
@@ -648,6 +650,7 @@ int store_principals_each(struct store *st,
 			.revoked_at = sqlite3_column_int64(q.s, 3),
 			.n_certs = (size_t)sqlite3_column_int64(q.s, 4),
 			.n_keys = (size_t)sqlite3_column_int64(q.s, 5),
+			.cert_expires_at = sqlite3_column_int64(q.s, 6),
 		};
 		if ((rc = sq_col_str(&q, 0, p.name, sizeof p.name)) != RG_OK)
 			goto out;

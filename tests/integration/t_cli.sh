@@ -155,8 +155,19 @@ eq "decide as a partner -> exit 1" 1 "$?"
 grep -q forbidden "$OUT" && ok "decide as a partner reports forbidden" || notok "decide as a partner reports forbidden" "$(cat "$OUT")"
 ctl decide "$CID" --status in_review --as "$T/p/rv"
 eq "decide --status in_review as the reviewer -> exit 0" 0 "$?"
-ctl decide "$CID" --status actioned --action account_suspended --ground illegal_content --explanation "Incitement." --as "$T/p/rv"
-eq "decide --status actioned ... -> exit 0" 0 "$?"
+printf 'Incitement to violence in three posts.\nSee the evidence of the referral.\n' >"$T/expl.txt"
+ctl decide "$CID" --status actioned --action account_suspended --ground illegal_content --explanation "x" --explanation-file "$T/expl.txt" --as "$T/p/rv"
+eq "decide with both --explanation and --explanation-file -> usage error (exit 2)" 2 "$?"
+ctl decide "$CID" --status actioned --action account_suspended --ground illegal_content --explanation-file "$T/nonexistent" --as "$T/p/rv"
+eq "decide --explanation-file of a missing file -> exit 1" 1 "$?"
+grep -qF -- "$T/nonexistent" "$OUT" && ok "... naming the file" || notok "... naming the file" "$(cat "$OUT")"
+ctl decide "$CID" --status actioned --action account_suspended --ground illegal_content --explanation-file "$T/expl.txt" --as "$T/p/rv"
+eq "decide --status actioned ... --explanation-file -> exit 0" 0 "$?"
+eq "decide prints one line: 'ID: status (action)'" "$CID: actioned (account_suspended)" "$(cat "$OUT")"
+req rv GET "/v1/cases/$CID"
+eq "the recorded explanation is the file's text without its final newline" \
+	"$(printf 'Incitement to violence in three posts.\nSee the evidence of the referral.' | od -An -c | tr -s ' \n' ' ')" \
+	"$(jeval "$BODY" '((j.decisions||[]).find(d=>d.status==="actioned")||{}).explanation||""' | od -An -c | tr -s ' \n' ' ')"
 ctl decide "$CID" --status actioned --action nuke --ground illegal_content --explanation "x" --as "$T/p/rv"
 eq "decide --action nuke -> usage error (exit 2)" 2 "$?"
 req newp GET "/v1/cases/$CID"
@@ -177,7 +188,21 @@ ne "revoke an unknown principal -> non-zero" 0 "$?"
 grep -qF "no principal of that name" "$OUT" && ok "... says there is no such principal" || notok "... says there is no such principal" "$(cat "$OUT")"
 ctl enroll newp --role partner --out "$T/p/newp3"
 ne "enroll under a revoked name -> refused" 0 "$?"
-if ctl principals; then ok "principals"; else notok "principals" "$(tail -n 3 "$OUT")"; fi
+# revoke asks first on a terminal (script(1) gives it one), unless --yes
+enrol tmpa reviewer || true
+enrol tmpb reviewer || true
+printf 'n\n' | script -qefc "$BIN/refgatectl -c $D/refgate.conf revoke tmpa" /dev/null >"$T/tty.out" 2>&1
+eq "revoke on a terminal, answered n -> exit 1" 1 "$?"
+grep -qF "Revoke principal tmpa, with all its certificates and signing keys?" "$T/tty.out" \
+	&& ok "... after asking" || notok "... after asking" "$(cat "$T/tty.out")"
+req tmpa GET /v1/keys; expect "... and tmpa is still served" 200
+printf 'y\n' | script -qefc "$BIN/refgatectl -c $D/refgate.conf revoke tmpa" /dev/null >"$T/tty.out" 2>&1
+eq "revoke on a terminal, answered y -> exit 0" 0 "$?"
+req tmpa GET /v1/keys; expect_refused "... and tmpa is refused"
+script -qefc "$BIN/refgatectl -c $D/refgate.conf revoke tmpb --yes" /dev/null </dev/null >"$T/tty.out" 2>&1
+eq "revoke --yes on a terminal -> exit 0 without asking" "0 no" "$? $(grep -q 'Revoke principal' "$T/tty.out" && echo asked || echo no)"
+req tmpb GET /v1/keys; expect_refused "... and tmpb is refused"
+if ctl principals --json; then ok "principals --json"; else notok "principals --json" "$(tail -n 3 "$OUT")"; fi
 sed -n '/^{/,$p' "$OUT" >"$T/principals.json"
 eq "principals lists legal, newp (revoked), csrp, jwkp, rv" "csrp:partner:- jwkp:partner:- legal:legal:- newp:partner:revoked rv:reviewer:-" \
 	"$(jeval "$T/principals.json" '(j.principals||[]).filter(p=>["legal","newp","csrp","jwkp","rv"].includes(p.name)).map(p=>p.name+":"+p.role+":"+(p.revoked_at?"revoked":"-")).sort().join(" ")')"

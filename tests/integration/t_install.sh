@@ -55,7 +55,7 @@ missing=""; n=0
 while read -r cmd; do
 	n=$((n + 1))
 	grep -q "^       $cmd\b" "$T/ctl.txt" || missing="$missing [$cmd]"
-done < <("$P/sbin/refgatectl" help 2>&1 | sed -n '/^commands:/,$p' | sed -n 's/^  \([a-z][a-z]*\( [a-z][a-z]*\)\?\)\( [A-Z-].*\|\)$/\1/p' | sed 's/ [A-Z].*//')
+done < <("$P/sbin/refgatectl" help 2>&1 | sed -n '/^commands/,$p' | sed -n 's/^  \([a-z][a-z]*\( [a-z][a-z]*\)\?\)\( [][A-Z-].*\|\)$/\1/p')
 [ "$n" -ge 10 ] && ok "read $n commands from refgatectl help" || notok "read the commands from refgatectl help" "only $n"
 eq "refgatectl(8) describes every command" "" "$missing"
 

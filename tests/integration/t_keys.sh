@@ -413,6 +413,29 @@ if "$BIN/refgatectl" help 2>&1 | grep -q 'key issue'; then
 	eq "refgatectl key issue --out exits 0" 0 $?
 	eq "--out writes the secret, mode 0600" "600 rgk_" "$(stat -c %a "$T/k.secret" 2>/dev/null) $(head -c 4 "$T/k.secret" 2>/dev/null)"
 	if grep -q rgk_ "$T/cli-out.out"; then notok "--out: the secret is not printed"; else ok "--out: the secret is not printed"; fi
+	KO=$(sed -n 's/.*secret of \(k_[A-Za-z0-9_-]*\) is in.*/\1/p' "$T/cli-out.out")
+	# a key that expires in 2 s, to see the expired state
+	"$BIN/refgatectl" -c "$D/refgate.conf" key issue ag1 --tier status --cases "$C1" --legal-basis "x" \
+		--expires "$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)" >"$T/cli-exp.out" 2>"$T/cli-exp.log"
+	eq "refgatectl key issue --expires in 2 s exits 0" 0 $?
+	KX=$(jget "$T/cli-exp.out" .id)
+	sleep 3
+	# key_row ID: its row of the last `ctl key list`, as "PRINCIPAL TIER STATE"
+	key_row() { awk -v id="$1" '$1 == id {print $2, $3, $4}' "$T/ctl.out"; }
+	ctl key list --principal ag1
+	eq "key list --principal ag1: the revoked key is 'revoked'" "ag1 status revoked" "$(key_row "$KC")"
+	eq "... the key past its expiry is 'expired'" "ag1 status expired" "$(key_row "$KX")"
+	eq "... the --out key is 'active'" "ag1 status active" "$(key_row "$KO")"
+	eq "... and only ag1's keys are listed" "ag1" "$(awk 'NR > 1 {print $2}' "$T/ctl.out" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+	ctl key list --active --principal ag1
+	eq "key list --active: the active key is listed" "ag1 status active" "$(key_row "$KO")"
+	eq "... the revoked and the expired ones are not" "" "$(key_row "$KC")$(key_row "$KX")"
+	ctl key list --active --principal nobody
+	eq "key list for a principal without keys says so" "(no active access key of nobody)" "$(tail -n 1 "$T/ctl.out")"
+	ctl key list --json --active --principal ag1
+	sed -n '/^{/,$p' "$T/ctl.out" >"$T/kl.json"
+	eq "key list --json --active --principal: the filtered listing, with each key's state" "ag1:active" \
+		"$(jeval "$T/kl.json" '[...new Set(j.access_keys.map(k=>k.principal+":"+k.state))].join(" ")')"
 	"$BIN/refgatectl" -c "$D/refgate.conf" status "$C1" --as "$T/p/ag1" --key-file "$T/k.secret" >"$T/cli-status.out" 2>&1
 	eq "refgatectl status --key-file exits 0" 0 $?
 	eq "... and shows the case" "$C1" "$(jget "$T/cli-status.out" .case_id)"

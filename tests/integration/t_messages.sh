@@ -80,4 +80,20 @@ eq "it says foreign CA" "not issued by the gateway's client CA" "$(pointer_reaso
 enrol_with serveronly; expect_problem "enrol a server-only certificate -> 400" 400 invalid_payload
 eq "it says not a client certificate" "not a client certificate (extendedKeyUsage clientAuth)" "$(pointer_reason)"
 enrol_with good; expect "enrol a good certificate -> 201 (control)" 201
+SOON=$(jeval "$T/post.json" 'j.name')
+
+# ---- refgatectl principals: certificate expiry, flagged 30 days ahead ---------------------
+# $SOON's certificate expires in 30 days (less the seconds since it was
+# made); legal's, made by init, in 397.
+ctl principals; rc=$?
+eq "refgatectl principals -> exit 0" 0 "$rc"
+grep -Eq "^$SOON +reviewer +active +1 +0  [0-9]{4}-[0-9]{2}-[0-9]{2} \(in (29|30) days!\)\$" "$T/ctl.out" \
+	&& ok "the 30-day certificate's row is flagged with '!'" || notok "the 30-day certificate's row is flagged with '!'" "$(cat "$T/ctl.out")"
+grep -Eq "^legal +legal +active +1 +0  [0-9-]{10} \(in 39[67] days\)\$" "$T/ctl.out" \
+	&& ok "legal's 397-day certificate is not flagged" || notok "legal's 397-day certificate is not flagged" "$(cat "$T/ctl.out")"
+grep -Fq "warning: the certificate of 1 principal expires within 30 days ($SOON)" "$T/ctl.out" \
+	&& ok "a warning names the principal whose certificate expires soon" || notok "a warning names the principal whose certificate expires soon" "$(cat "$T/ctl.out")"
+ctl principals --json
+eq "principals --json carries certificate_expires_at" "yes" \
+	"$(sed -n '/^{/,$p' "$T/ctl.out" >"$T/pj.json"; jeval "$T/pj.json" '(j.principals.find(p=>p.name==="legal")||{}).certificate_expires_at ? "yes" : "no"')"
 finish
