@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "audit.h"
+#include "expiry.h"
 #include "logsign.h"
 #include "http.h"
 #include "log.h"
@@ -228,9 +229,11 @@ int main(int argc, char **argv)
 	struct logsign *lsigner = logsign_start(&app);
 	if (!lsigner)
 		log_msg(LOG_WARN, "log checkpoint signer not started");
+	struct expiry_watch *ewatch = expiry_watch_start(&app);
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
+	expiry_watch_stop(ewatch);
 	logsign_stop(lsigner);
 	audit_signer_stop(signer);
 	status = 0;

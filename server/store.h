@@ -589,6 +589,17 @@ int store_partner_stats(struct store *st, const char *principal,
 /* The number of cases (canonical, merged ones not counted). */
 int store_cases_count(struct store *st, int64_t *out);
 
+/* The review queue for monitoring: open (received or in_review) cases,
+ * the opened_at of the oldest (0 when none), and those whose removal-order
+ * deadline passed before now. */
+struct store_queue_gauges {
+	int64_t open;
+	int64_t oldest_opened_at;
+	int64_t overdue;
+};
+int store_queue_gauges(struct store *st, int64_t now,
+                       struct store_queue_gauges *out);
+
 /* ---- transparency log (store_log.c) --------------------------------- */
 
 /* The number of leaves committed (one per referral recorded since the

@@ -650,7 +650,7 @@ int store_principals_each(struct store *st,
 			.revoked_at = sqlite3_column_int64(q.s, 3),
 			.n_certs = (size_t)sqlite3_column_int64(q.s, 4),
 			.n_keys = (size_t)sqlite3_column_int64(q.s, 5),
-			.cert_expires_at = sqlite3_column_int64(q.s, 6),
+			.cert_expires_at = sq_col_i64(&q, 6),
 		};
 		if ((rc = sq_col_str(&q, 0, p.name, sizeof p.name)) != RG_OK)
 			goto out;

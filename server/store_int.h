@@ -137,6 +137,8 @@ int sq_run(struct conn *c, const char *sql);
 int sq_col_str(struct q *q, int col, char *buf, size_t cap);
 /* Copies a 32-byte BLOB column. RG_EIO when it has another size. */
 int sq_col_32(struct q *q, int col, uint8_t out[32]);
+/* An INTEGER column (NULL reads as 0). */
+int64_t sq_col_i64(struct q *q, int col);
 
 /* Read transactions on a reader connection; they nest (a callback may
  * call back into the store on the same thread). */

@@ -579,6 +579,38 @@ int store_partner_stats(struct store *st, const char *principal,
 	return rc;
 }
 
+int store_queue_gauges(struct store *st, int64_t now,
+                       struct store_queue_gauges *out)
+{
+	struct conn *c;
+	struct q q = { 0 };
+	if (!st || !out)
+		return RG_EINVAL;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_open(&q, c,
+	             "SELECT COUNT(*), COALESCE(MIN(opened_at), 0),"
+	             " COALESCE(SUM(CASE WHEN deadline_at > 0 AND deadline_at < ?1"
+	             " THEN 1 ELSE 0 END), 0)"
+	             " FROM cases WHERE status IN (0, 1)");
+	if (rc != RG_OK)
+		goto out;
+	sq_i64(&q, 1, now);
+	rc = sq_step(&q);
+	if (rc == SQ_ROW) {
+		out->open = sq_col_i64(&q, 0);
+		out->oldest_opened_at = sq_col_i64(&q, 1);
+		out->overdue = sq_col_i64(&q, 2);
+		rc = RG_OK;
+	} else if (rc == SQ_DONE) {
+		rc = RG_EIO;
+	}
+out:
+	sq_close(&q);
+	return rc;
+}
+
 int store_cases_count(struct store *st, int64_t *out)
 {
 	struct conn *c;

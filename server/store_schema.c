@@ -502,6 +502,11 @@ int sq_col_32(struct q *q, int col, uint8_t out[32])
 	return RG_OK;
 }
 
+int64_t sq_col_i64(struct q *q, int col)
+{
+	return sqlite3_column_int64(q->s, col);
+}
+
 int sq_read_begin(struct conn *c)
 {
 	if (c->depth++ > 0)
