@@ -64,7 +64,7 @@ const char *rg_action_name(enum case_action a);                 /* NULL for NONE
 int rg_action_parse(const char *name, enum case_action *out);   /* RG_EINVAL */
 
 /* The release, printed by `refgate --version` and `refgatectl --version`. */
-#define RG_VERSION "0.9.0"
+#define RG_VERSION "0.10.0"
 
 #define RG_NAME_MAX 64       /* principal names: [a-z0-9][a-z0-9_.-]{0,63} */
 #define RG_ID_MAX 40         /* case and referral ids: [A-Za-z0-9_-]{1,40} */

@@ -219,17 +219,18 @@ static int issue_run(struct txn *t, void *arg)
 		rc = issue_idents(t, k);
 	if (rc != RG_OK)
 		return rc;
-	/* ids, enum names, times and the legal basis: never the secret or
-	 * its hash */
+	/* ids, enum names, times (RFC 3339, as everywhere in the audit log)
+	 * and the legal basis: never the secret or its hash */
+	char expires[21];
+	rg_time_format(k->expires_at, expires);
 	return st_audit_add_json(t, k->created_at, ij->actor, "key_issue", k->id,
-	                         json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:s}",
+	                         json_pack("{s:s, s:s, s:s, s:b, s:I, s:s, s:s}",
 	                                   "id", k->id,
 	                                   "principal", k->principal,
 	                                   "tier", tier_name(k->tier),
 	                                   "all_own", (int)k->all_own,
 	                                   "cases", (json_int_t)n,
-	                                   "expires_at",
-	                                   (json_int_t)k->expires_at,
+	                                   "expires_at", expires,
 	                                   "legal_basis", k->legal_basis));
 }
 

@@ -47,6 +47,16 @@ for k in enrol referral decision key_issue disclosure key_revoke revoke; do
 done
 eq "the disclosure record names the key, the case and the legal basis" "$KID $C1 Order 1" \
 	"$(jeval "$T/all.json" '(r=>r?[r.detail.key,r.detail.case_id||r.object,r.detail.legal_basis].join(" "):"none")(j.records.find(r=>r.kind==="disclosure"))')"
+# one time format: every time in a record (its "at" and every "*_at" of its
+# detail, at any depth) is RFC 3339 UTC, never Unix seconds
+eq "every time in every record is RFC 3339 (at, and each *_at of the details)" "" \
+	"$(jeval "$T/all.json" '(()=>{const bad=[];const re=/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+const walk=(o,where)=>{if(o&&typeof o==="object")for(const [k,v] of Object.entries(o)){
+ if(/_at$/.test(k)&&!(typeof v==="string"&&re.test(v)))bad.push(where+"."+k+"="+JSON.stringify(v)); walk(v,where)}};
+for(const r of j.records){ if(!re.test(r.at))bad.push(r.kind+".at"); walk(r.detail,r.kind)}
+return bad.slice(0,3).join(" ")})()')"
+eq "the key_issue record's expires_at is there" true \
+	"$(jeval "$T/all.json" 'j.records.some(r=>r.kind==="key_issue"&&typeof r.detail.expires_at==="string")')"
 eq "no record holds an account identifier in clear" "" "$(jeval "$T/all.json" 'JSON.stringify(j).match(/audit_one|audit_two/)||""')"
 
 # paging with the cursor, 3 at a time
