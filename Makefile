@@ -8,6 +8,8 @@
 #   make mutants  the deliberate-breakage audit: every breakage in
 #                 tests/mutants/list must make a named test fail
 #                 (docs/testing.md)
+#   make ctl-link-check  build/refgatectl holds no daemon code (make check
+#                 runs it too)
 .SUFFIXES:
 
 ifeq ($(origin CC),default)
