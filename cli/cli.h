@@ -78,7 +78,11 @@ int cli_path(char *out, size_t outlen, const char *dir, const char *file);
  * NUL-terminated buffer. RG_ETOOBIG, RG_EIO (errno kept). The caller
  * frees it (and wipes it when it is secret). */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len);
-/* Why cli_read_file failed (reads errno), for messages. */
+/* cli_read_file for a secret: also RG_EINVAL when group or others may
+ * read or write the file. */
+int cli_read_private(const char *path, size_t max, char **out, size_t *len);
+/* Why cli_read_file or cli_read_private failed (reads errno), for
+ * messages. */
 const char *cli_read_why(int rc);
 
 /* Reads and parses the configuration at path; c->dir is the file's

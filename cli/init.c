@@ -6,7 +6,7 @@
  * removed again on failure, so a DIR with refgate.conf is complete.
  */
 #include "cli.h"
-#include "../server/keys.h"
+#include "../proto/keyfile.h"
 #include "../server/store.h"
 
 #include <arpa/inet.h>
@@ -326,25 +326,34 @@ static int make_pki(struct init *in)
 	return CLI_OK;
 }
 
-/* The receipt, data and index keys. */
+/* The receipt, data and index keys: new random keys, each in a new file
+ * of mode 0600 (proto/keyfile.h). */
 static int make_keys(struct init *in)
 {
 	const char *rel[] = {in->conf.receipt_key, in->conf.data_key,
 	                     in->conf.index_key};
-	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+	uint8_t key[32];
+	char text[KEYFILE_LINE_LEN + 1];
+	int ret = CLI_OK;
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0] && ret == CLI_OK;
+	     i++) {
 		char path[CONF_PATH_MAX];
 		if (make_parents(in, rel[i]) != CLI_OK ||
-		    in_path(in, rel[i], path, sizeof path) != CLI_OK)
-			return CLI_FAIL;
-		if (keys_write_new(path) != RG_OK)
-			return cli_fail("%s: %s", path, errno == EEXIST ?
-			                "already exists" : strerror(errno));
-		if (cli_made_add(&in->made, path, false) != RG_OK) {
-			(void)unlink(path);
-			return cli_fail("%s: path too long", path);
+		    in_path(in, rel[i], path, sizeof path) != CLI_OK) {
+			ret = CLI_FAIL;
+			break;
 		}
+		randombytes_buf(key, sizeof key);
+		keyfile_format(key, text);
+		int rc = cli_write_new(&in->made, path, text, KEYFILE_LINE_LEN,
+		                       0600);
+		if (rc != RG_OK)
+			ret = cli_fail("%s: %s", path, rc == RG_EEXIST ?
+			               "already exists" : strerror(errno));
 	}
-	return CLI_OK;
+	sodium_memzero(key, sizeof key);
+	sodium_memzero(text, sizeof text);
+	return ret;
 }
 
 /* The default policy, indented for the people who will edit it. */

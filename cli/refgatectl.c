@@ -186,16 +186,18 @@ static const struct cli_cmd commands[] = {
 		.opts = OPTS("jwks"), .conf = true,
 		.summary = "verify the audit log's hash chain and signed heads",
 		.usage = "audit verify [--jwks FILE]",
-		.help = "Checks the audit log offline, in the database the "
-		        "configuration names (no\ngateway needed): the records "
-		        "are numbered 1, 2, 3, ... without gaps, each\nis "
-		        "chained to the one before and hashes to its stored "
-		        "hash, and every signed\nhead carries the hash of its "
-		        "record and a valid Ed25519 signature by the\ngateway "
-		        "key (receipt_key of the configuration, or the keys of "
-		        "FILE, a JWKS\nas GET /v1/keys serves it). Prints "
-		        "\"audit: N records, M signed heads, chain\nintact\" "
-		        "and exits 0, or names the first bad record and exits 1.",
+		.help = "Checks the audit log in the database the "
+		        "configuration names, opened\nread-only (beside the "
+		        "running gateway, or on a backup; nothing is\nwritten "
+		        "or write-locked): the records are numbered 1, 2, 3, ..."
+		        " without\ngaps, each is chained to the one before and "
+		        "hashes to its stored hash,\nand every signed head "
+		        "carries the hash of its record and a valid\nEd25519 "
+		        "signature by the gateway key (receipt_key of the "
+		        "configuration,\nor the keys of FILE, a JWKS as GET "
+		        "/v1/keys serves it). Prints \"audit: N\nrecords, M "
+		        "signed heads, chain intact\" and exits 0, or names the "
+		        "first bad\nrecord and exits 1.",
 	},
 	{
 		.name = "log", .sub = "verify", .fn = cmd_log_verify,

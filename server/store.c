@@ -242,6 +242,8 @@ int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
              void *arg)
 {
 	struct job j = { .run = run, .arg = arg, .rc = RG_EIO };
+	if (st->opts.read_only)
+		return RG_EINVAL;
 	if (st->writer_started && pthread_equal(pthread_self(), st->writer)) {
 		/* From the commit hook: it would wait for itself. */
 		st_log(__func__, NULL, SQLITE_MISUSE, "write from the writer");
@@ -275,7 +277,8 @@ void st_write_async(struct store *st, struct job *j)
 	j->done = false;
 	j->next = NULL;
 	pthread_mutex_lock(&st->q_mu);
-	if (st->stopping || st->async_queued >= ST_ASYNC_MAX) {
+	if (st->opts.read_only || st->stopping ||
+	    st->async_queued >= ST_ASYNC_MAX) {
 		pthread_mutex_unlock(&st->q_mu);
 		free(j);
 		return;
@@ -294,10 +297,10 @@ void st_write_async(struct store *st, struct job *j)
 /* ---- lifecycle ------------------------------------------------------ */
 
 /* The highest change seq on disk, for store_changes_head. */
-static int head_load(struct store *st)
+static int head_load(struct store *st, struct conn *c)
 {
 	struct q q = { 0 };
-	int rc = sq_open(&q, st->w, "SELECT COALESCE(MAX(seq), 0) FROM changes");
+	int rc = sq_open(&q, c, "SELECT COALESCE(MAX(seq), 0) FROM changes");
 	if (rc != RG_OK)
 		goto out;
 	rc = sq_step(&q);
@@ -361,9 +364,19 @@ int store_open(const char *path, const struct store_opts *opts,
 	if (pthread_key_create(&st->key, reader_release) != 0)
 		goto out;
 	st->key_made = true;
+	if (st->opts.read_only) {    /* this thread's reader, no writer */
+		struct conn *c;
+		rc = st_reader(st, &c);
+		if (rc == RG_OK)
+			rc = head_load(st, c);
+		if (rc != RG_OK)
+			goto out;
+		*out = st;
+		return RG_OK;
+	}
 	rc = st_conn_open(st, true, &st->w);
 	if (rc == RG_OK)
-		rc = head_load(st);
+		rc = head_load(st, st->w);
 	if (rc != RG_OK)
 		goto out;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {

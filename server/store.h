@@ -22,10 +22,16 @@ struct store_opts {
 	int busy_timeout_ms;        /* 0: 5000 */
 	int64_t max_page_count;     /* 0: SQLite's default (no cap) */
 	int batch_max;              /* referrals per group commit, 0: 64 */
+	bool read_only;             /* see store_open */
 };
 
 /* Opens (creating file and schema if needed) the database at path and
- * starts the writer thread. opts may be NULL. */
+ * starts the writer thread. opts may be NULL.
+ * With opts->read_only, opens an existing database of this build's
+ * schema version for reading only, beside a gateway that may be writing
+ * it: the file is opened read-only (it may be mode 0400), nothing is
+ * created or migrated, no writer starts, and every write function
+ * answers RG_EINVAL with nothing written. */
 int store_open(const char *path, const struct store_opts *opts,
                struct store **out);
 /* Stops the writer (after draining queued writes) and closes everything,
@@ -391,23 +397,9 @@ int64_t store_changes_head(struct store *st);
 
 /* ---- audit ---------------------------------------------------------- */
 
-/*
- * The hash of one audit row, chained to the previous row's hash (32 zero
- * bytes before the first row). Exact byte layout, for verifiers:
- *   BLAKE2b-256 (libsodium crypto_generichash, no key, 32-byte output) of
- *     prev       32 bytes, the previous row's hash
- *     seq         8 bytes, big-endian two's complement
- *     at          8 bytes, big-endian two's complement (Unix seconds)
- *     actor, kind, object, detail, each as
- *       length    4 bytes, big-endian unsigned: its byte count
- *       bytes     that many bytes of UTF-8, no terminating NUL
- * concatenated in that order, nothing else. A NULL string counts as ""
- * (the store never writes one). RG_EINVAL when a string is over 1 MiB.
- */
-int store_audit_hash(int64_t seq, int64_t at, const char *actor,
-                     const char *kind, const char *object,
-                     const char *detail, const uint8_t prev[32],
-                     uint8_t out[32]);
+/* The audit log: one record per state change and disclosure, each
+ * chained to the one before by audit_record_hash (proto/audit_record.h,
+ * which documents the byte layout). */
 
 /* One row of the audit log. detail is compact JSON text holding ids and
  * enum names only, never account identifiers or free text. */
@@ -456,9 +448,8 @@ enum key_tier {
 	TIER_DISCLOSURE = 2,
 };
 
-#define ACCESS_KEY_MAX_CASES 1000
-#define ACCESS_KEY_MAX_CIDRS 16
-#define ACCESS_KEY_BASIS_MAX 1000      /* legal_basis, characters */
+/* ACCESS_KEY_MAX_CASES, ACCESS_KEY_MAX_CIDRS and ACCESS_KEY_BASIS_MAX,
+ * the wire limits of an access key, are in proto/rg.h. */
 
 struct store_access_key {
 	char id[RG_ID_MAX + 1];         /* "k_" + 22 base64url */
@@ -546,15 +537,9 @@ int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32]);
 
 /* Records a signature (Ed25519 by the gateway key, 64 bytes) over the
  * head at seq; the signed message is documented with
- * store_audit_head_message. Durable before it returns. */
+ * audit_head_message (proto/audit_record.h). Durable before it returns. */
 int store_audit_head_sign(struct store *st, int64_t seq, const uint8_t hash[32],
                           int64_t at, const uint8_t sig[64]);
-
-/* The bytes that are signed for a head: "refgate-audit-head:v1:" ||
- * seq (8 bytes big-endian) || at (8 bytes big-endian) || hash (32). */
-#define AUDIT_HEAD_MESSAGE_LEN (22 + 8 + 8 + 32)
-void store_audit_head_message(int64_t seq, int64_t at, const uint8_t hash[32],
-                              uint8_t out[AUDIT_HEAD_MESSAGE_LEN]);
 
 struct store_audit_signature {
 	int64_t seq;

@@ -5,6 +5,7 @@
  * connections and the writer of store.c.
  */
 #include "store_int.h"
+#include "../proto/audit_record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,53 +13,7 @@
 
 #include <sodium.h>
 
-#define AUDIT_STR_MAX (1u << 20)
-
 /* ---- audit ---------------------------------------------------------- */
-
-static void be64(uint8_t b[8], int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	for (int i = 7; i >= 0; i--, u >>= 8)
-		b[i] = (uint8_t)u;
-}
-
-/* Hashes a string as 4-byte big-endian length + bytes. */
-static void hash_str(crypto_generichash_state *h, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-	                   (uint8_t)(n >> 8), (uint8_t)n };
-	crypto_generichash_update(h, len, sizeof len);
-	if (n)
-		crypto_generichash_update(h, (const uint8_t *)s, n);
-}
-
-/* The chain's one hash function; the byte layout is documented in
- * store.h beside the declaration. */
-int store_audit_hash(int64_t seq, int64_t at, const char *actor,
-                     const char *kind, const char *object,
-                     const char *detail, const uint8_t prev[32],
-                     uint8_t out[32])
-{
-	const char *strs[] = { actor, kind, object, detail };
-	crypto_generichash_state h;
-	uint8_t num[8];
-	for (size_t i = 0; i < 4; i++)
-		if (strs[i] && strlen(strs[i]) > AUDIT_STR_MAX)
-			return RG_EINVAL;
-	if (crypto_generichash_init(&h, NULL, 0, 32) != 0)
-		return RG_ECRYPTO;
-	crypto_generichash_update(&h, prev, 32);
-	be64(num, seq);
-	crypto_generichash_update(&h, num, sizeof num);
-	be64(num, at);
-	crypto_generichash_update(&h, num, sizeof num);
-	for (size_t i = 0; i < 4; i++)
-		hash_str(&h, strs[i]);
-	return crypto_generichash_final(&h, out, 32) == 0 ? RG_OK
-	                                                  : RG_ECRYPTO;
-}
 
 int st_audit_add(struct txn *t, int64_t at, const char *actor,
                  const char *kind, const char *object, const char *detail)
@@ -78,7 +33,7 @@ int st_audit_add(struct txn *t, int64_t at, const char *actor,
 	sq_close(&q);
 	if (rc < 0)
 		return rc;
-	rc = store_audit_hash(seq, at, actor, kind, object, detail, prev, hash);
+	rc = audit_record_hash(seq, at, actor, kind, object, detail, prev, hash);
 	if (rc != RG_OK)
 		return rc;
 	rc = sq_open(&q, t->c,
@@ -129,7 +84,7 @@ int store_audit_append(struct store *st, const char *actor, const char *kind,
 {
 	struct audit_job a = { actor, kind, object, detail, now };
 	if (!st || !actor || !*actor || !kind || !*kind || !object || !detail ||
-	    strlen(detail) > AUDIT_STR_MAX)
+	    strlen(detail) > AUDIT_RECORD_STR_MAX)
 		return RG_EINVAL;
 	json_t *j = json_loads(detail, JSON_REJECT_DUPLICATES, NULL);
 	bool ok = j && json_is_object(j);
@@ -189,10 +144,6 @@ out:
 
 /* ---- signed audit heads -------------------------------------------- */
 
-#define HEAD_PREFIX "refgate-audit-head:v1:"
-_Static_assert(sizeof HEAD_PREFIX - 1 + 8 + 8 + 32 == AUDIT_HEAD_MESSAGE_LEN,
-               "audit head message layout");
-
 int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32])
 {
 	struct conn *c;
@@ -222,16 +173,6 @@ out:
 		memcpy(hash, h, 32);
 	}
 	return rc;
-}
-
-void store_audit_head_message(int64_t seq, int64_t at, const uint8_t hash[32],
-                              uint8_t out[AUDIT_HEAD_MESSAGE_LEN])
-{
-	size_t n = sizeof HEAD_PREFIX - 1;
-	memcpy(out, HEAD_PREFIX, n);
-	be64(out + n, seq);
-	be64(out + n + 8, at);
-	memcpy(out + n + 16, hash, 32);
 }
 
 struct head_job {

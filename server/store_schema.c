@@ -649,6 +649,20 @@ static int db_configure(struct conn *c, const struct store_opts *o,
 	return rc;
 }
 
+/* For a read-only store: the schema must be the one this build writes
+ * (it migrates nothing, and would misread an older or newer one). */
+static int db_schema_current(struct conn *c)
+{
+	int64_t version = 0;
+	int rc = db_pragma_int(c, "PRAGMA user_version", &version);
+	if (rc == RG_OK && version != SCHEMA_VERSION) {
+		st_log(__func__, c, SQLITE_ERROR, version == 0 ?
+		       "no refgate schema" : "another schema version");
+		rc = RG_EIO;
+	}
+	return rc;
+}
+
 /* Creates the database file 0600 when it does not exist (SQLite would
  * use 0644; its -wal and -shm files copy the database file's mode). */
 static int file_create(const char *path)
@@ -676,10 +690,13 @@ int st_conn_open(struct store *st, bool writer, struct conn **out)
 	if (!c)
 		return RG_ENOMEM;
 	c->st = st;
+	/* A read-only store's file is opened O_RDONLY: it can take no
+	 * write lock on the database, whoever else writes it. */
 	rc = sqlite3_open_v2(st->path, &c->db,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-	                     SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
-	                     NULL);
+	                     (st->opts.read_only ? SQLITE_OPEN_READONLY
+	                                         : SQLITE_OPEN_READWRITE) |
+	                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
+	                     SQLITE_OPEN_EXRESCODE, NULL);
 	if (rc != SQLITE_OK) {
 		st_log(__func__, c, rc, NULL);
 		rc = st_rc(rc);
@@ -688,6 +705,8 @@ int st_conn_open(struct store *st, bool writer, struct conn **out)
 	rc = db_configure(c, &st->opts, writer);
 	if (rc == RG_OK && writer)
 		rc = db_schema(c);
+	else if (rc == RG_OK && st->opts.read_only)
+		rc = db_schema_current(c);
 out:
 	if (rc != RG_OK) {
 		st_conn_close(c);

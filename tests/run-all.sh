@@ -1,8 +1,10 @@
 #!/bin/sh
 # run-all.sh - every test of refgate (called by `make check`, after
 # `make deps`), from the repository root:
-#   1. build into build/ (`make -j2 all units`), run every build/tests/test_*
-#      unit binary (cmocka) and every tests/integration/t_*.sh scenario;
+#   1. build into build/ (`make -j2 all units`), check that refgatectl
+#      links none of the daemon (tests/link/ctl_symbols.sh), run every
+#      build/tests/test_* unit binary (cmocka) and every
+#      tests/integration/t_*.sh scenario;
 #   2. rebuild into build/asan with AddressSanitizer + UndefinedBehavior-
 #      Sanitizer and run the units and scenarios again.
 # Counts: a unit binary contributes cmocka's "[  PASSED  ] N test(s)." and
@@ -113,8 +115,25 @@ scenarios() {
 	done
 }
 
+# link PHASE B: refgatectl holds none of the daemon (make ctl-link-check).
+link() {
+	log=build/test-logs/$1/ctl_symbols.log
+	say "== $1: ctl-link-check"
+	sh tests/link/ctl_symbols.sh "$2" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	p=0; f=0
+	if [ -n "$line" ]; then p=${line%% passed*}; f=${line#*, }; f=${f%% failed}; fi
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - $1/ctl_symbols exited $rc"; fi
+	if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - $1/ctl_symbols ran nothing"; fi
+	say "-- $1/ctl_symbols: $p passed, $f failed"
+	add "$p" "$f"
+}
+
 # ---- plain build -------------------------------------------------------------
 if build plain -j2 all units; then
+	link plain build
 	units plain build
 	scenarios plain build
 fi

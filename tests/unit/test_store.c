@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "../../server/store.h"
+#include "../../proto/audit_record.h"
 #include "../../proto/merkle.h"
 
 #define T0 1800000000         /* a fixed "now" */
@@ -1865,7 +1866,7 @@ static int chain_cb(void *ctx, const struct store_audit *a)
 	struct chain *c = ctx;
 	uint8_t h[32];
 	if (a->seq != c->next_seq || memcmp(a->prev_hash, c->prev, 32) != 0 ||
-	    store_audit_hash(a->seq, a->at, a->actor, a->kind, a->object,
+	    audit_record_hash(a->seq, a->at, a->actor, a->kind, a->object,
 	                     a->detail, c->prev, h) != RG_OK ||
 	    memcmp(h, a->hash, 32) != 0)
 		c->broken = true;
@@ -1926,7 +1927,7 @@ static void test_audit_chain(void **state)
 
 	/* the layout: a known answer for the first link */
 	uint8_t zero[32] = { 0 }, h1[32], h2[32];
-	assert_int_equal(store_audit_hash(1, 2, "a", "b", "c", "{}", zero, h1),
+	assert_int_equal(audit_record_hash(1, 2, "a", "b", "c", "{}", zero, h1),
 	                 RG_OK);
 	uint8_t buf[32 + 8 + 8 + 4 * 4 + 5] = { 0 };
 	size_t n = 32;
@@ -1946,7 +1947,7 @@ static void test_audit_chain(void **state)
 	crypto_generichash(h2, 32, buf, n, NULL, 0);
 	assert_memory_equal(h1, h2, 32);
 	/* fields are length-prefixed: moving a byte across changes it */
-	assert_int_equal(store_audit_hash(1, 2, "ab", "", "c", "{}", zero, h2),
+	assert_int_equal(audit_record_hash(1, 2, "ab", "", "c", "{}", zero, h2),
 	                 RG_OK);
 	assert_memory_not_equal(h1, h2, 32);
 

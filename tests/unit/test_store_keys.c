@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "../../server/store.h"
+#include "../../proto/audit_record.h"
 
 #define T0 1800000000         /* a fixed "now" */
 #define DAY 86400
@@ -280,7 +281,7 @@ static int rows_cb(void *ctx, const struct store_audit *a)
 	struct rows *w = ctx;
 	uint8_t h[32];
 	if (memcmp(a->prev_hash, w->prev, 32) != 0 ||
-	    store_audit_hash(a->seq, a->at, a->actor, a->kind, a->object,
+	    audit_record_hash(a->seq, a->at, a->actor, a->kind, a->object,
 	                     a->detail, w->prev, h) != RG_OK ||
 	    memcmp(h, a->hash, 32) != 0)
 		w->broken = true;
@@ -1211,7 +1212,7 @@ static void test_audit_heads(void **state)
 	assert_int_equal(seq, w.r[w.n - 1].seq);
 	assert_memory_equal(hash, w.prev, 32);
 
-	store_audit_head_message(seq, T0, hash, msg);
+	audit_head_message(seq, T0, hash, msg);
 	crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
 	assert_int_equal(store_audit_head_sign(f->st, seq, hash, T0, sig), RG_OK);
 	/* signed again (a signer restarting): the first signature stays */
@@ -1235,7 +1236,7 @@ static void test_audit_heads(void **state)
 	uint8_t hash2[32], sig2[64];
 	assert_int_equal(store_audit_head(f->st, &seq2, hash2), RG_OK);
 	assert_true(seq2 > seq);
-	store_audit_head_message(seq2, T0 + 60, hash2, msg);
+	audit_head_message(seq2, T0 + 60, hash2, msg);
 	crypto_sign_detached(sig2, NULL, msg, sizeof msg, sk);
 	assert_int_equal(store_audit_head_sign(f->st, seq2, hash2, T0 + 60,
 	                                       sig2), RG_OK);
@@ -1251,7 +1252,7 @@ static void test_audit_heads(void **state)
 	assert_memory_equal(hs.h[0].sig, sig, 64);
 	assert_int_equal(hs.h[1].seq, seq2);
 	for (int i = 0; i < hs.n; i++) {
-		store_audit_head_message(hs.h[i].seq, hs.h[i].at, hs.h[i].hash,
+		audit_head_message(hs.h[i].seq, hs.h[i].at, hs.h[i].hash,
 		                         msg);
 		assert_int_equal(crypto_sign_verify_detached(hs.h[i].sig, msg,
 		                                             sizeof msg, pk), 0);
@@ -1272,7 +1273,7 @@ static void test_audit_head_message(void **state)
 	assert_int_equal(AUDIT_HEAD_MESSAGE_LEN, 70);
 	for (int i = 0; i < 32; i++)
 		hash[i] = (uint8_t)i;
-	store_audit_head_message(0x0102030405060708, -2, hash, msg);
+	audit_head_message(0x0102030405060708, -2, hash, msg);
 	sodium_bin2hex(hex, sizeof hex, msg, sizeof msg);
 	assert_string_equal(hex,
 	        /* "refgate-audit-head:v1:" */
@@ -1283,7 +1284,7 @@ static void test_audit_head_message(void **state)
 	        "000102030405060708090a0b0c0d0e0f"
 	        "101112131415161718191a1b1c1d1e1f");
 	memset(hash, 0xab, sizeof hash);
-	store_audit_head_message(1, 1800000000, hash, msg);
+	audit_head_message(1, 1800000000, hash, msg);
 	assert_memory_equal(msg, "refgate-audit-head:v1:", 22);
 	static const uint8_t nums[16] = { 0, 0, 0, 0, 0, 0, 0, 1,
 	                                  0, 0, 0, 0, 0x6b, 0x49, 0xd2, 0x00 };
