@@ -6,6 +6,7 @@
 #include "app.h"
 #include "audit.h"
 #include "logsign.h"
+#include "retention.h"
 #include "http.h"
 #include "log.h"
 #include "../proto/jwk.h"
@@ -228,9 +229,13 @@ int main(int argc, char **argv)
 	struct logsign *lsigner = logsign_start(&app);
 	if (!lsigner)
 		log_msg(LOG_WARN, "log checkpoint signer not started");
+	struct retention *retention = retention_start(&app);
+	if (!retention)
+		log_msg(LOG_WARN, "retention purge not started");
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
+	retention_stop(retention);
 	logsign_stop(lsigner);
 	audit_signer_stop(signer);
 	status = 0;
