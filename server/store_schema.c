@@ -754,6 +754,12 @@ int st_wal_truncate(struct store *st, bool *done)
 	                         NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(db, st->opts.busy_timeout_ms);
+	/* A connection learns that the file is in WAL mode only when it
+	 * first reads it; before that, a checkpoint does nothing and
+	 * succeeds. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_schema", NULL,
+		                  NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_wal_checkpoint_v2(db, "main",
 		                               SQLITE_CHECKPOINT_TRUNCATE,
@@ -763,7 +769,7 @@ int st_wal_truncate(struct store *st, bool *done)
 		 * next run tries again. */
 		rc = SQLITE_OK;
 	} else if (rc == SQLITE_OK) {
-		*done = true;
+		*done = log_frames == copied;
 	} else {
 		st_log(__func__, NULL, rc, "wal_checkpoint(TRUNCATE)");
 	}
