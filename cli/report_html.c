@@ -142,8 +142,7 @@ static const char *const order_keys[] = {
 	"actioned_within_hour", "actioned_after_hour", "not_actioned", "open",
 };
 static const char *const order_labels[] = {
-	"actioned within the hour", "actioned after the hour",
-	"not actioned", "still open",
+	"within the hour", "after the hour", "not actioned", "still open",
 };
 static const char *const order_colors[] = {
 	"#1a9850", "#d73027", "#878787", "#fdae61",
@@ -157,6 +156,7 @@ static const char *const order_colors[] = {
 #define TOP 20.0
 #define PLOT_W (W - LEFT - 20.0)
 #define PLOT_H (H - TOP - 40.0)
+#define MARK_H 3.0                   /* a count below the threshold */
 
 /* A bar as a path: x, y (top), width, height. */
 static void bar(struct sbuf *b, double x, double y, double w, double h,
@@ -182,13 +182,13 @@ static void svg_open(struct sbuf *b, const char *id, const char *title,
 static void legend(struct sbuf *b, double y, const char *const *names,
                    const char *const *colors, size_t n)
 {
-	double x = LEFT;
+	double x = 20;
 	for (size_t i = 0; i < n; i++) {
 		bar(b, x, y - 9, 10, 10, colors[i], false);
 		sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 14, y);
 		sb_text(b, names[i]);
 		sb_printf(b, "</text>");
-		x += 20 + 7.0 * (double)strlen(names[i]);
+		x += 24 + 6.6 * (double)strlen(names[i]);
 	}
 }
 
@@ -241,11 +241,14 @@ static void chart_weeks(struct sbuf *b, const json_t *rep, int min)
 	for (size_t w = 0; w < n; w++) {
 		const json_t *c = json_object_get(json_array_get(weeks, w), "counts");
 		double sum = 0;
-		for (size_t k = 0; k < N_CATS; k++)
-			sum += (double)fig_get(json_object_get(c, categories[k]), min).v;
+		for (size_t k = 0; k < N_CATS; k++) {
+			struct fig f = fig_get(json_object_get(c, categories[k]), min);
+			sum += f.below ? 0 : (double)f.v;
+		}
 		if (sum > max)
 			max = sum;
 	}
+	max *= PLOT_H / (PLOT_H - MARK_H * (double)N_CATS);
 	svg_open(b, "chart-weeks", "Referrals per week by category", H + 30);
 	double slot = n ? PLOT_W / (double)n : PLOT_W;
 	for (size_t w = 0; w < n; w++) {
@@ -254,7 +257,8 @@ static void chart_weeks(struct sbuf *b, const json_t *rep, int min)
 		double y = TOP + PLOT_H;
 		for (size_t k = 0; k < N_CATS; k++) {
 			struct fig f = fig_get(json_object_get(c, categories[k]), min);
-			double h = PLOT_H * (double)f.v / max;
+			/* a count below the threshold is not drawn to scale */
+			double h = f.below ? MARK_H : PLOT_H * (double)f.v / max;
 			y -= h;
 			bar(b, LEFT + slot * (double)w + slot * 0.1, y, slot * 0.8, h,
 			    cat_colors[k], f.below);
@@ -274,9 +278,10 @@ static void chart_weeks(struct sbuf *b, const json_t *rep, int min)
 	          LEFT - 6, TOP + PLOT_H);
 	legend(b, H + 20, categories, cat_colors, N_CATS);
 	sb_printf(b, "</svg><figcaption>Referrals received per week (weeks"
-	          " start on Monday), by category. Pale dashed segments are"
-	          " counts below %d, drawn at %d.</figcaption></figure>",
-	          min, min - 1);
+	          " start on Monday), by category. The thin pale segments are"
+	          " counts below %d (zero included), not drawn to scale; the"
+	          " tables below give every figure.</figcaption></figure>",
+	          min);
 }
 
 static void chart_decisions(struct sbuf *b, const json_t *rep, int min)
@@ -300,6 +305,7 @@ static void chart_durations(struct sbuf *b, const json_t *rep, int min)
 	static const char *const names[] = { "median", "90th percentile" };
 	static const char *const colors[] = { "#4393c3", "#053061" };
 	struct fig v[3][2];
+	bool none[3] = { false, false, false };
 	double max = 0;
 	for (size_t r = 0; r < 3; r++)
 		for (size_t s = 0; s < 2; s++) {
@@ -308,6 +314,7 @@ static void chart_durations(struct sbuf *b, const json_t *rep, int min)
 				urgencies[r]), stats[s]);
 			struct fig f = json_is_null(j) ? (struct fig){ .ok = true }
 			                               : fig_get(j, min);
+			none[r] = none[r] || json_is_null(j);
 			v[r][s] = f;
 			if ((double)f.v > max)
 				max = (double)f.v;
@@ -325,9 +332,15 @@ static void chart_durations(struct sbuf *b, const json_t *rep, int min)
 			                   : 0;
 			double by = y + row_h * (0.1 + 0.4 * (double)s);
 			bar(b, LEFT, by, w, row_h * 0.35, colors[s], false);
-			sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">"
-			          "%.1f h</text>", LEFT + w + 6, by + row_h * 0.28,
-			          (double)v[r][s].v / 3600.0);
+			if (none[r] && s == 0)
+				sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size="
+				          "\"11\">no decision</text>", LEFT + 6,
+				          by + row_h * 0.28);
+			else if (!none[r])
+				sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size="
+				          "\"11\">%.1f h</text>", LEFT + w + 6,
+				          by + row_h * 0.28,
+				          (double)v[r][s].v / 3600.0);
 		}
 	}
 	sb_printf(b, "<path d=\"M%.1f %.1fV%.1f\" stroke=\"#333\"/>", LEFT, TOP,
