@@ -251,6 +251,8 @@ static void chart_weeks(struct sbuf *b, const json_t *rep, int min)
 	max *= PLOT_H / (PLOT_H - MARK_H * (double)N_CATS);
 	svg_open(b, "chart-weeks", "Referrals per week by category", H + 30);
 	double slot = n ? PLOT_W / (double)n : PLOT_W;
+	/* a date label is about 70 units wide at font size 10 */
+	size_t label_step = (size_t)(70.0 / slot) + 1;
 	for (size_t w = 0; w < n; w++) {
 		const json_t *wk = json_array_get(weeks, w);
 		const json_t *c = json_object_get(wk, "counts");
@@ -263,7 +265,7 @@ static void chart_weeks(struct sbuf *b, const json_t *rep, int min)
 			bar(b, LEFT + slot * (double)w + slot * 0.1, y, slot * 0.8, h,
 			    cat_colors[k], f.below);
 		}
-		if (n <= 14 || w % 4 == 0) {
+		if (w % label_step == 0) {
 			sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">",
 			          LEFT + slot * (double)w, TOP + PLOT_H + 14);
 			sb_text(b, json_string_value(json_object_get(wk, "week")));

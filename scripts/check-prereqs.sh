@@ -63,6 +63,7 @@ if [ "$WHAT" != fuzz ]; then
 	cmd ps procps
 	cmd testssl testssl.sh
 	cmd flock util-linux
+	cmd chromium chromium
 	cmd timeout coreutils
 	[ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates "the CA bundle"
 fi
