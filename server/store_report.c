@@ -208,7 +208,7 @@ static int report_fn(struct conn *c, void *arg)
 		rc = rows(c, "SELECT (received_at - ?3) / 604800, category,"
 		             " COUNT(*) FROM referrals"
 		             " WHERE received_at >= ?1 AND received_at < ?2"
-		             " GROUP BY (received_at - ?3) / 604800, category",
+		             " GROUP BY 1, 2",
 		          (struct args){ 3, { w->from, w->to, w->base } }, r,
 		          row_week);
 	if (rc == RG_OK)

@@ -75,24 +75,28 @@ static int run_case_sql(struct txn *t, const char *sql, const char *case_id,
 static int purge_case(struct txn *t, struct purge_job *pj,
                       const char *case_id, int64_t closed_at)
 {
-	int64_t idents = 0, refs = 0;
-	int rc = RG_OK;
+	int64_t idents = 0, refs = 0, marked = 0;
+	/* Marked first: a case another run (another node) erased meanwhile
+	 * is skipped, so that no case is erased or audited twice. */
+	struct q q = { 0 };
+	int rc = sq_open(&q, t->c, "UPDATE cases SET purged_at = ?2"
+	                           " WHERE id = ?1 AND purged_at = 0");
+	if (rc == RG_OK) {
+		sq_text(&q, 1, case_id);
+		sq_i64(&q, 2, pj->now);
+		rc = sq_exec(&q);
+	}
+	if (rc == RG_OK)
+		marked = sq_changes(&q);
+	sq_close(&q);
+	if (rc != RG_OK || marked == 0)
+		return rc;
 	for (size_t i = 0; rc == RG_OK && i < sizeof erase_copies_sql /
 	                                      sizeof erase_copies_sql[0]; i++)
 		rc = run_case_sql(t, erase_copies_sql[i], case_id, NULL);
 	if (rc == RG_OK)
 		rc = run_case_sql(t, "DELETE FROM case_idents WHERE case_id = ?1",
 		                  case_id, &idents);
-	if (rc != RG_OK)
-		return rc;
-	struct q q = { 0 };
-	rc = sq_open(&q, t->c, "UPDATE cases SET purged_at = ?2 WHERE id = ?1");
-	if (rc == RG_OK) {
-		sq_text(&q, 1, case_id);
-		sq_i64(&q, 2, pj->now);
-		rc = sq_exec(&q);
-	}
-	sq_close(&q);
 	if (rc != RG_OK)
 		return rc;
 	/* A referral naming several accounts keeps its content while any
