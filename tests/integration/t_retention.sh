@@ -66,6 +66,12 @@ newcase pave c "$(H c)"; C=$CASE; RC=$REF            # for the periodic run
 close_case "$C" actioned
 newcase pave m "$(H m)"; M=$CASE; RM=$REF            # closed no_action, old: erased
 close_case "$M" no_action
+# one referral naming two accounts: X closed long ago, Y still open; the
+# referral's content stays until both are erased
+refer pave two "subjects:[{handle:\"$(H x)\"},{handle:\"$(H y)\"}], summary:\"Two accounts\""
+[ "$CODE" = 201 ] || notok "referral two" "$(last)"
+X=$(jget "$T/two.answer" '.cases[0].case_id'); Y=$(jget "$T/two.answer" '.cases[1].case_id'); RXY=$(jget "$T/two.answer" '.referral_id')
+close_case "$X" actioned
 
 eq "an actioned removal-order case is held for 183 days from its decision" 15811200 \
 	"$(dbq "SELECT preserved_until - decided_at FROM cases WHERE id = '$HC';")"
@@ -74,12 +80,13 @@ eq "an actioned case without a removal order is not held" 0 \
 
 SA=$(secrets_of "$A" "$RA"); SB=$(secrets_of "$B" "$RB"); SH=$(secrets_of "$HC" "$RH")
 SO=$(secrets_of "$O" "$RO"); SC=$(secrets_of "$C" "$RC"); SM=$(secrets_of "$M" "$RM")
-eq "each case has its index hash, sealed identifier and referral slice" "3 3 3 3 3 3" \
-	"$(for s in "$SA" "$SB" "$SH" "$SO" "$SC" "$SM"; do set -- $s; printf '%s ' $#; done | sed 's/ $//')"
+SX=$(secrets_of "$X" "$RXY"); SY=$(secrets_of "$Y" "$RXY")
+eq "each case has its index hash, sealed identifier and referral slice" "3 3 3 3 3 3 3 3" \
+	"$(for s in "$SA" "$SB" "$SH" "$SO" "$SC" "$SM" "$SX" "$SY"; do set -- $s; printf '%s ' $#; done | sed 's/ $//')"
 
 # ---- move time: closed 400 days ago (A, H, M), 100 days ago (B), O opened 400 days ago
 rg_stop
-sqlite3 "$DB" "UPDATE cases SET decided_at = decided_at - 400*$DAY, opened_at = opened_at - 400*$DAY WHERE id IN ('$A', '$HC', '$M');
+sqlite3 "$DB" "UPDATE cases SET decided_at = decided_at - 400*$DAY, opened_at = opened_at - 400*$DAY WHERE id IN ('$A', '$HC', '$M', '$X');
 UPDATE cases SET decided_at = decided_at - 100*$DAY WHERE id = '$B';
 UPDATE cases SET opened_at = opened_at - 400*$DAY, updated_at = updated_at - 400*$DAY WHERE id = '$O';" \
 	|| notok "moving decision times back"
@@ -88,11 +95,17 @@ rg_start || finish
 
 # ---- refgatectl purge ------------------------------------------------------------
 if ctl purge; then ok "refgatectl purge"; else notok "refgatectl purge" "$(cat "$T/ctl.out")"; fi
-eq "purge erased A and M (2 cases, 2 referrals, 2 identifiers), left H held, compacted the file" \
-	"2 2 2 1 true 365" \
+eq "purge erased A, M and X (3 cases, 2 referrals, 3 identifiers), left H held, compacted the file" \
+	"3 2 3 1 true 365" \
 	"$(jeval "$T/ctl.out" '[j.cases,j.referrals,j.identifiers,j.held,j.compacted,j.retention_days].join(" ")')"
 for s in $SA; do eq "after the purge, A's bytes are in neither the file nor its WAL" no "$(on_disk "$s")"; done
 for s in $SM; do eq "after the purge, M's bytes are in neither the file nor its WAL" no "$(on_disk "$s")"; done
+set -- $SX
+eq "X's index hash and sealed identifier are gone" "no no" "$(on_disk "$1") $(on_disk "$2")"
+eq "the referral naming X and the open Y keeps its content" yes "$(on_disk "$3")"
+eq "the referral naming X and Y is not marked erased" "0" "$(dbq "SELECT purged_at FROM referrals WHERE id = '$RXY';")"
+set -- $SY
+eq "Y (open) keeps its index hash and sealed identifier" "yes yes" "$(on_disk "$1") $(on_disk "$2")"
 for s in $SB; do eq "B (closed 100 days ago) keeps its bytes" yes "$(on_disk "$s")"; done
 for s in $SH; do eq "H (under a preservation hold) keeps its bytes" yes "$(on_disk "$s")"; done
 for s in $SO; do eq "O (never closed) keeps its bytes" yes "$(on_disk "$s")"; done
@@ -117,7 +130,7 @@ eq "the reviewer still sees B's content (control)" "200 yes" \
 # the audit log
 req legal GET '/v1/admin/audit?limit=1000'
 eq "one purge record per erased case, by the legal principal, ids and counts only" \
-	"$A:legal:1:1 $M:legal:1:1" \
+	"$A:legal:1:1 $M:legal:1:1 $X:legal:1:0" \
 	"$(jeval "$BODY" 'j.records.filter(r=>r.kind==="purge").map(r=>r.object+":"+r.actor+":"+r.detail.identifiers+":"+r.detail.referrals).join(" ")')"
 eq "no purge record names an identifier" no \
 	"$(jeval "$BODY" 'JSON.stringify(j.records.filter(r=>r.kind==="purge")).includes("Ret_")?"yes":"no"')"
@@ -140,8 +153,9 @@ expect_problem "GET /v1/admin/purge: 405" 405 method_not_allowed
 
 # ---- the periodic purge ------------------------------------------------------------
 for s in $SC; do eq "before the periodic run, C's bytes are on disk (control)" yes "$(on_disk "$s")"; done
+close_case "$Y" no_action
 rg_stop
-sqlite3 "$DB" "UPDATE cases SET decided_at = decided_at - 400*$DAY WHERE id = '$C';" || notok "moving C back"
+sqlite3 "$DB" "UPDATE cases SET decided_at = decided_at - 400*$DAY WHERE id IN ('$C', '$Y');" || notok "moving C and Y back"
 conf_set retention_interval 1
 rg_start || finish
 got=""
@@ -154,6 +168,7 @@ done
 eq "the gateway purged C by itself, audited as refgate-retention" refgate-retention "$got"
 for i in $(seq 100); do [ "$(on_disk "${SC%% *}")" = no ] && break; sleep 0.1; done
 for s in $SC; do eq "after the periodic run, C's bytes are gone from the file and the WAL" no "$(on_disk "$s")"; done
+for s in $SY; do eq "Y erased: its identifiers and now the two-account referral's content are gone" no "$(on_disk "$s")"; done
 for s in $SH; do eq "H is still held after the periodic runs" yes "$(on_disk "$s")"; done
 
 # ---- limits ----------------------------------------------------------------------
