@@ -61,6 +61,16 @@ int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_watch(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_purge(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_report(const struct cli_ctx *ctx, const struct cli_args *a);
+
+/* ---- the transparency report's HTML (report_html.c) ---------------- */
+
+/* The report (the JSON of GET /v1/admin/report) as one self-contained
+ * HTML page: *out malloc'd (the caller frees it), *len bytes. RG_EINVAL
+ * when a figure the page shows is missing or malformed, RG_ENOMEM. */
+#include <jansson.h>
+int report_html_render(const json_t *report, char **out, size_t *len);
 
 /* ---- messages and files (util.c) ------------------------------------ */
 

@@ -226,6 +226,26 @@ static const struct cli_cmd commands[] = {
 		        "rewritten or forked; FILE is then left as it was, as "
 		        "evidence.",
 	},
+	{
+		.name = "purge", .fn = cmd_purge, .conf = true,
+		.usage = "purge",
+		.help = "Runs the retention purge now, as the gateway does every "
+		        "retention_interval\nseconds: erases the sealed content "
+		        "and identifier index entries of the\ncases closed more "
+		        "than retention_days ago that no preservation hold\n"
+		        "covers, each erasure audited under the legal principal "
+		        "of the\nconfiguration. Prints the counts (JSON).",
+	},
+	{
+		.name = "report", .fn = cmd_report, .opts = OPTS("from", "to", "html"),
+		.conf = true,
+		.usage = "report --from YYYY-MM-DD --to YYYY-MM-DD [--html FILE]",
+		.help = "Fetches the transparency report of the days FROM to TO "
+		        "(both included, at\nmost 366 days) and prints it (JSON), "
+		        "or writes it to a new FILE as one\nself-contained HTML "
+		        "page with its charts. Counts by category below\n"
+		        "report_min_count (default 10) are shown as \"<10\".",
+	},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -54,6 +54,9 @@ void conf_defaults(struct conf *c)
 	c->rate_limit_rps = 50;
 	c->rate_limit_burst = 100;
 	c->audit_sign_interval = 60;
+	c->retention_days = 365;
+	c->retention_interval = 3600;
+	c->report_min_count = 10;
 	/* Far above what any NGO or agency sends: the largest refer tens of
 	 * thousands of accounts a year (docs/operators.md). */
 	c->quota_referrals_per_day = 5000;
@@ -230,6 +233,14 @@ static bool apply(struct conf *c, const char *k, const char *v,
 	}
 	if (strcmp(k, "audit_sign_interval") == 0)
 		return set_int(&c->audit_sign_interval, v, 1, 86400);
+	/* At least 30 days: a slip of the keyboard must not erase the case
+	 * files of last week; at most 10 years. */
+	if (strcmp(k, "retention_days") == 0)
+		return set_int(&c->retention_days, v, 30, 3650);
+	if (strcmp(k, "retention_interval") == 0)
+		return set_int(&c->retention_interval, v, 1, 86400);
+	if (strcmp(k, "report_min_count") == 0)
+		return set_int(&c->report_min_count, v, 1, 1000);
 	*why = "unknown key";
 	return false;
 }

@@ -53,6 +53,11 @@ struct conf {
 	int64_t quota_subjects_per_day;     /* subjects named, same */
 	int64_t quota_bytes_per_day;        /* bytes stored, same */
 	char log_origin[256];               /* "": <hostname>/refgate */
+	int retention_days;                 /* erase closed cases' content
+	                                       after, 365 (30-3650) */
+	int retention_interval;             /* seconds between purges, 3600 */
+	int report_min_count;               /* report cells below show as
+	                                       "<N", 10 */
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */

@@ -69,6 +69,7 @@ if [ "$WHAT" != fuzz ]; then
 	cmd groff groff-base
 	cmd man man-db
 	cmd systemd-analyze systemd
+	cmd chromium chromium
 	cmd timeout coreutils
 	[ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates "the CA bundle"
 fi

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "expiry.h"
 #include "logsign.h"
+#include "retention.h"
 #include "http.h"
 #include "log.h"
 #include "../proto/jwk.h"
@@ -229,11 +230,15 @@ int main(int argc, char **argv)
 	struct logsign *lsigner = logsign_start(&app);
 	if (!lsigner)
 		log_msg(LOG_WARN, "log checkpoint signer not started");
+	struct retention *retention = retention_start(&app);
+	if (!retention)
+		log_msg(LOG_WARN, "retention purge not started");
 	struct expiry_watch *ewatch = expiry_watch_start(&app);
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
 	expiry_watch_stop(ewatch);
+	retention_stop(retention);
 	logsign_stop(lsigner);
 	audit_signer_stop(signer);
 	status = 0;

@@ -238,7 +238,8 @@ struct store_referral {
 	enum referral_urgency urgency;
 	int64_t deadline_at;
 	size_t n_subjects;
-	const uint8_t *sealed;       /* only in callbacks; NULL otherwise */
+	const uint8_t *sealed;       /* only in callbacks; NULL otherwise, and
+	                                once retention erased it */
 	size_t sealed_len;
 };
 
@@ -627,5 +628,83 @@ int store_log_inclusion(struct store *st, uint64_t index, uint64_t size,
                         uint8_t out[][32], size_t *n);
 int store_log_consistency(struct store *st, uint64_t from, uint64_t size,
                           uint8_t out[][32], size_t *n);
+
+/* ---- retention (contract section 13, store_retention.c) ------------- */
+
+/* An actioned case that a removal order named is held this long after
+ * its decision (Regulation (EU) 2021/784 Art. 6: six months). */
+#define STORE_PRESERVE_SECONDS (INT64_C(183) * 86400)
+
+struct store_purge_result {
+	int64_t cases;               /* cases whose identifiers were erased */
+	int64_t referrals;           /* referrals whose content was erased */
+	int64_t identifiers;         /* identifier index entries erased */
+	int64_t held;                /* closed before the cutoff, not erased:
+	                                under a preservation hold */
+	bool compacted;              /* the WAL was checkpointed and emptied */
+};
+
+/*
+ * Erases what retention says must go: for every case closed (actioned or
+ * no_action) at or before `cutoff` and not held at `now`
+ * (preserved_until <= now), its identifier index entries (case_idents,
+ * and the same hashes in referral_idents, referrer_idents and
+ * access_key_idents), and the sealed content (subjects, evidence,
+ * summary) of each of its referrals once every case that referral named
+ * is erased. The case keeps its id, status, dates and decisions; each
+ * erased case gets one "purge" audit record (actor: `actor`) in the
+ * same transaction. Works in transactions of at most 100 cases until
+ * none is left, then checkpoints the WAL into the file and empties it
+ * (st_wal_truncate) so that, with the writer's secure_delete, the erased
+ * bytes are in neither file. `retention_days` only goes into the audit
+ * detail. RG_OK with *out (also when nothing was due), or an rg_err
+ * (what committed before stays committed).
+ */
+int store_purge(struct store *st, const char *actor, int64_t now,
+                int64_t cutoff, int retention_days,
+                struct store_purge_result *out);
+
+/* ---- transparency report (contract section 13, store_report.c) ------ */
+
+#define STORE_REPORT_WEEKS 54        /* weeks a range of 366 days touches */
+#define STORE_N_CATEGORIES 5         /* enum referral_category */
+#define STORE_N_URGENCIES 3          /* enum referral_urgency */
+#define STORE_N_OUTCOMES 4           /* the three actions, then no_action */
+#define STORE_N_GROUNDS 2            /* illegal_content, terms_of_service */
+
+/* The counts of a period [from, to) (Unix seconds; the caller keeps it
+ * within 366 days). Weeks are counted from week_base, the Monday 00:00
+ * UTC on or before `from`. */
+struct store_report {
+	int64_t referrals[2][STORE_N_CATEGORIES];  /* [0] partner, [1] agency */
+	int64_t per_week[STORE_REPORT_WEEKS][STORE_N_CATEGORIES];
+	size_t n_weeks;
+	int64_t cases_opened;                  /* live cases (after merges) */
+	/* decisions that closed a case in the period: outcome (action - 1
+	 * for actioned, 3 for no_action) by ground */
+	int64_t decisions[STORE_N_OUTCOMES][STORE_N_GROUNDS];
+	/* cases whose (latest) decision falls in the period: opened_at ->
+	 * decided_at, by the case's urgency; -1 when none */
+	int64_t decided[STORE_N_URGENCIES];
+	int64_t median_seconds[STORE_N_URGENCIES];
+	int64_t p90_seconds[STORE_N_URGENCIES];
+	/* removal orders received in the period, each by all of its cases:
+	 * every one actioned by its deadline, every one actioned but the
+	 * last after it, one still undecided, or decided otherwise */
+	int64_t orders_received;
+	int64_t orders_within;
+	int64_t orders_after;
+	int64_t orders_open;
+	int64_t orders_not_actioned;
+	int64_t holds_started;                 /* held cases decided in it */
+	int64_t holds_active;                  /* held at `now` */
+	int64_t keys_issued[2];                /* [0] status, [1] disclosure */
+	int64_t disclosures;                   /* "disclosure" audit records */
+};
+
+/* Fills *out for [from, to) from one read snapshot. RG_EINVAL when the
+ * period is empty or longer than STORE_REPORT_WEEKS weeks allow. */
+int store_report(struct store *st, int64_t from, int64_t to,
+                 int64_t week_base, int64_t now, struct store_report *out);
 
 #endif

@@ -215,6 +215,10 @@ static const char *const merge_sql[] = {
 	"INSERT OR IGNORE INTO access_key_cases (key_id, case_id)"
 	" SELECT key_id, ?2 FROM access_key_cases WHERE case_id = ?1",
 	"DELETE FROM access_key_cases WHERE case_id = ?1",
+	/* the later preservation hold of the two */
+	"UPDATE cases SET preserved_until = (SELECT preserved_until"
+	" FROM cases WHERE id = ?1) WHERE id = ?2 AND preserved_until <"
+	" (SELECT preserved_until FROM cases WHERE id = ?1)",
 	"DELETE FROM cases WHERE id = ?1",
 };
 
@@ -1030,6 +1034,8 @@ static int decide_run(struct txn *t, void *arg)
 	if (d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION)
 		r.decided_at = d->at;
 	rc = case_row_save(t, &r);
+	if (rc == RG_OK && d->status == CASE_ACTIONED)
+		rc = st_hold_actioned(t, id, d->at);
 	if (rc == RG_OK)
 		rc = decision_insert(t, id, d);
 	if (rc == RG_OK)

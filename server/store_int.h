@@ -5,7 +5,9 @@
  * change feed), store_admin.c (principals, audit chain, signed heads),
  * store_cases.c (referrals, deduplication, merges, decisions),
  * store_reads.c (case reads, review queue, statistics), store_keys.c
- * (access keys) and store_log.c (the transparency log).
+ * (access keys), store_log.c (the transparency log), store_retention.c
+ * (preservation holds and the retention purge) and store_report.c (the
+ * transparency report's counts).
  */
 #ifndef RG_STORE_INT_H
 #define RG_STORE_INT_H
@@ -137,8 +139,18 @@ int sq_run(struct conn *c, const char *sql);
 int sq_col_str(struct q *q, int col, char *buf, size_t cap);
 /* Copies a 32-byte BLOB column. RG_EIO when it has another size. */
 int sq_col_32(struct q *q, int col, uint8_t out[32]);
-/* An INTEGER column (NULL reads as 0). */
+/* An INTEGER column of the current row (NULL reads as 0). */
 int64_t sq_col_i64(struct q *q, int col);
+/* The rows the statement's last step inserted, updated or deleted. */
+int64_t sq_changes(struct q *q);
+
+/* Copies every frame of the WAL into the database file and truncates the
+ * WAL to zero bytes (SQLITE_CHECKPOINT_TRUNCATE, on a connection of its
+ * own), waiting up to the busy timeout for readers and the writer. *done
+ * is false when they held on longer (RG_OK: the next run tries again).
+ * With the writer's secure_delete, content deleted before the call is
+ * then in neither file. */
+int st_wal_truncate(struct store *st, bool *done);
 
 /* Read transactions on a reader connection; they nest (a callback may
  * call back into the store on the same thread). */
@@ -211,6 +223,13 @@ int st_log_append(struct txn *t, const char *referral_id, uint64_t index,
  * RG_ENOTFOUND for a referral recorded before the log existed. */
 int st_log_leaf(struct conn *c, const char *referral_id, int64_t *index,
                 char **payload, size_t *len);
+
+/* ---- store_retention.c (writer only) ---- */
+
+/* The preservation hold of a case just actioned (at): when one of its
+ * referrals carried a removal order, it is held until at + 183 days (a
+ * later hold already set stays). */
+int st_hold_actioned(struct txn *t, const char *case_id, int64_t at);
 
 /* ---- store_reads.c ---- */
 

@@ -148,10 +148,13 @@ static int referral_read(struct q *q, struct store_referral *r, bool sealed)
 	    RG_OK)
 		return rc;
 	if (sealed) {
+		/* Empty once retention erased it (store_purge): sealed NULL. */
 		r->sealed = sqlite3_column_blob(q->s, 8);
 		r->sealed_len = (size_t)sqlite3_column_bytes(q->s, 8);
-		if (!r->sealed)
-			return RG_EIO;
+		if (!r->sealed && r->sealed_len > 0)
+			return RG_ENOMEM;
+		if (r->sealed_len == 0)
+			r->sealed = NULL;
 	}
 	return RG_OK;
 }

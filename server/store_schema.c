@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 6, migrated from 1 to 5), the
+ * with refgate's pragmas, the schema (version 7, migrated from 1 to 6), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define XSTR(x) STR(x)
 #define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
@@ -327,6 +327,26 @@ static const char schema_v6_sql[] =
 	"CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_delete BEFORE DELETE"
 	" ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;";
 
+/*
+ * Version 7: retention and preservation (store_retention.c).
+ * cases.preserved_until: a preservation hold (Art. 6 of Regulation (EU)
+ * 2021/784): an actioned case that a removal order named is held until
+ * its decision time + 183 days; a held case is never purged (0: no
+ * hold). cases.purged_at and referrals.purged_at: when retention erased
+ * the case's identifier index entries and the referral's sealed content
+ * (0: not erased; an erased referral's sealed is empty). Migrating holds
+ * every actioned case a removal order named, from its decision time.
+ */
+static const char schema_v7_sql[] =
+	"ALTER TABLE cases ADD COLUMN preserved_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE referrals ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX IF NOT EXISTS cases_retention ON cases(purged_at, decided_at);"
+	"UPDATE cases SET preserved_until = decided_at + 15811200"
+	" WHERE status = 2 AND EXISTS (SELECT 1 FROM referral_subjects s"
+	"  JOIN referrals r ON r.id = s.referral_id"
+	"  WHERE s.case_id = cases.id AND r.deadline_at > 0);";
+
 int st_rc(int sqlite_rc)
 {
 	switch (sqlite_rc & 0xff) {
@@ -493,6 +513,16 @@ int sq_col_str(struct q *q, int col, char *buf, size_t cap)
 	return RG_OK;
 }
 
+int64_t sq_col_i64(struct q *q, int col)
+{
+	return sqlite3_column_int64(q->s, col);
+}
+
+int64_t sq_changes(struct q *q)
+{
+	return sqlite3_changes64(q->c->db);
+}
+
 int sq_col_32(struct q *q, int col, uint8_t out[32])
 {
 	const void *p = sqlite3_column_blob(q->s, col);
@@ -500,11 +530,6 @@ int sq_col_32(struct q *q, int col, uint8_t out[32])
 		return RG_EIO;
 	memcpy(out, p, 32);
 	return RG_OK;
-}
-
-int64_t sq_col_i64(struct q *q, int col)
-{
-	return sqlite3_column_int64(q->s, col);
 }
 
 int sq_read_begin(struct conn *c)
@@ -581,8 +606,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1 to 5
- * file to 6 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1 to 6
+ * file to 7 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -608,6 +633,8 @@ static int db_schema(struct conn *c)
 		rc = db_exec(c, schema_v5_sql);
 	if (rc == RG_OK && version < 6)
 		rc = db_exec(c, schema_v6_sql);
+	if (rc == RG_OK && version < 7)
+		rc = db_exec(c, schema_v7_sql);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
 		rc = db_exec(c, "PRAGMA user_version = "
 		                XSTR(SCHEMA_VERSION));
@@ -642,6 +669,11 @@ static int db_configure(struct conn *c, const struct store_opts *o,
 		         (long long)o->max_page_count);
 		rc = db_exec(c, sql);
 	}
+	/* Deleted and overwritten content is zeroed in its page (and freed
+	 * pages wholly), so that what retention erases leaves the file at
+	 * the next checkpoint (st_wal_truncate). */
+	if (rc == RG_OK && writer)
+		rc = db_exec(c, "PRAGMA secure_delete = ON;");
 	if (rc == RG_OK && writer)
 		rc = db_wal(c);
 	if (rc == RG_OK && !writer)
@@ -728,4 +760,40 @@ void st_conn_close(struct conn *c)
 	if (rc != SQLITE_OK)
 		st_log(__func__, NULL, rc, NULL);
 	free(c);
+}
+
+int st_wal_truncate(struct store *st, bool *done)
+{
+	sqlite3 *db = NULL;
+	int log_frames = -1, copied = -1;
+	*done = false;
+	int rc = sqlite3_open_v2(st->path, &db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	                         SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+	                         NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, st->opts.busy_timeout_ms);
+	/* A connection learns that the file is in WAL mode only when it
+	 * first reads it; before that, a checkpoint does nothing and
+	 * succeeds. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_schema", NULL,
+		                  NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(db, "main",
+		                               SQLITE_CHECKPOINT_TRUNCATE,
+		                               &log_frames, &copied);
+	if ((rc & 0xff) == SQLITE_BUSY) {
+		/* A reader or the writer held on past the busy timeout: the
+		 * next run tries again. */
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_OK) {
+		*done = log_frames == copied;
+	} else {
+		st_log(__func__, NULL, rc, "wal_checkpoint(TRUNCATE)");
+	}
+	/* Not the last connection (the writer's stays open), so closing
+	 * leaves the WAL file as the checkpoint left it: empty. */
+	(void)sqlite3_close(db);
+	return st_rc(rc);
 }

@@ -228,7 +228,7 @@ static int count_rows(const char *path, const char *table)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
-	char sql[96];
+	char sql[256];
 	int n = -1;
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
@@ -311,6 +311,12 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
  * referrer views (version 4), no daily quota counts (version 5). */
+static const char to_v6_sql[] =
+	"DROP INDEX cases_retention;"
+	" ALTER TABLE cases DROP COLUMN preserved_until;"
+	" ALTER TABLE cases DROP COLUMN purged_at;"
+	" ALTER TABLE referrals DROP COLUMN purged_at;"
+	" PRAGMA user_version = 6;";
 static const char to_v2_sql[] =
 	"DROP TABLE log_checkpoints; DROP TABLE log_nodes; DROP TABLE log_leaves;"
 	" DROP TABLE quota_days;"
@@ -344,7 +350,9 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), 7);
+
+	raw_exec(f->path, to_v6_sql);
 
 	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
 	 * no provenance (a key issued before discloses no identifier: its
@@ -353,7 +361,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), 7);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
@@ -389,13 +397,14 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* version 1 to 3: the tables of 2 and 3 made, nothing lost */
+	raw_exec(f->path, to_v6_sql);
 	raw_exec(f->path, to_v2_sql);
 	raw_exec(f->path, "DROP TABLE access_key_cases; DROP TABLE access_keys;"
 	                  " DROP TABLE audit_heads; PRAGMA user_version = 1;");
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), 7);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -409,12 +418,40 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 7;");
+	raw_exec(f->path, "PRAGMA user_version = 8;");
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 6;");
+	raw_exec(f->path, "PRAGMA user_version = 7;");
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+}
+
+/* Version 6 to 7: an actioned case a removal order named (a referral
+ * with a deadline) is held from its decision; the others are not. */
+static void test_schema_v7_holds(void **state)
+{
+	struct fx *f = *state;
+	char held[RG_ID_MAX + 1], free_case[RG_ID_MAX + 1], sql[256];
+	refer1(f->st, "nca", T0 + 5, "h:held", held);
+	refer1(f->st, "pave", T0 + 6, "h:free", free_case);
+	close_case(f->st, held, CASE_ACTIONED, T0 + 20);
+	close_case(f->st, free_case, CASE_ACTIONED, T0 + 21);
+	store_free(f->st);
+	f->st = NULL;
+	raw_exec(f->path, to_v6_sql);
+	snprintf(sql, sizeof sql, "UPDATE referrals SET deadline_at = %lld"
+	         " WHERE id IN (SELECT referral_id FROM referral_subjects"
+	         " WHERE case_id = '%s');", (long long)(T0 + 3605), held);
+	raw_exec(f->path, sql);
+	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+	assert_int_equal(user_version(f->path), 7);
+	snprintf(sql, sizeof sql, "cases WHERE id = '%s' AND preserved_until"
+	         " = %lld", held, (long long)(T0 + 20 + STORE_PRESERVE_SECONDS));
+	assert_int_equal(count_rows(f->path, sql), 1);
+	snprintf(sql, sizeof sql, "cases WHERE id = '%s' AND preserved_until"
+	         " = 0", free_case);
+	assert_int_equal(count_rows(f->path, sql), 1);
 }
 
 /* ---- issue and find ------------------------------------------------- */
@@ -1402,6 +1439,8 @@ static void test_cases_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_v7_holds, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_issue_find, setup,
