@@ -228,6 +228,7 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "purge", .fn = cmd_purge, .conf = true,
+		.summary = "run the retention purge now",
 		.usage = "purge",
 		.help = "Runs the retention purge now, as the gateway does every "
 		        "retention_interval\nseconds: erases the sealed content "
@@ -239,6 +240,7 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "report", .fn = cmd_report, .opts = OPTS("from", "to", "html"),
 		.conf = true,
+		.summary = "the transparency report (JSON, or one HTML file)",
 		.usage = "report --from YYYY-MM-DD --to YYYY-MM-DD [--html FILE]",
 		.help = "Fetches the transparency report of the days FROM to TO "
 		        "(both included, at\nmost 366 days) and prints it (JSON), "
@@ -297,7 +299,7 @@ static void usage_all(FILE *f)
 	      "tells more):\n", f);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %s\n      %s\n", commands[i].usage,
-		        commands[i].summary);
+		        commands[i].summary ? commands[i].summary : "");
 }
 
 /* The usages of every command whose first word is `name`. */
