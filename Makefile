@@ -13,7 +13,7 @@
 ifeq ($(origin CC),default)
 CC := cc
 endif
-PKGS    := libmicrohttpd gnutls openssl libsodium jansson sqlite3
+PKGS    := libmicrohttpd gnutls openssl libsodium jansson sqlite3 libpq
 CLIPKGS := libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
