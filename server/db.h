@@ -104,13 +104,15 @@ struct db_driver {
 
 	/* Several nodes (NULL on SQLite, which has one process): notify,
 	 * inside a write transaction, tells every listening node at commit
-	 * that the change feed moved; listen makes d a listening connection
+	 * that the change feed moved, signed with the sender's node tag (a
+	 * short [0-9a-f] string); listen makes d a listening connection
 	 * (again after each reconnect); wait returns 1 when a notification
-	 * came or d was reconnected (so one may have been missed), 0 after
-	 * timeout_ms without, RG_EIO while the database is unreachable. */
-	int (*notify)(struct db *d);
+	 * from another tag than self came, or d was reconnected (so one may
+	 * have been missed), 0 after timeout_ms without, RG_EIO while the
+	 * database is unreachable. */
+	int (*notify)(struct db *d, const char *tag);
 	int (*listen)(struct db *d);
-	int (*wait)(struct db *d, int timeout_ms);
+	int (*wait)(struct db *d, int timeout_ms, const char *self);
 };
 
 extern const struct db_driver db_sqlite;

@@ -580,9 +580,13 @@ static const char *pg_errmsg(struct db *d)
 	return m ? m : "";
 }
 
-static int pg_notify(struct db *d)
+static int pg_notify(struct db *d, const char *tag)
 {
-	return exec_simple(d, "NOTIFY " CHANNEL);
+	char sql[96];
+	if (strspn(tag, "0123456789abcdef") != strlen(tag) || strlen(tag) > 32)
+		return RG_EINVAL;
+	snprintf(sql, sizeof sql, "NOTIFY " CHANNEL ", '%s'", tag);
+	return exec_simple(d, sql);
 }
 
 /* Listens from now on, and again after every reconnect. */
@@ -597,7 +601,7 @@ static int pg_listen(struct db *d)
  * connection was just remade (whatever was sent meanwhile is lost, so the
  * caller must look again); 0 after timeout_ms without; RG_EIO when the
  * connection is lost (the next call tries again). */
-static int pg_wait(struct db *d, int timeout_ms)
+static int pg_wait(struct db *d, int timeout_ms, const char *self)
 {
 	unsigned gen = d->gen;
 	if (ensure(d) != RG_OK) {
@@ -617,7 +621,8 @@ static int pg_wait(struct db *d, int timeout_ms)
 	int got = 0;
 	PGnotify *nt;
 	while ((nt = PQnotifies(d->h)) != NULL) {
-		got = 1;
+		if (!nt->extra || strcmp(nt->extra, self) != 0)
+			got = 1;
 		PQfreemem(nt);
 	}
 	return PQstatus(d->h) == CONNECTION_OK ? got : RG_EIO;

@@ -134,7 +134,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 	}
 	/* Other nodes' long polls wake at this commit. */
 	if ((max_seq > 0 || any_fed) && w->drv->notify &&
-	    (rc = w->drv->notify(w->db)) != RG_OK)
+	    (rc = w->drv->notify(w->db, st->node_tag)) != RG_OK)
 		goto fail;
 	rc = w->drv->commit(w->db);
 	if (rc != RG_OK)
@@ -339,20 +339,25 @@ static void *listener_main(void *arg)
 {
 	struct store *st = arg;
 	struct conn *c = NULL;
+	int relisten = 0;
+	const struct timespec tick = { 0, LISTEN_TICK_MS * 1000000L };
 	while (!atomic_load(&st->listener_stop)) {
 		if (!c && st_conn_open(st, false, &c) != RG_OK) {
 			c = NULL;
-			struct timespec ts = { 0, LISTEN_TICK_MS * 1000000L };
-			nanosleep(&ts, NULL);
+			nanosleep(&tick, NULL);
 			continue;
 		}
-		if (c->drv->listen(c->db) != RG_OK)
+		if (c->drv->listen(c->db) != RG_OK) {
+			nanosleep(&tick, NULL);
 			continue;
-		int got = 1;          /* after (re)listening: look once */
+		}
+		/* After a reconnect: look once (what came meanwhile is lost). */
+		int got = relisten;
+		relisten = 1;
 		while (got >= 0 && !atomic_load(&st->listener_stop)) {
 			if (got > 0 && head_load(st, c) == RG_OK)
 				hook_call(st);
-			got = c->drv->wait(c->db, LISTEN_TICK_MS);
+			got = c->drv->wait(c->db, LISTEN_TICK_MS, st->node_tag);
 		}
 	}
 	st_conn_close(c);
@@ -420,6 +425,9 @@ int store_open(const char *path, const struct store_opts *opts,
 	}
 	st->writer_started = true;
 	if (st->drv->listen) {
+		uint8_t r[8];
+		randombytes_buf(r, sizeof r);
+		sodium_bin2hex(st->node_tag, sizeof st->node_tag, r, sizeof r);
 		atomic_init(&st->listener_stop, false);
 		if (pthread_create(&st->listener, NULL, listener_main, st) != 0) {
 			rc = RG_ENOMEM;

@@ -93,6 +93,7 @@ struct store {
 	 * nodes' commits, which reloads head and calls the hook. */
 	pthread_t listener;
 	bool listener_started;
+	char node_tag[17];           /* this process's NOTIFY payload */
 	_Atomic bool listener_stop;
 };
 

@@ -421,7 +421,7 @@ int store_access_key_covers(struct store *st, const struct store_access_key *k,
 	             "WITH live(id) AS (SELECT COALESCE((SELECT case_id"
 	             "  FROM case_aliases WHERE alias = ?2), ?2))"
 	             " SELECT 1 FROM access_keys k, live WHERE k.id = ?1 AND CASE"
-	             " WHEN k.all_own THEN EXISTS (SELECT 1"
+	             " WHEN k.all_own <> 0 THEN EXISTS (SELECT 1"
 	             "  FROM referral_subjects s JOIN referrals r"
 	             "  ON r.id = s.referral_id WHERE s.case_id = live.id"
 	             "  AND r.principal = k.principal)"
@@ -455,7 +455,7 @@ int store_access_key_ident_allowed(struct store *st,
 		return rc;
 	rc = sq_open(&q, c,
 	             "SELECT 1 FROM access_keys k WHERE k.id = ?1 AND CASE"
-	             " WHEN k.all_own THEN EXISTS (SELECT 1"
+	             " WHEN k.all_own <> 0 THEN EXISTS (SELECT 1"
 	             "  FROM referral_idents i JOIN referrals r"
 	             "  ON r.id = i.referral_id WHERE i.hash = ?2"
 	             "  AND r.principal = k.principal)"

@@ -20,6 +20,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "dbfix.h"
+
 #include "../../server/store.h"
 
 #define T0 1800000000         /* a fixed "now" */
@@ -158,7 +160,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	strcpy(f->dir, "/tmp/rg_keys_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/refgate.db", f->dir);
+	assert_true(dbfix_target(f->dir, f->path, sizeof f->path));
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 	enrol(f->st, "pave", ROLE_PARTNER);
 	enrol(f->st, "isd", ROLE_PARTNER);
@@ -225,18 +227,9 @@ static int find(struct store *st, const char *secret,
 /* Rows in a table, read with a separate read-only connection. */
 static int count_rows(const char *path, const char *table)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
 	char sql[96];
-	int n = -1;
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return (int)dbfix_int(path, sql);
 }
 
 /* Runs a script on the file with a plain connection. */
@@ -260,6 +253,34 @@ static int64_t user_version(const char *path)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
+}
+
+/* The schema version, read the engine's way. */
+static int64_t schema_version(const char *path)
+{
+	return dbfix_int(path, dbfix_pg() ? "SELECT version FROM refgate_schema"
+	                                  : "PRAGMA user_version");
+}
+
+/* Either engine: a new database is at version 6 (one numbering for
+ * both); a database of a newer version is refused, not touched. */
+static void test_schema_version(void **state)
+{
+	struct fx *f = *state;
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(schema_version(f->path), 6);
+	assert_true(dbfix_exec(f->path, dbfix_pg()
+	                       ? "UPDATE refgate_schema SET version = 7"
+	                       : "PRAGMA user_version = 7"));
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_EIO);
+	assert_null(f->st);
+	assert_int_equal(schema_version(f->path), 7);
+	assert_true(dbfix_exec(f->path, dbfix_pg()
+	                       ? "UPDATE refgate_schema SET version = 6"
+	                       : "PRAGMA user_version = 6"));
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+	assert_int_equal(count_rows(f->path, "principals"), 4);
 }
 
 /* The audit rows, collected. */
@@ -1401,7 +1422,7 @@ static void test_cases_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
+		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_issue_find, setup,
 		                                teardown),
@@ -1427,7 +1448,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cases_count, setup,
 		                                teardown),
 	};
+	/* Migrating version 1 and 2 files: PostgreSQL support began at
+	 * version 6, so there is no older PostgreSQL database to migrate. */
+	const struct CMUnitTest sqlite_tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
+		                                teardown),
+	};
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name(
+		dbfix_pg() ? "keys on postgresql" : "keys on sqlite", tests,
+		NULL, NULL);
+	if (!dbfix_pg())
+		failed += cmocka_run_group_tests_name("keys, sqlite only",
+		                                      sqlite_tests, NULL, NULL);
+	return failed;
 }
