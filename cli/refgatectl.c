@@ -33,8 +33,9 @@ struct cli_cmd {
 static const struct cli_cmd commands[] = {
 	{
 		.name = "init", .fn = cmd_init, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("listen", "hostname"),
-		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME]",
+		.opts = OPTS("listen", "hostname", "database"),
+		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME] "
+		         "[--database postgresql://...]",
 		.help = "Creates a deployment in DIR: refgate.conf, the client "
 		        "CA, the server\ncertificate, the gateway's keys, the "
 		        "database, a default disclosure\npolicy and the first "
