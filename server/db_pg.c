@@ -130,14 +130,15 @@ static int session(struct db *d)
 }
 
 /* Makes the connection usable: reconnects a lost one, when outside a
- * transaction and not tried in the last second. */
-static int ensure(struct db *d)
+ * transaction and not tried in the last second (unless fresh: the loss
+ * was just found, so trying at once costs nothing). */
+static int reconnect(struct db *d, bool fresh)
 {
 	if (d->h && PQstatus(d->h) == CONNECTION_OK)
 		return RG_OK;
 	if (d->txn)
 		return RG_EIO;       /* the transaction is lost with it */
-	if (d->gen > 0 && ms_since(&d->last_try) < 1000)
+	if (!fresh && d->gen > 0 && ms_since(&d->last_try) < 1000)
 		return RG_EIO;
 	clock_gettime(CLOCK_MONOTONIC, &d->last_try);
 	if (d->h)
@@ -155,6 +156,22 @@ static int ensure(struct db *d)
 	if (rc != RG_OK)
 		PQfinish(d->h), d->h = NULL;
 	return rc;
+}
+
+static int ensure(struct db *d)
+{
+	return reconnect(d, false);
+}
+
+/* After a failure: true when it was the connection that was lost (an idle
+ * connection learns that the server restarted only when it is used)
+ * outside a transaction, and a new one is made, so the caller may try
+ * once more. */
+static bool lost_and_remade(struct db *d)
+{
+	if (!d->h || PQstatus(d->h) != CONNECTION_BAD || d->txn)
+		return false;
+	return reconnect(d, true) == RG_OK;
 }
 
 static void pg_close(struct db *d)
@@ -377,8 +394,20 @@ static int pg_bind_blob(struct db_stmt *s, int idx, const void *p, size_t n)
 	return RG_OK;
 }
 
-/* Sends the statement with its parameters and keeps the result. */
+static int execute_once(struct db_stmt *s);
+
+/* Sends the statement with its parameters and keeps the result; once
+ * more on a new connection when the old one turned out to be lost
+ * (outside a transaction, where nothing else depended on it). */
 static int execute(struct db_stmt *s)
+{
+	int rc = execute_once(s);
+	if (rc == RG_EIO && lost_and_remade(s->d))
+		rc = execute_once(s);
+	return rc;
+}
+
+static int execute_once(struct db_stmt *s)
 {
 	struct db *d = s->d;
 	int rc = ensure(d);
@@ -499,10 +528,13 @@ static int pg_begin(struct db *d, enum db_txn kind)
 	int rc = ensure(d);
 	if (rc != RG_OK)
 		return rc;
-	rc = exec_simple(d, kind == DB_TXN_READ
-	                    ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-	                    : "BEGIN ISOLATION LEVEL READ COMMITTED;"
-	                      " SELECT pg_advisory_xact_lock(" WRITER_LOCK ")");
+	const char *sql = kind == DB_TXN_READ
+	                  ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	                  : "BEGIN ISOLATION LEVEL READ COMMITTED;"
+	                    " SELECT pg_advisory_xact_lock(" WRITER_LOCK ")";
+	rc = exec_simple(d, sql);
+	if (rc == RG_EIO && lost_and_remade(d))
+		rc = exec_simple(d, sql);
 	if (rc == RG_OK)
 		d->txn = true;
 	else if (PQtransactionStatus(d->h) != PQTRANS_IDLE &&

@@ -43,7 +43,7 @@ pg_start() {
 	PG_DIR=$(mktemp -d /tmp/rgpg.XXXXXX) || return 1
 	chmod 0711 "$PG_DIR"
 	if [ "$(id -u)" = 0 ]; then chown nobody "$PG_DIR" || return 1; fi
-	if ! pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U refgate -A trust -E UTF8 \
+	if ! pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U refgate -A trust -E UTF8 --no-sync \
 		--no-instructions >"$PG_DIR/initdb.log" 2>&1; then
 		echo "pg.sh: initdb failed: $(tail -n 3 "$PG_DIR/initdb.log")" >&2; return 1
 	fi
