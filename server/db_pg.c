@@ -153,8 +153,10 @@ static int reconnect(struct db *d, bool fresh)
 		return RG_EIO;
 	}
 	int rc = session(d);
-	if (rc != RG_OK)
-		PQfinish(d->h), d->h = NULL;
+	if (rc != RG_OK) {
+		PQfinish(d->h);
+		d->h = NULL;
+	}
 	return rc;
 }
 
