@@ -20,7 +20,7 @@ endif
 # Libraries by who links them: the store (STOREPKGS: its database
 # engines), what the protocol code needs (libsodium, jansson), the daemon
 # (TLS and HTTP) and refgatectl (OpenSSL for its X.509, libcurl).
-STOREPKGS := sqlite3
+STOREPKGS := sqlite3 libpq
 PROTOPKGS := libsodium jansson
 PKGS      := libmicrohttpd gnutls openssl $(PROTOPKGS) $(STOREPKGS)
 CLIPKGS   := openssl libcurl $(PROTOPKGS) $(STOREPKGS)

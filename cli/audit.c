@@ -15,6 +15,7 @@
 #include "../proto/audit_record.h"
 #include "../proto/jwk.h"
 #include "../proto/keyfile.h"
+#include "../server/db.h"
 #include "../server/store.h"
 
 #include <errno.h>
@@ -274,6 +275,11 @@ static int walk(struct store *st, struct verify *v)
 static int db_path(const struct conf *c, char *path, size_t len)
 {
 	struct stat sb;
+	if (db_is_pg(c->database)) {      /* PostgreSQL: as written */
+		if ((size_t)snprintf(path, len, "%s", c->database) >= len)
+			return cli_fail("database: too long");
+		return CLI_OK;
+	}
 	if (conf_path(c, c->database, path, len) != RG_OK)
 		return cli_fail("database: path too long");
 	if (stat(path, &sb) != 0)

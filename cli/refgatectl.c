@@ -34,9 +34,10 @@ struct cli_cmd {
 static const struct cli_cmd commands[] = {
 	{
 		.name = "init", .fn = cmd_init, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("listen", "hostname"),
+		.opts = OPTS("listen", "hostname", "database"),
 		.summary = "create a deployment: keys, CA, database, legal credentials",
-		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME]",
+		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME] "
+		         "[--database postgresql://...]",
 		.help = "Creates a deployment in DIR: refgate.conf, the client "
 		        "CA, the server\ncertificate, the gateway's keys, the "
 		        "database, a default disclosure\npolicy and the first "

@@ -24,7 +24,11 @@ struct conf {
 	char tls_key[CONF_PATH_MAX];
 	char client_ca[CONF_PATH_MAX];
 	char client_ca_key[CONF_PATH_MAX];  /* refgatectl only */
-	char database[CONF_PATH_MAX];
+	char database[CONF_PATH_MAX];       /* a SQLite file, or a libpq URI
+	                                       postgresql://... */
+	char database_passfile[CONF_PATH_MAX]; /* PostgreSQL: libpq's password
+	                                       file (0600); "": libpq's own */
+	int database_connect_timeout;       /* PostgreSQL: seconds, default 5 */
 	char receipt_key[CONF_PATH_MAX];
 	char data_key[CONF_PATH_MAX];
 	char index_key[CONF_PATH_MAX];

@@ -1,6 +1,7 @@
 /*
- * store.h - refgate's storage interface: the only module with SQL.
- * SQLite in WAL mode, synchronous=FULL. Reads use one connection per
+ * store.h - refgate's storage interface: the only module with SQL, over
+ * a driver per engine (db.h): SQLite in WAL mode, synchronous=FULL, or
+ * PostgreSQL. Reads use one connection per
  * calling thread (made on first use, prepared statements kept). Every write
  * goes through one writer thread that commits concurrent requests together
  * (group commit: one fsync serves several) and returns to each caller only
@@ -23,15 +24,20 @@ struct store_opts {
 	int64_t max_page_count;     /* 0: SQLite's default (no cap) */
 	int batch_max;              /* referrals per group commit, 0: 64 */
 	bool read_only;             /* see store_open */
+	int connect_timeout_s;      /* PostgreSQL, 0: libpq's default */
 };
 
 /* Opens (creating file and schema if needed) the database at path and
- * starts the writer thread. opts may be NULL.
+ * starts the writer thread. path is a SQLite file, or a postgresql://
+ * URI (libpq's), which may be shared by several gateway processes: then
+ * their writes are serial across processes, and a commit of any of them
+ * calls the commit hook of every one. opts may be NULL.
  * With opts->read_only, opens an existing database of this build's
  * schema version for reading only, beside a gateway that may be writing
- * it: the file is opened read-only (it may be mode 0400), nothing is
- * created or migrated, no writer starts, and every write function
- * answers RG_EINVAL with nothing written. */
+ * it: a SQLite file is opened read-only (it may be mode 0400), a
+ * PostgreSQL session is made read-only (default_transaction_read_only);
+ * nothing is created or migrated, no writer starts, and every write
+ * function answers RG_EINVAL with nothing written. */
 int store_open(const char *path, const struct store_opts *opts,
                struct store **out);
 /* Stops the writer (after draining queued writes) and closes everything,

@@ -27,7 +27,7 @@ int st_audit_add(struct txn *t, int64_t at, const char *actor,
 		goto out;
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		seq = sqlite3_column_int64(q.s, 0) + 1;
+		seq = sq_col_i64(&q, 0) + 1;
 		rc = sq_col_32(&q, 1, prev);
 	}
 	sq_close(&q);
@@ -115,12 +115,12 @@ int store_audit_each(struct store *st, int64_t since, size_t limit,
 	sq_i64(&q, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_audit a = {
-			.seq = sqlite3_column_int64(q.s, 0),
-			.at = sqlite3_column_int64(q.s, 1),
-			.actor = (const char *)sqlite3_column_text(q.s, 2),
-			.kind = (const char *)sqlite3_column_text(q.s, 3),
-			.object = (const char *)sqlite3_column_text(q.s, 4),
-			.detail = (const char *)sqlite3_column_text(q.s, 5),
+			.seq = sq_col_i64(&q, 0),
+			.at = sq_col_i64(&q, 1),
+			.actor = sq_col_text(&q, 2),
+			.kind = sq_col_text(&q, 3),
+			.object = sq_col_text(&q, 4),
+			.detail = sq_col_text(&q, 5),
 		};
 		if (!a.actor || !a.kind || !a.object || !a.detail ||
 		    sq_col_32(&q, 6, a.prev_hash) != RG_OK ||
@@ -161,7 +161,7 @@ int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32])
 		goto out;
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		s = sqlite3_column_int64(q.s, 0);
+		s = sq_col_i64(&q, 0);
 		rc = sq_col_32(&q, 1, h);
 	}
 out:
@@ -200,7 +200,7 @@ static int head_sign_run(struct txn *t, void *arg)
 	if (rc == SQ_DONE) {
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW && (rc = sq_col_32(&q, 0, row)) == RG_OK) {
-		signed_before = sqlite3_column_int(q.s, 1) != 0;
+		signed_before = sq_col_int(&q, 1) != 0;
 		if (memcmp(row, h->hash, 32) != 0)
 			rc = RG_ECONFLICT;
 	}
@@ -250,13 +250,14 @@ int store_audit_heads_each(struct store *st,
 		goto out;
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_audit_signature h = {
-			.seq = sqlite3_column_int64(q.s, 0),
-			.at = sqlite3_column_int64(q.s, 1),
+			.seq = sq_col_i64(&q, 0),
+			.at = sq_col_i64(&q, 1),
 		};
-		const void *sig = sqlite3_column_blob(q.s, 3);
+		size_t sig_len = 0;
+		const void *sig = sq_col_blob(&q, 3, &sig_len);
 		if ((rc = sq_col_32(&q, 2, h.hash)) != RG_OK)
 			goto out;
-		if (!sig || sqlite3_column_bytes(q.s, 3) != 64) {
+		if (!sig || sig_len != 64) {
 			rc = RG_EIO;
 			goto out;
 		}
@@ -297,9 +298,9 @@ int store_principal_by_spki(struct store *st, const uint8_t spki_sha256[32],
 	if (rc == SQ_DONE) {
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW) {
-		p.role = (enum rg_role)sqlite3_column_int(q.s, 1);
-		p.created_at = sqlite3_column_int64(q.s, 2);
-		p.revoked_at = sqlite3_column_int64(q.s, 3);
+		p.role = (enum rg_role)sq_col_int(&q, 1);
+		p.created_at = sq_col_i64(&q, 2);
+		p.revoked_at = sq_col_i64(&q, 3);
 		rc = sq_col_str(&q, 0, p.name, sizeof p.name);
 	}
 out:
@@ -387,8 +388,8 @@ static int enrol_principal(struct txn *t, const struct enrol_job *e)
 	sq_text(&q, 1, e->name);
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		bool same = sqlite3_column_int(q.s, 0) == (int)e->role &&
-		            sqlite3_column_int64(q.s, 1) == 0;
+		bool same = sq_col_int(&q, 0) == (int)e->role &&
+		            sq_col_i64(&q, 1) == 0;
 		rc = same ? RG_OK : RG_ECONFLICT;
 		goto out;
 	}
@@ -539,8 +540,8 @@ static int revoke_run(struct txn *t, void *arg)
 			sq_i64(&q, 2, r->now);
 			rc = sq_exec(&q);
 		}
+		counts[i] = (int)sq_changes(&q);
 		sq_close(&q);
-		counts[i] = sqlite3_changes(t->c->db);
 	}
 	if (rc != RG_OK)
 		return rc;
@@ -586,11 +587,11 @@ int store_principals_each(struct store *st,
 		goto out;
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_principal p = {
-			.role = (enum rg_role)sqlite3_column_int(q.s, 1),
-			.created_at = sqlite3_column_int64(q.s, 2),
-			.revoked_at = sqlite3_column_int64(q.s, 3),
-			.n_certs = (size_t)sqlite3_column_int64(q.s, 4),
-			.n_keys = (size_t)sqlite3_column_int64(q.s, 5),
+			.role = (enum rg_role)sq_col_int(&q, 1),
+			.created_at = sq_col_i64(&q, 2),
+			.revoked_at = sq_col_i64(&q, 3),
+			.n_certs = (size_t)sq_col_i64(&q, 4),
+			.n_keys = (size_t)sq_col_i64(&q, 5),
 			.cert_expires_at = sq_col_i64(&q, 6),
 		};
 		if ((rc = sq_col_str(&q, 0, p.name, sizeof p.name)) != RG_OK)

@@ -181,6 +181,34 @@ static void test_values(void **state)
 	assert_int_equal(conf_path(&c, c.policy, path, 8), RG_ETOOBIG);
 }
 
+/* PostgreSQL's settings: the URI kept as written, the timeout's limits. */
+static void test_database_keys(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	assert_int_equal(parse(&c, "listen = 127.0.0.1:1", err), RG_OK);
+	assert_int_equal(c.database_connect_timeout, 5);
+	assert_string_equal(c.database_passfile, "");
+	assert_int_equal(parse(&c, "database = postgresql://gw@db.example/rg"
+	                           "?sslmode=verify-full\n"
+	                           "database_connect_timeout = 60\n"
+	                           "database_passfile = /etc/refgate/pgpass\n",
+	                       err), RG_OK);
+	assert_string_equal(c.database,
+	                    "postgresql://gw@db.example/rg?sslmode=verify-full");
+	assert_int_equal(c.database_connect_timeout, 60);
+	assert_string_equal(c.database_passfile, "/etc/refgate/pgpass");
+	assert_int_equal(parse(&c, "database_connect_timeout = 1", err), RG_OK);
+	assert_int_equal(c.database_connect_timeout, 1);
+	assert_int_equal(parse(&c, "database_connect_timeout = 0", err),
+	                 RG_EINVAL);
+	assert_int_equal(parse(&c, "database_connect_timeout = 61", err),
+	                 RG_EINVAL);
+	assert_int_equal(parse(&c, "database_connect_timeout = 5s", err),
+	                 RG_EINVAL);
+}
+
 static void test_refusals(void **state)
 {
 	static const char *const bad[] = {
@@ -222,6 +250,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_database_keys),
 		cmocka_unit_test(test_log_origin),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fairshare_keys),

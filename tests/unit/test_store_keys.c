@@ -20,6 +20,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "dbfix.h"
+
 #include "../../server/store.h"
 #include "../../proto/audit_record.h"
 
@@ -159,7 +161,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	strcpy(f->dir, "/tmp/rg_keys_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/refgate.db", f->dir);
+	assert_true(dbfix_target(f->dir, f->path, sizeof f->path));
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 	enrol(f->st, "pave", ROLE_PARTNER);
 	enrol(f->st, "isd", ROLE_PARTNER);
@@ -226,18 +228,9 @@ static int find(struct store *st, const char *secret,
 /* Rows in a table, read with a separate read-only connection. */
 static int count_rows(const char *path, const char *table)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	char sql[256];
-	int n = -1;
+	char sql[320];
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return (int)dbfix_int(path, sql);
 }
 
 /* Runs a script on the file with a plain connection. */
@@ -261,6 +254,36 @@ static int64_t user_version(const char *path)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
+}
+
+/* The schema version, read the engine's way. */
+static int64_t schema_version(const char *path)
+{
+	return dbfix_int(path, dbfix_pg() ? "SELECT version FROM refgate_schema"
+	                                  : "PRAGMA user_version");
+}
+
+/* Either engine: a new database is at version 6 (one numbering for
+ * both); a database of a newer version is refused, not touched. */
+static void test_schema_version(void **state)
+{
+	struct fx *f = *state;
+	char sql[96];
+	store_free(f->st);
+	f->st = NULL;
+	int64_t v = schema_version(f->path);
+	assert_true(v >= 7);
+	snprintf(sql, sizeof sql, dbfix_pg() ? "UPDATE refgate_schema SET version = %lld"
+	                                     : "PRAGMA user_version = %lld", (long long)v + 1);
+	assert_true(dbfix_exec(f->path, sql));
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_EIO);
+	assert_null(f->st);
+	assert_int_equal(schema_version(f->path), v + 1);
+	snprintf(sql, sizeof sql, dbfix_pg() ? "UPDATE refgate_schema SET version = %lld"
+	                                     : "PRAGMA user_version = %lld", (long long)v);
+	assert_true(dbfix_exec(f->path, sql));
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+	assert_int_equal(count_rows(f->path, "principals"), 4);
 }
 
 /* The audit rows, collected. */
@@ -1439,9 +1462,7 @@ static void test_cases_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_v7_holds, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
+		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_issue_find, setup,
 		                                teardown),
@@ -1467,7 +1488,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cases_count, setup,
 		                                teardown),
 	};
+	/* Migrating version 1 and 2 files: PostgreSQL support began at
+	 * version 6, so there is no older PostgreSQL database to migrate. */
+	const struct CMUnitTest sqlite_tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_schema_v7_holds, setup,
+		                                teardown),
+	};
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name(
+		dbfix_pg() ? "keys on postgresql" : "keys on sqlite", tests,
+		NULL, NULL);
+	if (!dbfix_pg())
+		failed += cmocka_run_group_tests_name("keys, sqlite only",
+		                                      sqlite_tests, NULL, NULL);
+	return failed;
 }
