@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -69,7 +70,6 @@ int cmd_report(const struct cli_ctx *ctx, const struct cli_args *a);
 /* The report (the JSON of GET /v1/admin/report) as one self-contained
  * HTML page: *out malloc'd (the caller frees it), *len bytes. RG_EINVAL
  * when a figure the page shows is missing or malformed, RG_ENOMEM. */
-#include <jansson.h>
 int report_html_render(const json_t *report, char **out, size_t *len);
 
 /* ---- messages and files (util.c) ------------------------------------ */

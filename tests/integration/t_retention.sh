@@ -40,6 +40,14 @@ secrets_of() {   # CASE REFERRAL -> "HASH SEALED_IDENT REFERRAL_SLICE"
 	printf ' '
 	dbq "SELECT hex(substr(sealed, 25, 48)) FROM referrals WHERE id = '$2';"
 }
+# in_wal HEX: "yes" when those bytes are in the WAL file.
+in_wal() {
+	python3 - "$DB-wal" "$1" <<'EOF'
+import os, sys
+p, needle = sys.argv[1], bytes.fromhex(sys.argv[2])
+print("yes" if os.path.exists(p) and needle in open(p, "rb").read() else "no")
+EOF
+}
 # on_disk HEX: "yes" when those bytes are in the database file or its WAL.
 on_disk() {
 	python3 - "$DB" "$1" <<'EOF'
@@ -92,6 +100,12 @@ UPDATE cases SET opened_at = opened_at - 400*$DAY, updated_at = updated_at - 400
 	|| notok "moving decision times back"
 for s in $SA; do eq "before the purge, A's bytes are in the database file (control)" yes "$(on_disk "$s")"; done
 rg_start || finish
+# A new referral rewrites the pages holding A's rows: the WAL now holds
+# copies of A's bytes too, which the purge must not leave behind.
+newcase pave f "$(H f)"
+set -- $SA
+eq "before the purge, the WAL holds copies of A's index hash and referral content (control)" "yes yes" \
+	"$(in_wal "$1") $(in_wal "$3")"
 
 # ---- refgatectl purge ------------------------------------------------------------
 if ctl purge; then ok "refgatectl purge"; else notok "refgatectl purge" "$(cat "$T/ctl.out")"; fi
