@@ -125,6 +125,8 @@ check "the held verify: chain intact" grep -a -q 'chain intact' "$T/held.out"
 WRAP=()
 [ "$(id -u)" = 0 ] && WRAP=(setpriv --bounding-set -dac_override,-dac_read_search,-fowner)
 chmod 0400 "$DB"
+"${WRAP[@]}" sh -c 'head -c 16 "$1" >/dev/null' sh "$DB" 2>"$T/wrap.err"
+eq "control: the 0400 database file opens for reading (as verify will run)" 0 $?
 "${WRAP[@]}" sh -c 'true >>"$1"' sh "$DB" 2>/dev/null
 ne "control: no write open of the 0400 database file (exit non-zero)" 0 $?
 A=$(acks)
