@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 6, migrated from 1 to 5), the
+ * with refgate's pragmas, the schema (version 8, migrated from 1 on), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 8
 #define XSTR(x) STR(x)
 #define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
@@ -327,6 +327,21 @@ static const char schema_v6_sql[] =
 	"CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_delete BEFORE DELETE"
 	" ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;";
 
+/*
+ * Version 8: review claims (store_claims.c). One row per claimed open
+ * case: the reviewer and until when the claim holds; a row past its
+ * expires_at is no claim. A decision (actioned, no_action) deletes it; a
+ * merge keeps the survivor's claim, else takes the absorbed case's. The
+ * migration only creates the table, so it applies after any version.
+ */
+static const char schema_v8_sql[] =
+	"CREATE TABLE IF NOT EXISTS case_claims ("
+	" case_id TEXT PRIMARY KEY NOT NULL REFERENCES cases(id),"
+	" reviewer TEXT NOT NULL REFERENCES principals(name),"
+	" claimed_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL"
+	") STRICT;";
+
 int st_rc(int sqlite_rc)
 {
 	switch (sqlite_rc & 0xff) {
@@ -502,6 +517,11 @@ int sq_col_32(struct q *q, int col, uint8_t out[32])
 	return RG_OK;
 }
 
+int64_t sq_col_i64(struct q *q, int col)
+{
+	return sqlite3_column_int64(q->s, col);
+}
+
 int sq_read_begin(struct conn *c)
 {
 	if (c->depth++ > 0)
@@ -576,8 +596,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1 to 5
- * file to 6 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates an older file to
+ * SCHEMA_VERSION (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -603,6 +623,8 @@ static int db_schema(struct conn *c)
 		rc = db_exec(c, schema_v5_sql);
 	if (rc == RG_OK && version < 6)
 		rc = db_exec(c, schema_v6_sql);
+	if (rc == RG_OK && version < 8)
+		rc = db_exec(c, schema_v8_sql);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
 		rc = db_exec(c, "PRAGMA user_version = "
 		                XSTR(SCHEMA_VERSION));
