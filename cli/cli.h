@@ -55,6 +55,8 @@ int cmd_submit(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_queue(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_claim(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_list(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
@@ -183,6 +185,11 @@ int show_keys(json_t *ans, int64_t now, bool active_only,
               const char *principal);
 /* A decision's answer (the case view) as one line: "ID: status (action)". */
 int show_decision(const char *case_id, json_t *view);
+/* GET /v1/review/queue as a table: case, status, the time left to a
+ * deadline (or the urgency), principals, age, and who claimed it. */
+int show_queue(json_t *ans, int64_t now);
+/* A claim's or a release's answer as one line. */
+int show_claim(const char *case_id, json_t *ans, bool released);
 
 /* ---- HTTPS (client.c) ----------------------------------------------- */
 

@@ -136,6 +136,32 @@ static const struct cli_cmd commands[] = {
 		        "--json: the case as the gateway answered.",
 	},
 	{
+		.name = "queue", .fn = cmd_queue, .opts = OPTS("limit", "as"),
+		.flags = OPTS("json"), .conf = true,
+		.summary = "the review queue as a table, with deadlines and claims",
+		.usage = "queue [--limit N] [--as DIR] [--json]",
+		.help = "Lists the open cases, most urgent first, as the reviewer "
+		        "whose credentials\nare in DIR: case, status, the time "
+		        "left to a removal order's deadline\n(\"!in 42m\", "
+		        "\"!OVERDUE 5m\") or else the urgency, the number of "
+		        "principals\nthat referred, the case's age, and who "
+		        "claimed it for how much longer.\n--limit: 1-500 "
+		        "(default 100). --json: the gateway's answer as it is.",
+	},
+	{
+		.name = "claim", .fn = cmd_claim, .min_pos = 1, .max_pos = 1,
+		.opts = OPTS("as"), .flags = OPTS("release"), .conf = true,
+		.summary = "claim a case before working on it (or --release it)",
+		.usage = "claim ID [--release] [--as DIR]",
+		.help = "Claims case ID for the reviewer whose credentials are in "
+		        "DIR, or renews\nthe claim: for claim_minutes of the "
+		        "gateway (default 30), no other reviewer\nmay decide "
+		        "the case. --release ends your claim. Prints \"ID: "
+		        "claimed by NAME\nuntil TIME\" or \"ID: released\"; a "
+		        "claim held by someone else fails with\ntheir name and "
+		        "its expiry.",
+	},
+	{
 		.name = "key", .sub = "issue", .fn = cmd_key_issue,
 		.min_pos = 1, .max_pos = 1,
 		.opts = OPTS("tier", "cases", "legal-basis", "expires", "cidr",

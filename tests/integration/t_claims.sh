@@ -88,4 +88,30 @@ expect "the reviewer claims it -> 200 (control)" 200
 req pave GET "/v1/cases/$C"
 eq "a partner's view of a claimed case shows no claim either" "" "$(jeval "$BODY" '["claimed_by","claim_expires_at"].filter(k=>k in j).join(",")')"
 
+# ---- refgatectl queue and claim -----------------------------------------------------
+newcase c5; F=$CASE
+newcase c4; E=$CASE
+if ctl claim "$E" --as "$T/p/rev"; then
+	eq "refgatectl claim prints one line naming the claimant" yes \
+		"$(grep -cE "^$E: claimed by rev until [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" "$T/ctl.out" | sed 's/^1$/yes/')"
+else notok "refgatectl claim" "$(cat "$T/ctl.out")"; fi
+if ctl claim "$E" --as "$T/p/rev2"; then notok "refgatectl claim of another's claim fails" "exit 0"
+else eq "refgatectl claim of another's claim fails naming the claimant" yes \
+	"$(grep -q "claimed by rev until" "$T/ctl.out" && echo yes)"; fi
+if ctl queue --as "$T/p/rev2"; then
+	eq "refgatectl queue: a header and the claimed case's row" "CASE STATUS DUE REFS AGE CLAIMED BY|received routine 1 rev" \
+		"$(awk -v id="$E" 'NR==1{h=$0; gsub(/ +/," ",h)} $1==id{r=$2" "$3" "$4" "$6} END{print h"|"r}' "$T/ctl.out")"
+	eq "refgatectl queue: the claim's time left" yes "$(grep "^$E " "$T/ctl.out" | grep -qE 'rev \([0-9]+m left\)' && echo yes)"
+	eq "refgatectl queue: an unclaimed case shows -" "-" "$(awk -v id="$F" '$1==id{print $NF}' "$T/ctl.out")"
+else notok "refgatectl queue" "$(cat "$T/ctl.out")"; fi
+if ctl queue --json --limit 2 --as "$T/p/rev"; then
+	eq "refgatectl queue --json --limit 2: the gateway's JSON, 2 cases" 2 "$(jeval "$T/ctl.out" 'j.cases.length')"
+else notok "refgatectl queue --json" "$(cat "$T/ctl.out")"; fi
+ctl queue --limit 0 --as "$T/p/rev"; eq "refgatectl queue --limit 0 -> usage (exit 2)" 2 "$?"
+if ctl claim "$E" --release --as "$T/p/rev"; then
+	eq "refgatectl claim --release prints one line" "$E: released" "$(cat "$T/ctl.out")"
+else notok "refgatectl claim --release" "$(cat "$T/ctl.out")"; fi
+ctl claim "$E" --as "$T/p/rev2"
+eq "after the release the other reviewer claims (exit 0)" 0 "$?"
+
 finish
