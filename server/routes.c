@@ -2,6 +2,7 @@
  * routes.c - the routing table and its matcher.
  */
 #include "routes.h"
+#include "console.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -34,6 +35,17 @@ static const struct route table[] = {
 	 ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/admin/audit", h_audit_list, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
+	/* the web console (console.h): reviewers and the legal team */
+#define ROLES_CONSOLE (ROLE_BIT(ROLE_REVIEWER) | ROLE_BIT(ROLE_LEGAL))
+#define FORM "application/x-www-form-urlencoded"
+	{"GET", "/console/", h_console_home, ROLES_CONSOLE, NULL},
+	{"GET", "/console/style.css", h_console_css, ROLES_CONSOLE, NULL},
+	{"GET", "/console/queue", h_console_queue, ROLE_BIT(ROLE_REVIEWER), NULL},
+	{"GET", "/console/cases/{id}", h_console_case, ROLE_BIT(ROLE_REVIEWER), NULL},
+	{"POST", "/console/cases/{id}/claim", h_console_claim,
+	 ROLE_BIT(ROLE_REVIEWER), FORM},
+	{"POST", "/console/cases/{id}/decision", h_console_decide,
+	 ROLE_BIT(ROLE_REVIEWER), FORM},
 };
 
 /* Matches one path segment [seg, seg+len) against a pattern segment. */
