@@ -17,7 +17,8 @@ const char *const console_headers[][2] = {
 	 "default-src 'none'; style-src 'self'; img-src 'self';"
 	 " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
 	{"X-Frame-Options", "DENY"},
-	{"Referrer-Policy", "no-referrer"},
+	{"Referrer-Policy", "same-origin"},   /* "no-referrer" would make
+	                                        the forms' Origin "null" */
 	{"Cross-Origin-Opener-Policy", "same-origin"},
 	{"Cross-Origin-Resource-Policy", "same-origin"},
 };

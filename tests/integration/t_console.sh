@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# t_console: the web console (docs/reviewers.md, docs/legal.md) end to end
+# in headless Chromium (console.mjs: one browser, one context per
+# principal, each with its client certificate), then checked through the
+# API; its defences against cross-site request forgery with curl.
+. "$(dirname "$0")/lib.sh"
+rg_setup
+rg_playwright_setup || finish
+enrol pave partner || finish
+enrol agent agency || finish
+enrol rev reviewer || finish
+enrol rev2 reviewer || finish
+
+refer agent ca 'summary:"<script>alert(1)</script> & <b>bold</b>",subjects:[{handle:"@Console_Target"}],evidence:[{url:"https://x.com/someone/status/1",sha256:"ab".repeat(32),media_type:"image/png",captured_at:now}],removal_order:{reference:"RO-console-1",issued_at:now,legal_basis:"Regulation (EU) 2021/784, Art. 3"}'
+A=$(jget "$T/ca.answer" '.cases[0].case_id')
+refer pave cb
+B=$(jget "$T/cb.answer" '.cases[0].case_id')
+refer pave cc
+C=$(jget "$T/cc.answer" '.cases[0].case_id')
+[ -n "$A" ] && [ -n "$B" ] && [ -n "$C" ] || { notok "three referrals" "$(last)"; finish; }
+
+# ---- in the browser ---------------------------------------------------------------
+RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_OUT=$T/browser.json \
+RG_SHOTS=${RG_SHOTS:-$T} NODE_EXTRA_CA_CERTS=$T/p/rev/ca.pem \
+	timeout 300 node "$ITDIR/console.mjs" >"$T/browser.log" 2>&1
+echo "# browser: exit $?" >>"$T/browser.log"
+n=0
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }"; n=$((n + 1)) ;;
+	"not ok - "*) l=${line#not ok - }; notok "${l%%: *}" "${l#*: }"; n=$((n + 1)) ;;
+	esac
+done <"$T/browser.log"
+# its last check runs after everything else: without it the scenario broke off
+grep -q "^ok - every console answer" "$T/browser.log" && [ "$n" -ge 15 ] \
+	&& ok "the browser scenario ran to its end ($n checks)" \
+	|| notok "the browser scenario ran to its end" "$n checks: $(tail -n 5 "$T/browser.log" | tr '\n' ' ')"
+
+# ---- what the browser did, seen through the API ------------------------------------------
+req agent GET "/v1/cases/$A"
+eq "the console's decision is visible to the agency through the API" "actioned content_removed" "$(jeval "$BODY" 'j.status+" "+j.action')"
+req rev GET "/v1/cases/$A"
+eq "the decision was recorded as rev's, with its statement of reasons" "rev illegal_content" \
+	"$(jeval "$BODY" '(d=>d.reviewer+" "+d.ground)((j.decisions||[]).slice(-1)[0]||{})')"
+req rev GET "/v1/cases/$B"
+eq "case B: claimed by rev through the console, still received" "received rev" "$(jeval "$BODY" 'j.status+" "+j.claimed_by')"
+eq "audit: the console's claim is an audit record by rev" 1 \
+	"$(dbq "SELECT COUNT(*) FROM audit WHERE kind = 'claim' AND actor = 'rev' AND object = '$B'")"
+
+# ---- cross-site request forgery (curl) -------------------------------------------------
+req rev GET "/console/cases/$C"
+TOKEN=$(grep -o 'name="csrf" value="[^"]*"' "$BODY" | head -n 1 | sed 's/.*value="//; s/"$//')
+[ ${#TOKEN} = 43 ] && ok "a console form carries a 43-character token" || notok "a console form carries a token" "got '$TOKEN'"
+form() { req rev POST "/console/cases/$C/claim" -H 'Content-Type: application/x-www-form-urlencoded' "$@"; }
+form --data "do=claim&next=case"
+eq "POST without the token -> 403" 403 "$CODE"
+form --data "csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&do=claim"
+eq "POST with a wrong token -> 403" 403 "$CODE"
+form --data "csrf=$TOKEN&do=claim" -H 'Origin: https://evil.example'
+eq "POST with the token from a foreign Origin -> 403" 403 "$CODE"
+form --data "csrf=$TOKEN&do=claim" -H 'Sec-Fetch-Site: cross-site'
+eq "POST with the token, Sec-Fetch-Site cross-site -> 403" 403 "$CODE"
+ne "the refusals are console pages with the CSP" "" "$(hdr Content-Security-Policy)"
+req rev GET "/v1/cases/$C"
+eq "the refused POSTs claimed nothing" "" "$(jget "$BODY" .claimed_by)"
+req rev2 POST "/console/cases/$C/claim" -H 'Content-Type: application/x-www-form-urlencoded' \
+	-H "Origin: https://localhost:$PORT" --data "csrf=$TOKEN&do=claim"
+eq "another principal's token -> 403" 403 "$CODE"
+form --data "csrf=$TOKEN&do=claim&next=case" -H "Origin: https://localhost:$PORT" -H 'Sec-Fetch-Site: same-origin'
+eq "POST with the token from the console's origin -> 303 (control)" 303 "$CODE"
+eq "it redirects to the case page" "/console/cases/$C" "$(hdr Location)"
+req rev GET "/v1/cases/$C"
+eq "the accepted POST claimed the case" "rev" "$(jget "$BODY" .claimed_by)"
+form --data "csrf=$TOKEN&do=claim&do=release"
+eq "a repeated form field -> 400" 400 "$CODE"
+req rev POST "/console/cases/$C/claim" -H 'Content-Type: application/json' --data '{}'
+eq "a JSON body on a console form route -> 415" 415 "$CODE"
+req rev GET /console/style.css
+eq "the stylesheet is served (style-src 'self')" "200 text/css; charset=utf-8" "$CODE $(hdr Content-Type)"
+req none GET /console/
+eq "no client certificate -> 401" 401 "$CODE"
+req legal GET /console/queue
+eq "legal on the reviewers' queue page -> 403" 403 "$CODE"
+req rev GET /console/queue
+eq "console pages are not cached" "no-store" "$(hdr Cache-Control)"
+
+finish
