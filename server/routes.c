@@ -46,6 +46,21 @@ static const struct route table[] = {
 	 ROLE_BIT(ROLE_REVIEWER), FORM},
 	{"POST", "/console/cases/{id}/decision", h_console_decide,
 	 ROLE_BIT(ROLE_REVIEWER), FORM},
+	{"GET", "/console/principals", h_console_principals, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/principals", h_console_enrol, ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/principals/{name}/revoke", h_console_revoke_ask,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/principals/{name}/revoke", h_console_revoke,
+	 ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/keys", h_console_keys, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/keys", h_console_key_issue, ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/keys/{id}/revoke", h_console_key_revoke_ask,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/keys/{id}/revoke", h_console_key_revoke,
+	 ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/audit", h_console_audit, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/console/audit/verify", h_console_audit_verify,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
 };
 
 /* Matches one path segment [seg, seg+len) against a pattern segment. */

@@ -10,6 +10,16 @@ enrol pave partner || finish
 enrol agent agency || finish
 enrol rev reviewer || finish
 enrol rev2 reviewer || finish
+enrol victim partner || finish
+
+# a certificate the client CA issued, for legal to enrol in the browser
+CA_PEM=$(conf_path client_ca); CA_KEY=$(conf_path client_ca_key)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=newrev \
+	-keyout "$T/newrev.key" -out "$T/newrev.csr" 2>"$T/openssl.log" &&
+printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >"$T/client.ext" &&
+openssl x509 -req -in "$T/newrev.csr" -CA "$CA_PEM" -CAkey "$CA_KEY" -CAcreateserial -days 30 \
+	-extfile "$T/client.ext" -out "$T/newrev.pem" 2>>"$T/openssl.log" \
+	|| { notok "a client certificate from the CA" "$(cat "$T/openssl.log")"; finish; }
 
 refer agent ca 'summary:"<script>alert(1)</script> & <b>bold</b>",subjects:[{handle:"@Console_Target"}],evidence:[{url:"https://x.com/someone/status/1",sha256:"ab".repeat(32),media_type:"image/png",captured_at:now}],removal_order:{reference:"RO-console-1",issued_at:now,legal_basis:"Regulation (EU) 2021/784, Art. 3"}'
 A=$(jget "$T/ca.answer" '.cases[0].case_id')
@@ -21,6 +31,7 @@ C=$(jget "$T/cc.answer" '.cases[0].case_id')
 
 # ---- in the browser ---------------------------------------------------------------
 RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_OUT=$T/browser.json \
+RG_LEGAL=1 RG_REVOKE=victim RG_AGENCY=agent RG_NEWCERT=$(cat "$T/newrev.pem") \
 RG_SHOTS=${RG_SHOTS:-$T} NODE_EXTRA_CA_CERTS=$T/p/rev/ca.pem \
 	timeout 300 node "$ITDIR/console.mjs" >"$T/browser.log" 2>&1
 echo "# browser: exit $?" >>"$T/browser.log"
@@ -46,6 +57,18 @@ req rev GET "/v1/cases/$B"
 eq "case B: claimed by rev through the console, still received" "received rev" "$(jeval "$BODY" 'j.status+" "+j.claimed_by')"
 eq "audit: the console's claim is an audit record by rev" 1 \
 	"$(dbq "SELECT COUNT(*) FROM audit WHERE kind = 'claim' AND actor = 'rev' AND object = '$B'")"
+
+req victim GET /v1/partners/me/stats
+eq "the principal legal revoked in the browser is refused (401)" 401 "$CODE"
+mkdir -p "$T/p/newrev" && cp "$T/newrev.pem" "$T/p/newrev/cert.pem" && cp "$T/newrev.key" "$T/p/newrev/key.pem"
+req newrev GET /v1/review/queue
+eq "the reviewer legal enrolled in the browser is served (200)" 200 "$CODE"
+KEY_ID=$(jget "$T/browser.json" .key_id)
+req legal GET /v1/admin/access-keys
+eq "the key issued in the browser is revoked, for agent, status tier" "agent status yes" \
+	"$(jeval "$BODY" "(k=>k?[k.principal,k.tier,k.revoked_at?\"yes\":\"no\"].join(\" \"):\"absent\")((j.access_keys||[]).find(k=>k.id===\"$KEY_ID\"))")"
+eq "audit: the browser's enrolment, revocation and key are audited as legal's" "enrol revoke key_issue key_revoke" \
+	"$(dbq "SELECT group_concat(kind, ' ') FROM (SELECT kind FROM audit WHERE actor = 'legal' AND ((kind = 'enrol' AND object = 'newrev') OR (kind = 'revoke' AND object = 'victim') OR (kind IN ('key_issue','key_revoke') AND object = '$KEY_ID')) ORDER BY seq)")"
 
 # ---- cross-site request forgery (curl) -------------------------------------------------
 req rev GET "/console/cases/$C"
