@@ -115,6 +115,19 @@ int cli_mkdir(struct cli_made *m, const char *path, mode_t mode);
 int cli_write_new(struct cli_made *m, const char *path, const void *data,
                   size_t len, mode_t mode);
 
+/* ---- PKCS#12 (p12.c) ------------------------------------------------ */
+
+#define P12_PASS_MAX 1024
+
+/* The PKCS#12 passphrase: the one line of `file`, or, when file is NULL,
+ * asked twice on the terminal without echo. 8 to P12_PASS_MAX characters.
+ * CLI_OK, or CLI_FAIL after printing why; the caller wipes out. */
+int p12_passphrase(const char *file, char out[P12_PASS_MAX + 2]);
+/* Writes key, cert and the CA certificate as a new PKCS#12 file (mode
+ * 0600, recorded in m) under the friendly name `name`. */
+int p12_write(struct cli_made *m, const char *path, const char *name,
+              EVP_PKEY *key, X509 *cert, X509 *ca, const char *pass);
+
 /* ---- X.509 (pki.c) -------------------------------------------------- */
 
 #define PKI_DAYS_CA 3650

@@ -45,17 +45,23 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "enroll", .fn = cmd_enroll, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("role", "out", "csr", "jwk"), .conf = true,
+		.opts = OPTS("role", "out", "csr", "jwk", "p12", "p12-pass-file"),
+		.conf = true,
 		.summary = "enrol a principal and write its credentials",
 		.usage = "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] "
-		         "[--jwk FILE]",
+		         "[--jwk FILE]\n      [--p12 FILE [--p12-pass-file FILE]]",
 		.help = "Issues a client certificate for NAME (from the CSR, or "
 		        "for a new P-256 key)\nand, for a partner or agency, "
 		        "takes the public JWK or makes a new Ed25519\nsigning "
 		        "key; registers them through the running gateway with "
 		        "the legal\ncredentials of the configuration. Writes "
 		        "OUTDIR (default ./NAME): cert.pem,\nkey.pem, ca.pem and "
-		        "signing.jwk. ROLE: partner, agency, reviewer, legal.",
+		        "signing.jwk. ROLE: partner, agency, reviewer, legal.\n"
+		        "--p12 FILE also writes the certificate and key as a "
+		        "PKCS#12 file (0600) for a\nbrowser to import (the web "
+		        "console); its passphrase, 8 or more characters, is\n"
+		        "the line of --p12-pass-file FILE or asked on the "
+		        "terminal, never an argument.",
 	},
 	{
 		.name = "revoke", .fn = cmd_revoke, .min_pos = 1, .max_pos = 1,

@@ -10,7 +10,7 @@ PKGS="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev
 libsodium-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 curl openssl ca-certificates clang libclang-rt-dev iproute2 procps
 testssl.sh python3 util-linux python3-jwcrypto python3-requests
-groff-base man-db systemd"
+groff-base man-db systemd chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

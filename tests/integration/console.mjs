@@ -36,9 +36,14 @@ function watch(page) {
   });
 }
 
+// rev2 presents the PKCS#12 file of `refgatectl enroll --p12`, the
+// others their PEM certificate and key.
 async function as(browser, who) {
+  const cert = who === 'rev2'
+    ? { origin: U, pfxPath: `${P}/../rev2.p12`, passphrase: process.env.RG_P12_PASS }
+    : { origin: U, certPath: `${P}/${who}/cert.pem`, keyPath: `${P}/${who}/key.pem` };
   const ctx = await browser.newContext({
-    clientCertificates: [{ origin: U, certPath: `${P}/${who}/cert.pem`, keyPath: `${P}/${who}/key.pem` }],
+    clientCertificates: [cert],
     viewport: { width: 1200, height: 700 },
   });
   const page = await ctx.newPage();

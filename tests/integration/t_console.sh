@@ -9,7 +9,24 @@ rg_playwright_setup || finish
 enrol pave partner || finish
 enrol agent agency || finish
 enrol rev reviewer || finish
-enrol rev2 reviewer || finish
+# rev2 signs in to the browser with the PKCS#12 that enroll --p12 writes
+P12_PASS="correct horse $(rnd 8)"
+printf '%s\n' "$P12_PASS" >"$T/p12.pass"
+enrol rev2 reviewer --p12 "$T/rev2.p12" --p12-pass-file "$T/p12.pass" || finish
+eq "enroll --p12 writes the PKCS#12 0600" 600 "$(stat -c %a "$T/rev2.p12")"
+openssl pkcs12 -in "$T/rev2.p12" -passin "file:$T/p12.pass" -nokeys -clcerts 2>/dev/null \
+	| openssl x509 -noout -pubkey >"$T/p12.pub" 2>/dev/null
+openssl x509 -in "$T/p/rev2/cert.pem" -noout -pubkey >"$T/cert.pub"
+check "the PKCS#12 holds rev2's certificate and opens with the passphrase" cmp -s "$T/p12.pub" "$T/cert.pub"
+printf 'short\n' >"$T/short.pass"
+if ctl enroll rev3 --role reviewer --out "$T/p/rev3" --p12 "$T/rev3.p12" --p12-pass-file "$T/short.pass"; then
+	notok "a passphrase under 8 characters is refused" "exit 0"
+else
+	eq "a passphrase under 8 characters is refused, nothing written or enrolled" "no no" \
+		"$([ -e "$T/rev3.p12" ] && echo yes || echo no) $([ -e "$T/p/rev3" ] && echo yes || echo no)"
+fi
+ctl enroll rev4 --role reviewer --csr "$T/p12.pass" --p12 "$T/rev4.p12"
+eq "--p12 with --csr -> usage (exit 2)" 2 "$?"
 enrol victim partner || finish
 
 # a certificate the client CA issued, for legal to enrol in the browser
@@ -31,7 +48,7 @@ C=$(jget "$T/cc.answer" '.cases[0].case_id')
 
 # ---- in the browser ---------------------------------------------------------------
 RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_OUT=$T/browser.json \
-RG_LEGAL=1 RG_REVOKE=victim RG_AGENCY=agent RG_NEWCERT=$(cat "$T/newrev.pem") \
+RG_P12_PASS=$P12_PASS RG_LEGAL=1 RG_REVOKE=victim RG_AGENCY=agent RG_NEWCERT=$(cat "$T/newrev.pem") \
 RG_SHOTS=${RG_SHOTS:-$T} NODE_EXTRA_CA_CERTS=$T/p/rev/ca.pem \
 	timeout 300 node "$ITDIR/console.mjs" >"$T/browser.log" 2>&1
 echo "# browser: exit $?" >>"$T/browser.log"
