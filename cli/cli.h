@@ -56,6 +56,8 @@ int cmd_submit(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_changes(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_queue(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_claim(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_issue(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_list(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
@@ -127,6 +129,19 @@ int cli_mkdir(struct cli_made *m, const char *path, mode_t mode);
 int cli_write_new(struct cli_made *m, const char *path, const void *data,
                   size_t len, mode_t mode);
 
+/* ---- PKCS#12 (p12.c) ------------------------------------------------ */
+
+#define P12_PASS_MAX 1024
+
+/* The PKCS#12 passphrase: the one line of `file`, or, when file is NULL,
+ * asked twice on the terminal without echo. 8 to P12_PASS_MAX characters.
+ * CLI_OK, or CLI_FAIL after printing why; the caller wipes out. */
+int p12_passphrase(const char *file, char out[P12_PASS_MAX + 2]);
+/* Writes key, cert and the CA certificate as a new PKCS#12 file (mode
+ * 0600, recorded in m) under the friendly name `name`. */
+int p12_write(struct cli_made *m, const char *path, const char *name,
+              EVP_PKEY *key, X509 *cert, X509 *ca, const char *pass);
+
 /* ---- X.509 (pki.c) -------------------------------------------------- */
 
 #define PKI_DAYS_CA 3650
@@ -197,6 +212,11 @@ int show_keys(json_t *ans, int64_t now, bool active_only,
               const char *principal);
 /* A decision's answer (the case view) as one line: "ID: status (action)". */
 int show_decision(const char *case_id, json_t *view);
+/* GET /v1/review/queue as a table: case, status, the time left to a
+ * deadline (or the urgency), principals, age, and who claimed it. */
+int show_queue(json_t *ans, int64_t now);
+/* A claim's or a release's answer as one line. */
+int show_claim(const char *case_id, json_t *ans, bool released);
 
 /* ---- HTTPS (client.c) ----------------------------------------------- */
 

@@ -20,7 +20,7 @@
 #include <sodium.h>
 
 #define ENROLL_USAGE "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] " \
-                     "[--jwk FILE]"
+                     "[--jwk FILE] [--p12 FILE [--p12-pass-file FILE]]"
 #define JWK_FILE_MAX (16 * 1024)
 #define ANCHOR_MAX (256 * 1024)
 #define ENROLL_TIMEOUT 60L
@@ -30,6 +30,9 @@ struct enroll {
 	enum rg_role role;
 	const char *out;             /* OUTDIR */
 	const char *csr, *jwk;       /* NULL: make a new key */
+	const char *p12;             /* write a PKCS#12 here, or NULL */
+	const char *p12_pass_file;   /* its passphrase, or NULL: ask */
+	char pass[P12_PASS_MAX + 2];
 	bool signs;                  /* partner or agency */
 	X509 *ca;
 	EVP_PKEY *ca_key;
@@ -65,6 +68,15 @@ static int enroll_args(struct enroll *e, const struct cli_args *a)
 	if (e->jwk && !e->signs)
 		return cli_usage(ENROLL_USAGE, "--jwk: only partners and "
 		                 "agencies have signing keys");
+	e->p12 = cli_opt(a, "p12");
+	e->p12_pass_file = cli_opt(a, "p12-pass-file");
+	if (e->p12 && e->csr)
+		return cli_usage(ENROLL_USAGE, "--p12: the private key must be "
+		                 "made here (with --csr it is the principal's own)");
+	if (e->p12_pass_file && !e->p12)
+		return cli_usage(ENROLL_USAGE, "--p12-pass-file: only with --p12");
+	if (e->p12 && !e->p12[0])
+		return cli_usage(ENROLL_USAGE, "--p12: empty file name");
 	return CLI_OK;
 }
 
@@ -253,12 +265,19 @@ int cmd_enroll(const struct cli_ctx *ctx, const struct cli_args *a)
 		goto out;
 	if (e.signs && make_signing_key(&e) != CLI_OK)
 		goto out;
+	if (e.p12 && p12_passphrase(e.p12_pass_file, e.pass) != CLI_OK)
+		goto out;
 	if (write_outdir(&e, admin.ca) != CLI_OK ||
+	    (e.p12 && p12_write(&e.made, e.p12, e.name, e.key, e.cert, e.ca,
+	                        e.pass) != CLI_OK) ||
 	    register_principal(&e, ctx->conf, &admin) != CLI_OK)
 		goto out;
 	report(&e);
+	if (e.p12)
+		printf("  PKCS#12 for the browser:  %s\n", e.p12);
 	ret = CLI_OK;
 out:
+	sodium_memzero(e.pass, sizeof e.pass);
 	if (ret != CLI_OK)
 		cli_made_undo(&e.made);
 	sodium_memzero(e.sk, sizeof e.sk);

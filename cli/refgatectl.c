@@ -46,17 +46,23 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "enroll", .fn = cmd_enroll, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("role", "out", "csr", "jwk"), .conf = true,
+		.opts = OPTS("role", "out", "csr", "jwk", "p12", "p12-pass-file"),
+		.conf = true,
 		.summary = "enrol a principal and write its credentials",
 		.usage = "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] "
-		         "[--jwk FILE]",
+		         "[--jwk FILE]\n      [--p12 FILE [--p12-pass-file FILE]]",
 		.help = "Issues a client certificate for NAME (from the CSR, or "
 		        "for a new P-256 key)\nand, for a partner or agency, "
 		        "takes the public JWK or makes a new Ed25519\nsigning "
 		        "key; registers them through the running gateway with "
 		        "the legal\ncredentials of the configuration. Writes "
 		        "OUTDIR (default ./NAME): cert.pem,\nkey.pem, ca.pem and "
-		        "signing.jwk. ROLE: partner, agency, reviewer, legal.",
+		        "signing.jwk. ROLE: partner, agency, reviewer, legal.\n"
+		        "--p12 FILE also writes the certificate and key as a "
+		        "PKCS#12 file (0600) for a\nbrowser to import (the web "
+		        "console); its passphrase, 8 or more characters, is\n"
+		        "the line of --p12-pass-file FILE or asked on the "
+		        "terminal, never an argument.",
 	},
 	{
 		.name = "revoke", .fn = cmd_revoke, .min_pos = 1, .max_pos = 1,
@@ -135,6 +141,32 @@ static const struct cli_cmd commands[] = {
 		        "circumstances) from a\nUTF-8 text file, its final "
 		        "newline dropped. Prints \"ID: status (action)\";\n"
 		        "--json: the case as the gateway answered.",
+	},
+	{
+		.name = "queue", .fn = cmd_queue, .opts = OPTS("limit", "as"),
+		.flags = OPTS("json"), .conf = true,
+		.summary = "the review queue as a table, with deadlines and claims",
+		.usage = "queue [--limit N] [--as DIR] [--json]",
+		.help = "Lists the open cases, most urgent first, as the reviewer "
+		        "whose credentials\nare in DIR: case, status, the time "
+		        "left to a removal order's deadline\n(\"!in 42m\", "
+		        "\"!OVERDUE 5m\") or else the urgency, the number of "
+		        "principals\nthat referred, the case's age, and who "
+		        "claimed it for how much longer.\n--limit: 1-500 "
+		        "(default 100). --json: the gateway's answer as it is.",
+	},
+	{
+		.name = "claim", .fn = cmd_claim, .min_pos = 1, .max_pos = 1,
+		.opts = OPTS("as"), .flags = OPTS("release"), .conf = true,
+		.summary = "claim a case before working on it (or --release it)",
+		.usage = "claim ID [--release] [--as DIR]",
+		.help = "Claims case ID for the reviewer whose credentials are in "
+		        "DIR, or renews\nthe claim: for claim_minutes of the "
+		        "gateway (default 30), no other reviewer\nmay decide "
+		        "the case. --release ends your claim. Prints \"ID: "
+		        "claimed by NAME\nuntil TIME\" or \"ID: released\"; a "
+		        "claim held by someone else fails with\ntheir name and "
+		        "its expiry.",
 	},
 	{
 		.name = "key", .sub = "issue", .fn = cmd_key_issue,

@@ -1,6 +1,7 @@
 /*
  * show.c - the gateway's answers as people read them: tables for
- * `principals` and `key list`, one line for `decide`. Every string from
+ * `principals`, `key list` and `queue`, one line for `decide` and
+ * `claim`. Every string from
  * the gateway is printed through show_text, which replaces anything that
  * could drive a terminal. `--json` bypasses this file (cli_report).
  */
@@ -166,5 +167,90 @@ int show_decision(const char *case_id, json_t *view)
 	       show_text(status, sizeof status, member(view, "status")),
 	       act ? " (" : "", act ? show_text(action, sizeof action, act) : "",
 	       act ? ")" : "");
+	return fflush(stdout) == 0 ? CLI_OK : cli_fail("stdout: write error");
+}
+
+/* A span of seconds in its two largest units: "45s", "42m", "3h05m",
+ * "2d04h". */
+static const char *show_span(char *buf, size_t cap, int64_t s)
+{
+	if (s < 60)
+		snprintf(buf, cap, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, cap, "%lldm", (long long)(s / 60));
+	else if (s < DAY)
+		snprintf(buf, cap, "%lldh%02lldm", (long long)(s / 3600),
+		         (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, cap, "%lldd%02lldh", (long long)(s / DAY),
+		         (long long)(s % DAY / 3600));
+	return buf;
+}
+
+/* The time member `name` of o as Unix seconds, or 0. */
+static int64_t member_time(json_t *o, const char *name)
+{
+	int64_t t;
+	const char *s = member(o, name);
+	return s && rg_time_parse(s, &t) == RG_OK ? t : 0;
+}
+
+int show_queue(json_t *ans, int64_t now)
+{
+	json_t *list = json_object_get(ans, "cases"), *c;
+	size_t i;
+	if (!json_is_array(list))
+		return cli_fail("queue: the gateway's answer has no list");
+	printf("%-28s %-10s %-14s %4s %7s  %s\n", "CASE", "STATUS", "DUE",
+	       "REFS", "AGE", "CLAIMED BY");
+	json_array_foreach(list, i, c) {
+		char id[RG_ID_MAX + 1], status[16], due[64], age[48], who[128];
+		char name[RG_NAME_MAX + 1], span[48], urg[24];
+		int64_t deadline = member_time(c, "deadline_at");
+		int64_t opened = member_time(c, "opened_at");
+		int64_t claim = member_time(c, "claim_expires_at");
+		if (deadline && deadline > now)
+			snprintf(due, sizeof due, "!in %s",
+			         show_span(span, sizeof span, deadline - now));
+		else if (deadline)
+			snprintf(due, sizeof due, "!OVERDUE %s",
+			         show_span(span, sizeof span, now - deadline));
+		else
+			show_text(due, sizeof due, show_text(urg, sizeof urg,
+			          member(c, "urgency")));
+		if (opened)
+			show_span(age, sizeof age, now > opened ? now - opened : 0);
+		else
+			snprintf(age, sizeof age, "-");
+		if (member(c, "claimed_by"))
+			snprintf(who, sizeof who, "%s (%s left)",
+			         show_text(name, sizeof name, member(c, "claimed_by")),
+			         claim > now ? show_span(span, sizeof span,
+			                                 claim - now) : "0s");
+		else
+			snprintf(who, sizeof who, "-");
+		printf("%-28s %-10s %-14s %4lld %7s  %s\n",
+		       show_text(id, sizeof id, member(c, "case_id")),
+		       show_text(status, sizeof status, member(c, "status")), due,
+		       (long long)json_integer_value(json_object_get(c, "principal_count")),
+		       age, who);
+	}
+	if (json_array_size(list) == 0)
+		printf("(the queue is empty)\n");
+	return fflush(stdout) == 0 ? CLI_OK : cli_fail("stdout: write error");
+}
+
+int show_claim(const char *case_id, json_t *ans, bool released)
+{
+	char id[RG_ID_MAX + 1], who[RG_NAME_MAX + 1], until[32];
+	show_text(id, sizeof id, member(ans, "case_id"));
+	if (strcmp(id, "-") == 0)
+		snprintf(id, sizeof id, "%s", case_id);
+	if (released)
+		printf("%s: released\n", id);
+	else
+		printf("%s: claimed by %s until %s\n", id,
+		       show_text(who, sizeof who, member(ans, "claimed_by")),
+		       show_text(until, sizeof until, member(ans, "claim_expires_at")));
 	return fflush(stdout) == 0 ? CLI_OK : cli_fail("stdout: write error");
 }

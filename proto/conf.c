@@ -42,6 +42,7 @@ void conf_defaults(struct conf *c)
 	snprintf(c->hosts.prefixes[1], sizeof c->hosts.prefixes[1], "mobile");
 	snprintf(c->hosts.prefixes[2], sizeof c->hosts.prefixes[2], "m");
 	c->iat_skew = 300;
+	c->claim_minutes = 30;
 	c->threads = 0;
 	c->max_connections = 1000;
 	c->connection_timeout = 30;
@@ -196,6 +197,8 @@ static bool apply(struct conf *c, const char *k, const char *v,
 				&c->hosts.n_prefixes, v);
 	if (strcmp(k, "iat_skew") == 0)
 		return set_int(&c->iat_skew, v, 1, 86400);
+	if (strcmp(k, "claim_minutes") == 0)
+		return set_int(&c->claim_minutes, v, 1, 1440);
 	if (strcmp(k, "threads") == 0)
 		return set_int(&c->threads, v, 0, 256);
 	if (strcmp(k, "max_connections") == 0)

@@ -38,6 +38,7 @@ struct conf {
 	char admin_ca[CONF_PATH_MAX];
 	struct norm_hosts hosts;            /* platform_hosts, host_prefixes */
 	int iat_skew;                       /* seconds, default 300 */
+	int claim_minutes;                  /* a review claim's life, 30 */
 	int threads;                        /* 0: one per core */
 	int max_connections;                /* default 1000 */
 	int connection_timeout;             /* seconds, default 30 */

@@ -26,6 +26,7 @@ const char *rg_strerror(int err)
 	case RG_ETOOBIG: return "too large";
 	case RG_EREPLAY: return "replayed";
 	case RG_EQUOTA: return "over quota";
+	case RG_ECLAIMED: return "claimed by another reviewer";
 	default: return "unknown error";
 	}
 }

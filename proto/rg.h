@@ -25,6 +25,7 @@ enum rg_err {
 	RG_ETOOBIG = -11,   /* over an explicit limit */
 	RG_EREPLAY = -12,   /* idempotent resubmission of the same JWS */
 	RG_EQUOTA = -13,    /* over a daily quota: answer 429, nothing written */
+	RG_ECLAIMED = -14,  /* another reviewer's live claim holds the case */
 };
 
 /* A short English name for an rg_err code, never NULL. */

@@ -205,7 +205,10 @@ static void bad_transition(struct request *req, const struct store_decision *d,
 void h_case_decide(struct request *req, struct response *res)
 {
 	struct problem_items items = {0};
-	struct store_decision d = {.reviewer = req->principal.name, .at = req->now};
+	struct store_decision d = {
+		.reviewer = req->principal.name, .at = req->now,
+		.claim_until = req->now + (int64_t)req->app->conf.claim_minutes * 60,
+	};
 	json_t *root = NULL;
 	struct store_case after;
 	if (parse_decision(req, &root, &d, &items) != RG_OK) {
@@ -217,6 +220,8 @@ void h_case_decide(struct request *req, struct response *res)
 		response_problem(res, 404, "not_found", NULL);
 	else if (rc == RG_ECONFLICT)
 		bad_transition(req, &d, res);
+	else if (rc == RG_ECLAIMED)
+		h_claim_conflict(req, req->params[0], NULL, res);
 	else if (rc == RG_EINVAL)
 		response_problem(res, 400, "invalid_payload", NULL);
 	else if (rc != RG_OK)

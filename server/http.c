@@ -5,6 +5,7 @@
  * check role, size and type, read the body, handle, respond.
  */
 #include "http.h"
+#include "console.h"
 #include "authgate.h"
 #include "log.h"
 #include "metrics.h"
@@ -128,6 +129,10 @@ static enum MHD_Result send_response(struct rq *rq, struct response *res)
 		snprintf(ra, sizeof ra, "%d", res->retry_after);
 		MHD_add_response_header(r, "Retry-After", ra);
 	}
+	if (console_path(rq->req.path))
+		for (size_t i = 0; i < console_n_headers; i++)
+			MHD_add_response_header(r, console_headers[i][0],
+						console_headers[i][1]);
 	if (res->status == 405) {
 		char allow[64];
 		routes_allow(rq->req.path, allow, sizeof allow);
@@ -583,7 +588,9 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 		return refuse_problem(rq, 415, "unsupported_media_type",
 				    strcmp(rq->route->content_type, "application/jose") == 0
 				    ? "send the signed referral (compact JWS) as Content-Type: application/jose"
-				    : "send the body as Content-Type: application/json");
+				    : strcmp(rq->route->content_type, "application/json") == 0
+				    ? "send the body as Content-Type: application/json"
+				    : "send the form as Content-Type: application/x-www-form-urlencoded");
 	return MHD_YES;
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ROUTES 40
+#define MAX_ROUTES 64
 
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
 			       409, 413, 415, 429, 500, 503};

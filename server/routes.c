@@ -2,6 +2,7 @@
  * routes.c - the routing table and its matcher.
  */
 #include "routes.h"
+#include "console.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@ static const struct route table[] = {
 	{"GET", "/v1/cases/{id}", h_case_get, ROLES_ANY, NULL},
 	{"POST", "/v1/cases/{id}/decision", h_case_decide,
 	 ROLE_BIT(ROLE_REVIEWER), "application/json"},
+	{"POST", "/v1/cases/{id}/claim", h_case_claim, ROLE_BIT(ROLE_REVIEWER), NULL},
+	{"DELETE", "/v1/cases/{id}/claim", h_case_release,
+	 ROLE_BIT(ROLE_REVIEWER), NULL},
 	{"GET", "/v1/changes", h_changes, ROLES_ANY, NULL},
 	{"GET", "/v1/review/queue", h_review_queue, ROLE_BIT(ROLE_REVIEWER), NULL},
 	{"GET", "/v1/keys", h_keys, ROLES_ANY, NULL},
@@ -33,6 +37,32 @@ static const struct route table[] = {
 	{"POST", "/v1/admin/purge", h_purge, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/admin/report", h_report, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
+	/* the web console (console.h): reviewers and the legal team */
+#define ROLES_CONSOLE (ROLE_BIT(ROLE_REVIEWER) | ROLE_BIT(ROLE_LEGAL))
+#define FORM "application/x-www-form-urlencoded"
+	{"GET", "/console/", h_console_home, ROLES_CONSOLE, NULL},
+	{"GET", "/console/style.css", h_console_css, ROLES_CONSOLE, NULL},
+	{"GET", "/console/queue", h_console_queue, ROLE_BIT(ROLE_REVIEWER), NULL},
+	{"GET", "/console/cases/{id}", h_console_case, ROLE_BIT(ROLE_REVIEWER), NULL},
+	{"POST", "/console/cases/{id}/claim", h_console_claim,
+	 ROLE_BIT(ROLE_REVIEWER), FORM},
+	{"POST", "/console/cases/{id}/decision", h_console_decide,
+	 ROLE_BIT(ROLE_REVIEWER), FORM},
+	{"GET", "/console/principals", h_console_principals, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/principals", h_console_enrol, ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/principals/{name}/revoke", h_console_revoke_ask,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/principals/{name}/revoke", h_console_revoke,
+	 ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/keys", h_console_keys, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/keys", h_console_key_issue, ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/keys/{id}/revoke", h_console_key_revoke_ask,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/console/keys/{id}/revoke", h_console_key_revoke,
+	 ROLE_BIT(ROLE_LEGAL), FORM},
+	{"GET", "/console/audit", h_console_audit, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/console/audit/verify", h_console_audit_verify,
+	 ROLE_BIT(ROLE_LEGAL), NULL},
 };
 
 /* Matches one path segment [seg, seg+len) against a pattern segment. */

@@ -54,6 +54,13 @@ void h_referral_get(struct request *req, struct response *res);
 void h_case_get(struct request *req, struct response *res);
 void h_case_decide(struct request *req, struct response *res);
 void h_review_queue(struct request *req, struct response *res);
+void h_case_claim(struct request *req, struct response *res);
+void h_case_release(struct request *req, struct response *res);
+/* 409 conflict naming the reviewer whose claim holds case id and until
+ * when: *held, or (NULL) the claim storage has now. */
+struct store_claim;
+void h_claim_conflict(struct request *req, const char *id,
+                      const struct store_claim *held, struct response *res);
 void h_changes(struct request *req, struct response *res);
 void h_keys(struct request *req, struct response *res);
 void h_principal_enrol(struct request *req, struct response *res);

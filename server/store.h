@@ -275,6 +275,10 @@ struct store_case {
 	int reopen_count;
 	int n_referrals;
 	int n_principals;            /* distinct principals that referred */
+	char claimed_by[RG_NAME_MAX + 1];   /* reviewer of the case's claim
+	                                       row, "" when none */
+	int64_t claim_expires_at;    /* that claim holds until then (it may
+	                                have run out: compare with now) */
 };
 
 /* Loads a case by id or by the id of a case merged into it.
@@ -306,6 +310,9 @@ struct store_decision {
 	const char *reviewer;
 	int64_t at;
 	bool automated;              /* always false: a person decided */
+	int64_t claim_until;         /* received -> in_review: the reviewer
+	                                claims the case until then (0: no
+	                                claim) */
 };
 
 /* The decisions on a case, oldest first. */
@@ -317,12 +324,44 @@ int store_case_decisions_each(struct store *st, const char *case_id,
 /*
  * Moves a case: received -> in_review -> actioned | no_action (a no_action
  * case reopened by a referral is received again). RG_ENOTFOUND,
- * RG_ECONFLICT for any other move. On success *after is the case as it is
- * now (canonical id). Durable before it returns.
+ * RG_ECONFLICT for any other move, RG_ECLAIMED when another reviewer's
+ * claim holds the case at d->at. Taking the case (in_review) claims it
+ * until d->claim_until; a decision (actioned, no_action) ends any claim.
+ * On success *after is the case as it is now (canonical id). Durable
+ * before it returns.
  */
 int store_case_decide(struct store *st, const char *case_id,
                       const struct store_decision *d,
                       struct store_case *after);
+
+/* ---- review claims (store_claims.c) --------------------------------- */
+
+struct store_claim {
+	char reviewer[RG_NAME_MAX + 1];  /* "" when none */
+	int64_t claimed_at;
+	int64_t expires_at;
+};
+
+/*
+ * Claims an open case for `reviewer` until expires_at (> at), or renews
+ * the reviewer's own claim; audited ("claim", "claim_renew").
+ * RG_ENOTFOUND; RG_ECONFLICT when the case is closed; RG_ECLAIMED when
+ * another reviewer's claim holds at `at` (*held is that claim). On
+ * success *held is the claim now and *after the case (either may be
+ * NULL).
+ */
+int store_case_claim(struct store *st, const char *case_id,
+                     const char *reviewer, int64_t at, int64_t expires_at,
+                     struct store_claim *held, struct store_case *after);
+
+/*
+ * Ends `reviewer`'s own live claim on a case; audited ("release").
+ * RG_ENOTFOUND when there is no such case or the reviewer holds no live
+ * claim on it; RG_ECLAIMED when another reviewer's claim holds (*held).
+ */
+int store_case_release(struct store *st, const char *case_id,
+                       const char *reviewer, int64_t at,
+                       struct store_claim *held, struct store_case *after);
 
 /* Open cases (received, in_review), most urgent first: a deadline
  * (earliest first), then imminent_harm, then distinct principals; within

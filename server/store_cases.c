@@ -220,6 +220,11 @@ static const char *const merge_sql[] = {
 	"UPDATE cases SET preserved_until = (SELECT preserved_until"
 	" FROM cases WHERE id = ?1) WHERE id = ?2 AND preserved_until <"
 	" (SELECT preserved_until FROM cases WHERE id = ?1)",
+	/* the survivor's claim stays; else the absorbed case's moves */
+	"INSERT INTO case_claims (case_id, reviewer, claimed_at, expires_at)"
+	" SELECT ?2, reviewer, claimed_at, expires_at FROM case_claims"
+	" WHERE case_id = ?1 ON CONFLICT (case_id) DO NOTHING",
+	"DELETE FROM case_claims WHERE case_id = ?1",
 	"DELETE FROM cases WHERE id = ?1",
 };
 
@@ -1030,6 +1035,13 @@ static int decide_run(struct txn *t, void *arg)
 		return rc;
 	if (!move_allowed(r.status, d->status))
 		return RG_ECONFLICT;
+	struct store_claim k;
+	rc = st_claim_get(t->c, id, &k);
+	if (rc != RG_OK)
+		return rc;
+	if (k.reviewer[0] && k.expires_at > d->at &&
+	    strcmp(k.reviewer, d->reviewer) != 0)
+		return RG_ECLAIMED;
 	r.status = d->status;
 	r.action = d->action;
 	r.updated_at = max64(r.updated_at, d->at);
@@ -1047,6 +1059,11 @@ static int decide_run(struct txn *t, void *arg)
 		rc = st_referrer_decided(t, id, r.status, r.action, d->at);
 	if (rc == RG_OK)
 		rc = decision_audit(t, id, d);
+	if (rc == RG_OK && (d->status == CASE_ACTIONED ||
+	                    d->status == CASE_NO_ACTION))
+		rc = st_claim_end(t, id);
+	else if (rc == RG_OK && d->claim_until > d->at)
+		rc = st_claim_take(t, id, d->reviewer, d->at, d->claim_until);
 	if (rc == RG_OK)
 		rc = st_case_load(t->c, id, &dj->after);
 	return rc;

@@ -263,4 +263,18 @@ int st_case_live(struct conn *c, const char *id, char out[RG_ID_MAX + 1]);
 /* A case by its id or an alias, with its counts. RG_ENOTFOUND. */
 int st_case_load(struct conn *c, const char *id, struct store_case *out);
 
+/* ---- store_claims.c ---- */
+
+/* The claim row of case_id (canonical), live or not; *out zeroed
+ * (reviewer "") when there is none. Any connection. */
+int st_claim_get(struct conn *c, const char *case_id,
+                 struct store_claim *out);
+/* Claims case_id (canonical, open) for reviewer until expires_at, inside
+ * the writer's transaction, with its audit record (writer only).
+ * RG_ECLAIMED when another reviewer's claim is live at `at`. */
+int st_claim_take(struct txn *t, const char *case_id, const char *reviewer,
+                  int64_t at, int64_t expires_at);
+/* Ends any claim on case_id (writer only): a decision closed it. */
+int st_claim_end(struct txn *t, const char *case_id);
+
 #endif

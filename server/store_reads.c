@@ -29,7 +29,9 @@ int st_in_snapshot(struct store *st, int (*fn)(struct conn *c, void *arg),
 	"  WHERE s.case_id = c.id)," \
 	" (SELECT COUNT(DISTINCT r.principal) FROM referral_subjects s" \
 	"  JOIN referrals r ON r.id = s.referral_id" \
-	"  WHERE s.case_id = c.id) AS n_principals"
+	"  WHERE s.case_id = c.id) AS n_principals," \
+	" (SELECT k.reviewer FROM case_claims k WHERE k.case_id = c.id)," \
+	" (SELECT k.expires_at FROM case_claims k WHERE k.case_id = c.id)"
 
 static int case_read(struct q *q, struct store_case *out)
 {
@@ -43,7 +45,9 @@ static int case_read(struct q *q, struct store_case *out)
 	out->reopen_count = sq_col_int(q, 8);
 	out->n_referrals = sq_col_int(q, 9);
 	out->n_principals = sq_col_int(q, 10);
-	return sq_col_str(q, 0, out->id, sizeof out->id);
+	out->claim_expires_at = sq_col_i64(q, 12);
+	int rc = sq_col_str(q, 11, out->claimed_by, sizeof out->claimed_by);
+	return rc == RG_OK ? sq_col_str(q, 0, out->id, sizeof out->id) : rc;
 }
 
 int st_case_load(struct conn *c, const char *id, struct store_case *out)
@@ -436,7 +440,8 @@ int store_review_queue(struct store *st, size_t limit,
 	 * principal's flood cannot push another's case off the first page. */
 	rc = sq_open(&q, c, "WITH o (id, status, action, opened_at, updated_at,"
 	                    " decided_at, deadline_at, urgency, reopen_count,"
-	                    " n_referrals, n_principals, seq_opened, owner) AS"
+	                    " n_referrals, n_principals, claimed_by,"
+	                    " claim_expires_at, seq_opened, owner) AS"
 	                    " (SELECT " CASE_COLS ", c.seq_opened,"
 	                    "  (SELECT r.principal FROM referral_subjects s"
 	                    "   JOIN referrals r ON r.id = s.referral_id"

@@ -1,6 +1,6 @@
 /*
  * store_schema.c - what the store's rules stand on: the schema of both
- * engines (version 7, migrated from 1 to 6) with its migration ladder,
+ * engines (version 8, migrated from 1 to 7) with its migration ladder,
  * opening a connection through the engine's driver (db.h), and the
  * per-connection cache of prepared statements with checked binds.
  */
@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /*
  * Version 1. Times are Unix seconds, 0 meaning "never/none". Statuses,
@@ -342,6 +342,21 @@ static const char schema_v7_sql[] =
 	"  WHERE s.case_id = cases.id AND r.deadline_at > 0);";
 
 /*
+ * Version 8: review claims (store_claims.c). One row per claimed open
+ * case: the reviewer and until when the claim holds; a row past its
+ * expires_at is no claim. A decision (actioned, no_action) deletes it; a
+ * merge keeps the survivor's claim, else takes the absorbed case's. The
+ * migration only creates the table, so it applies after any version.
+ */
+static const char schema_v8_sql[] =
+	"CREATE TABLE IF NOT EXISTS case_claims ("
+	" case_id TEXT PRIMARY KEY NOT NULL REFERENCES cases(id),"
+	" reviewer TEXT NOT NULL REFERENCES principals(name),"
+	" claimed_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL"
+	") STRICT;";
+
+/*
  * The same versions for PostgreSQL: the same tables, columns and
  * constraints in its types (BIGINT for INTEGER, BYTEA for BLOB, identity
  * columns for SQLite's implicit and AUTOINCREMENT rowids; a `rowid`
@@ -576,6 +591,14 @@ static const char pg_v7_sql[] =
 	"  JOIN referrals r ON r.id = s.referral_id"
 	"  WHERE s.case_id = cases.id AND r.deadline_at > 0);";
 
+/* Version 8 on PostgreSQL: schema_v8_sql's table. */
+static const char pg_v8_sql[] =
+	"CREATE TABLE IF NOT EXISTS case_claims ("
+	" case_id TEXT PRIMARY KEY NOT NULL REFERENCES cases(id),"
+	" reviewer TEXT NOT NULL REFERENCES principals(name),"
+	" claimed_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL);";
+
 /*
  * The migration ladder: version v's step brings a database at v - 1 to
  * v, one text per engine (db.h's enum db_engine). Adding version 8: write
@@ -592,6 +615,7 @@ static const struct schema_step {
 	{ 5, { [DB_SQLITE] = schema_v5_sql, [DB_PG] = pg_v5_sql } },
 	{ 6, { [DB_SQLITE] = schema_v6_sql, [DB_PG] = pg_v6_sql } },
 	{ 7, { [DB_SQLITE] = schema_v7_sql, [DB_PG] = pg_v7_sql } },
+	{ 8, { [DB_SQLITE] = schema_v8_sql, [DB_PG] = pg_v8_sql } },
 };
 
 _Static_assert(sizeof ladder / sizeof ladder[0] == SCHEMA_VERSION,

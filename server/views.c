@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum audience views_audience(const struct store_principal *p)
 {
@@ -37,6 +38,11 @@ json_t *views_case_fields(const struct store_case *c)
 	json_object_set_new(o, "reopen_count", json_integer(c->reopen_count));
 	json_object_set_new(o, "referral_count", json_integer(c->n_referrals));
 	json_object_set_new(o, "principal_count", json_integer(c->n_principals));
+	/* a claim shows while it holds; a lapsed one is no claim */
+	if (c->claimed_by[0] && c->claim_expires_at > (int64_t)time(NULL)) {
+		json_object_set_new(o, "claimed_by", json_string(c->claimed_by));
+		json_set_time(o, "claim_expires_at", c->claim_expires_at);
+	}
 	return o;
 }
 

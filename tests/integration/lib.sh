@@ -169,6 +169,22 @@ rg_node_setup() {
 	[ -f "$RG_NM/jose/package.json" ] || { notok "npm install jose@5" "$(tail -n 3 "$T/npm.txt" 2>/dev/null | tr '\n' ' ')"; return 1; }
 }
 
+# rg_playwright_setup: playwright-core (drives Debian's chromium, which
+# check-prereqs.sh requires) in the same node_modules as jose, installed
+# the same way on first use.
+rg_playwright_setup() {
+	[ -x /usr/bin/chromium ] || { notok "chromium available" "no /usr/bin/chromium (apt-get install chromium)"; return 1; }
+	[ -f "$RG_NM/playwright-core/package.json" ] && return 0
+	mkdir -p "$RG_NODE_CACHE" || return 1
+	(
+		if command -v flock >/dev/null 2>&1; then flock -w 300 9 || exit 1; fi
+		[ -f "$RG_NM/playwright-core/package.json" ] && exit 0
+		cd "$RG_NODE_CACHE" && { [ -f package.json ] || npm init -y >/dev/null 2>&1; } \
+			&& timeout 300 npm install --silent --no-audit --no-fund playwright-core@1 >"$T/npm.txt" 2>&1
+	) 9>"$RG_NODE_CACHE.lock"
+	[ -f "$RG_NM/playwright-core/package.json" ] || { notok "npm install playwright-core@1" "$(tail -n 3 "$T/npm.txt" 2>/dev/null | tr '\n' ' ')"; return 1; }
+}
+
 # jget FILE EXPR: the JS expression j<EXPR> of the JSON in FILE, strings
 # raw, other values as JSON, nothing when undefined or unparsable.
 jget() {

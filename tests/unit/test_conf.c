@@ -24,6 +24,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.listen_host, "127.0.0.1");
 	assert_int_equal(c.listen_port, 8443);
 	assert_int_equal(c.iat_skew, 300);
+	assert_int_equal(c.claim_minutes, 30);
 	assert_int_equal(c.hosts.n_hosts, 2);
 	assert_string_equal(c.hosts.hosts[1], "x.com");
 	assert_int_equal(c.hosts.n_prefixes, 3);
@@ -159,7 +160,7 @@ static void test_values(void **state)
 		"iat_skew = 60\nthreads = 4\nmax_connections = 10\n"
 		"connection_timeout = 5\nmax_body = 1024\n"
 		"database = /var/lib/refgate/db\nmetrics_listen = 127.0.0.1:9100\n"
-		"max_db_pages = 100";
+		"max_db_pages = 100\nclaim_minutes = 1440\n";
 	assert_int_equal(parse(&c, text, err), RG_OK);
 	assert_string_equal(c.listen_host, "127.0.0.2");
 	assert_int_equal(c.listen_port, 9000);
@@ -172,6 +173,7 @@ static void test_values(void **state)
 	assert_int_equal(c.max_body, 1024);
 	assert_int_equal(c.metrics_listen_port, 9100);
 	assert_int_equal(c.max_db_pages, 100);
+	assert_int_equal(c.claim_minutes, 1440);
 	char path[CONF_PATH_MAX];
 	snprintf(c.dir, sizeof c.dir, "/etc/rg");
 	assert_int_equal(conf_path(&c, c.database, path, sizeof path), RG_OK);
@@ -215,7 +217,7 @@ static void test_refusals(void **state)
 		"nokey\n", "unknown = 1\n", "listen = 127.0.0.1\n",
 		"listen = 127.0.0.1:0\n", "listen = 127.0.0.1:65536\n",
 		"listen = :80\n", "iat_skew = 0\n", "iat_skew = 86401\n",
-		"iat_skew = 12x\n", "iat_skew = \n", "threads = -1\n",
+		"iat_skew = 12x\n", "claim_minutes = 0\n", "claim_minutes = 1441\n", "iat_skew = \n", "threads = -1\n",
 		"max_body = 65537\n", "max_body = 1023\n", "hostname = \n",
 		"platform_hosts = \n", "platform_hosts = a/b\n",
 		"platform_hosts = a b c d e f g h i j k l m n o p q\n",

@@ -1182,6 +1182,96 @@ struct clist {
 	struct store_change c[16];
 };
 
+/* Review claims: a claim holds against another reviewer until it runs
+ * out (times given, so no clock is involved), renews and releases only
+ * for its holder, is taken by a move to in_review and ended by a
+ * decision, and moves with a merge. */
+static void test_claims(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_referral_out o;
+	struct store_claim k;
+	struct store_case c;
+	char a[RG_ID_MAX + 1], b[RG_ID_MAX + 1];
+	struct sub s1 = { "pave", "jti-claim-00001", NULL, T0, 0, 0,
+	                  { "h:claimed" }, NULL, 0 };
+	struct sub s2 = { "isd", "jti-claim-00002", NULL, T0 + 10, 0, 0,
+	                  { "i:777" }, NULL, 0 };
+	struct sub s3 = { "nca", "jti-claim-00003", NULL, T0 + 20, 0, 0,
+	                  { "i:777,h:claimed" }, NULL, 0 };
+	enrol(st, "rev2", ROLE_REVIEWER);
+	strcpy(a, submit_ok(st, &s1, &o));
+	int audit0 = n_audit(st);
+
+	assert_int_equal(store_case_claim(st, a, "rev", T0 + 100, T0 + 100,
+	                                  &k, &c), RG_EINVAL);
+	assert_int_equal(store_case_claim(st, "c_nope", "rev", T0 + 100,
+	                                  T0 + 200, &k, &c), RG_ENOTFOUND);
+	assert_int_equal(store_case_claim(st, a, "rev", T0 + 100, T0 + 1900,
+	                                  &k, &c), RG_OK);
+	assert_string_equal(k.reviewer, "rev");
+	assert_int_equal(k.expires_at, T0 + 1900);
+	assert_string_equal(case_of(st, a).claimed_by, "rev");
+	assert_int_equal(case_of(st, a).claim_expires_at, T0 + 1900);
+
+	/* another reviewer: refused while it holds, with the holder named */
+	memset(&k, 0, sizeof k);
+	assert_int_equal(store_case_claim(st, a, "rev2", T0 + 200, T0 + 2000,
+	                                  &k, &c), RG_ECLAIMED);
+	assert_string_equal(k.reviewer, "rev");
+	assert_int_equal(store_case_release(st, a, "rev2", T0 + 200, &k, &c),
+	                 RG_ECLAIMED);
+	struct store_decision take = { .status = CASE_IN_REVIEW,
+	                               .reviewer = "rev2", .at = T0 + 300,
+	                               .claim_until = T0 + 2100 };
+	assert_int_equal(store_case_decide(st, a, &take, &c), RG_ECLAIMED);
+	assert_int_equal(case_of(st, a).status, CASE_RECEIVED);
+
+	/* the holder renews: same claimed_at, later expiry */
+	assert_int_equal(store_case_claim(st, a, "rev", T0 + 400, T0 + 2200,
+	                                  &k, &c), RG_OK);
+	assert_int_equal(k.claimed_at, T0 + 100);
+	assert_int_equal(k.expires_at, T0 + 2200);
+
+	/* once it has run out, the other reviewer takes the case, which
+	 * claims it for them */
+	take.at = T0 + 2200;
+	take.claim_until = T0 + 4000;
+	assert_int_equal(store_case_decide(st, a, &take, &c), RG_OK);
+	assert_string_equal(c.claimed_by, "rev2");
+	assert_int_equal(c.claim_expires_at, T0 + 4000);
+	assert_int_equal(store_case_release(st, a, "rev", T0 + 2300, &k, &c),
+	                 RG_ECLAIMED);
+
+	/* a merge: b, claimed by rev, merges into a; a's
+	 * claim (rev2's) stays */
+	strcpy(b, submit_ok(st, &s2, &o));
+	assert_int_equal(store_case_claim(st, b, "rev", T0 + 2300, T0 + 5000,
+	                                  &k, &c), RG_OK);
+	assert_string_equal(submit_ok(st, &s3, &o), a);
+	assert_string_equal(case_of(st, a).claimed_by, "rev2");
+	assert_int_equal(count_where(f->path, "case_claims", "1=1"), 1);
+
+	/* a decision ends the claim; a closed case cannot be claimed */
+	struct store_decision fin = { .status = CASE_NO_ACTION,
+	                              .reviewer = "rev2", .at = T0 + 2400,
+	                              .ground = "terms_of_service",
+	                              .explanation = "facts" };
+	assert_int_equal(store_case_decide(st, a, &fin, &c), RG_OK);
+	assert_string_equal(c.claimed_by, "");
+	assert_int_equal(store_case_claim(st, a, "rev", T0 + 2500, T0 + 3000,
+	                                  &k, &c), RG_ECONFLICT);
+	assert_int_equal(store_case_release(st, a, "rev2", T0 + 2500, &k, &c),
+	                 RG_ENOTFOUND);
+	assert_int_equal(count_where(f->path, "case_claims", "1=1"), 0);
+	/* claim, renewal, the taking's claim, the claim of b: four claim
+	 * records besides the decisions and the referrals */
+	assert_int_equal(count_where(f->path, "audit",
+	                             "kind IN ('claim', 'claim_renew')"), 4);
+	assert_true(n_audit(st) > audit0 + 4);
+}
+
 static int clist_cb(void *ctx, const struct store_change *c)
 {
 	struct clist *l = ctx;
@@ -2524,6 +2614,7 @@ int main(void)
 		T(test_replay),
 		T(test_jti_conflict),
 		T(test_decisions),
+		T(test_claims),
 		T(test_changes),
 		T(test_merge_open_wins),
 		T(test_changes_since_join),
