@@ -334,8 +334,13 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
  * referrer views (version 4), no daily quota counts (version 5). */
+/* The newest schema version (store_schema.c's SCHEMA_VERSION). */
+#define SCHEMA_LATEST 8
+
+/* Back to version 6: no claims (8), no retention columns (7). */
 static const char to_v6_sql[] =
-	"DROP INDEX cases_retention;"
+	"DROP TABLE case_claims;"
+	" DROP INDEX cases_retention;"
 	" ALTER TABLE cases DROP COLUMN preserved_until;"
 	" ALTER TABLE cases DROP COLUMN purged_at;"
 	" ALTER TABLE referrals DROP COLUMN purged_at;"
@@ -373,7 +378,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 7);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
 
 	raw_exec(f->path, to_v6_sql);
 
@@ -384,7 +389,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 7);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
@@ -427,7 +432,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 7);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -441,11 +446,16 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 8;");
+	char future[48];
+	snprintf(future, sizeof future, "PRAGMA user_version = %d;",
+	         SCHEMA_LATEST + 1);
+	raw_exec(f->path, future);
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 7;");
+	snprintf(future, sizeof future, "PRAGMA user_version = %d;",
+	         SCHEMA_LATEST);
+	raw_exec(f->path, future);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 }
 
@@ -468,7 +478,7 @@ static void test_schema_v7_holds(void **state)
 	raw_exec(f->path, sql);
 	assert_int_equal(user_version(f->path), 6);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 7);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
 	snprintf(sql, sizeof sql, "cases WHERE id = '%s' AND preserved_until"
 	         " = %lld", held, (long long)(T0 + 20 + STORE_PRESERVE_SECONDS));
 	assert_int_equal(count_rows(f->path, sql), 1);
