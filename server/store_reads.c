@@ -379,7 +379,7 @@ static int case_decisions_fn(struct conn *c, void *arg)
 	if (rc != RG_OK)
 		goto out;
 	rc = sq_open(&q, c, "SELECT status, action, ground, explanation,"
-	                    " reviewer, at, automated FROM decisions"
+	                    " reviewer, at, automated, legal_ground FROM decisions"
 	                    " WHERE case_id = ?1 ORDER BY id");
 	if (rc != RG_OK)
 		goto out;
@@ -393,6 +393,7 @@ static int case_decisions_fn(struct conn *c, void *arg)
 			.reviewer = (const char *)sqlite3_column_text(q.s, 4),
 			.at = sqlite3_column_int64(q.s, 5),
 			.automated = sqlite3_column_int(q.s, 6) != 0,
+			.legal_ground = (const char *)sqlite3_column_text(q.s, 7),
 		};
 		if (!d.reviewer) {
 			rc = RG_EIO;

@@ -1,6 +1,6 @@
 /*
  * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 6, migrated from 1 to 5), the
+ * with refgate's pragmas, the schema (version 9, migrated from 1 to 6), the
  * per-connection cache of prepared statements with checked binds, and
  * SQLite result codes mapped to rg_err.
  */
@@ -17,7 +17,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 9
 #define XSTR(x) STR(x)
 #define STR(x) #x
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
@@ -327,6 +327,32 @@ static const char schema_v6_sql[] =
 	"CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_delete BEFORE DELETE"
 	" ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;";
 
+/*
+ * Version 9: statements of reasons (store_statements.c). One row per
+ * actioned decision, made in the decision's transaction: the statement's
+ * JSON as the DSA Transparency Database takes it (no personal data), its
+ * puid, and when it was acknowledged by the database (exported_at, 0:
+ * not yet). seq orders them (the listing's cursor). Principals gain
+ * trusted_flagger (their notices' source_type), decisions the
+ * reviewer's legal_ground. Migrating adds the columns (0 / NULL) and the
+ * table: decisions taken before have no statement.
+ */
+static const char schema_v9_sql[] =
+	"ALTER TABLE principals ADD COLUMN trusted_flagger INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE decisions ADD COLUMN legal_ground TEXT;"
+	"CREATE TABLE IF NOT EXISTS statements ("
+	" seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+	" puid TEXT NOT NULL UNIQUE,"
+	" case_id TEXT NOT NULL,"
+	" decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),"
+	" created_at INTEGER NOT NULL,"
+	" exported_at INTEGER NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS statements_pending"
+	" ON statements(exported_at, seq);";
+
 int st_rc(int sqlite_rc)
 {
 	switch (sqlite_rc & 0xff) {
@@ -581,8 +607,8 @@ out:
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates a version 1 to 5
- * file to 6 (in one transaction); refuses a newer version. */
+/* Creates the schema when the file is new, migrates a version 1 to 8
+ * file to 9 (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
 	int64_t version = 0;
@@ -608,6 +634,8 @@ static int db_schema(struct conn *c)
 		rc = db_exec(c, schema_v5_sql);
 	if (rc == RG_OK && version < 6)
 		rc = db_exec(c, schema_v6_sql);
+	if (rc == RG_OK && version < 9)
+		rc = db_exec(c, schema_v9_sql);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
 		rc = db_exec(c, "PRAGMA user_version = "
 		                XSTR(SCHEMA_VERSION));
