@@ -30,6 +30,9 @@ static const struct route table[] = {
 	{"DELETE", "/v1/admin/access-keys/{id}", h_access_key_revoke,
 	 ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/admin/audit", h_audit_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/v1/admin/statements", h_statements_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/v1/admin/statements/exported", h_statements_mark,
+	 ROLE_BIT(ROLE_LEGAL), "application/json"},
 	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
 };
 

@@ -7,11 +7,6 @@
 
 #include <string.h>
 
-const char statement_eea[STATEMENT_SCOPE_MAX][3] = {
-	"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
-	"FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU",
-	"LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
-};
 
 const struct statement_defaults statement_defaults_builtin = {
 	.legal_ground = "Illegal content under Union law or the law of a "
@@ -19,8 +14,22 @@ const struct statement_defaults statement_defaults_builtin = {
 	                "2022/2065)",
 	.terms_ground = "The platform's terms of service",
 	.n_scope = STATEMENT_SCOPE_MAX,
-	.scope = statement_eea,
+	.scope = conf_eea,
 };
+
+void statement_defaults_from_conf(const struct conf *c,
+                                  struct statement_defaults *out)
+{
+	*out = statement_defaults_builtin;
+	if (c->statement_legal_ground[0])
+		out->legal_ground = c->statement_legal_ground;
+	if (c->statement_terms_ground[0])
+		out->terms_ground = c->statement_terms_ground;
+	if (c->n_statement_scope > 0) {
+		out->n_scope = c->n_statement_scope;
+		out->scope = c->statement_scope;
+	}
+}
 
 unsigned statement_content_type(const char *media_type)
 {
@@ -34,14 +43,6 @@ unsigned statement_content_type(const char *media_type)
 		if (strncmp(media_type, map[i].prefix, strlen(map[i].prefix)) == 0)
 			return map[i].bit;
 	return STATEMENT_CT_OTHER;
-}
-
-bool statement_scope_code_valid(const char *code)
-{
-	for (size_t i = 0; code && i < STATEMENT_SCOPE_MAX; i++)
-		if (strcmp(code, statement_eea[i]) == 0)
-			return true;
-	return false;
 }
 
 bool statement_puid_valid(const char *puid)

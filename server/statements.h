@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "../proto/conf.h"
 #include "../proto/referral.h"
 #include "../proto/rg.h"
 
@@ -22,7 +23,7 @@
 #define STATEMENT_FACTS_MAX 5000       /* decision_facts, chars */
 #define STATEMENT_EXPLANATION_MAX 2000 /* *_content_explanation, chars */
 #define STATEMENT_PUID_MAX 500
-#define STATEMENT_SCOPE_MAX 30         /* the EEA's countries */
+#define STATEMENT_SCOPE_MAX CONF_EEA_N /* the EEA's countries */
 
 /* Where the notice came from (source_type). */
 enum statement_source {
@@ -71,20 +72,20 @@ struct statement_in {
 	const struct statement_defaults *defaults;
 };
 
-/* The EEA's 30 country codes, the default territorial scope (and the
- * only codes the Transparency Database takes). */
-extern const char statement_eea[STATEMENT_SCOPE_MAX][3];
-
-/* The built-in defaults: refgate.conf's when it sets none. */
+/* The built-in defaults: refgate.conf's when it sets none; the
+ * territorial scope is the EEA's 30 countries (conf_eea, the only codes
+ * the Transparency Database takes). */
 extern const struct statement_defaults statement_defaults_builtin;
+
+/* The defaults of a configuration: its keys where set, the built-in
+ * ones elsewhere. Points into c, which must outlive out. */
+void statement_defaults_from_conf(const struct conf *c,
+                                  struct statement_defaults *out);
 
 /* The content-type bit of an evidence media type ("image/png" ->
  * STATEMENT_CT_IMAGE; text, video, audio likewise; anything else
  * STATEMENT_CT_OTHER). NULL or "" is 0 (no media type given). */
 unsigned statement_content_type(const char *media_type);
-
-/* Whether code is one of the EEA's (upper case, two letters). */
-bool statement_scope_code_valid(const char *code);
 
 /* Whether a puid matches ^[A-Za-z0-9_-]{1,500}$. */
 bool statement_puid_valid(const char *puid);
