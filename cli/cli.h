@@ -61,6 +61,7 @@ int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_watch(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_statements_push(const struct cli_ctx *ctx, const struct cli_args *a);
 
 /* ---- messages and files (util.c) ------------------------------------ */
 

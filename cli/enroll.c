@@ -20,7 +20,7 @@
 #include <sodium.h>
 
 #define ENROLL_USAGE "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] " \
-                     "[--jwk FILE]"
+                     "[--jwk FILE] [--trusted-flagger]"
 #define JWK_FILE_MAX (16 * 1024)
 #define ANCHOR_MAX (256 * 1024)
 #define ENROLL_TIMEOUT 60L
@@ -31,6 +31,7 @@ struct enroll {
 	const char *out;             /* OUTDIR */
 	const char *csr, *jwk;       /* NULL: make a new key */
 	bool signs;                  /* partner or agency */
+	bool trusted_flagger;        /* a partner's notices: DSA Art. 22 */
 	X509 *ca;
 	EVP_PKEY *ca_key;
 	EVP_PKEY *key;               /* new key pair, or the CSR's public key */
@@ -65,6 +66,10 @@ static int enroll_args(struct enroll *e, const struct cli_args *a)
 	if (e->jwk && !e->signs)
 		return cli_usage(ENROLL_USAGE, "--jwk: only partners and "
 		                 "agencies have signing keys");
+	e->trusted_flagger = cli_opt(a, "trusted-flagger") != NULL;
+	if (e->trusted_flagger && e->role != ROLE_PARTNER)
+		return cli_usage(ENROLL_USAGE, "--trusted-flagger: only a "
+		                 "partner is a trusted flagger");
 	return CLI_OK;
 }
 
@@ -115,7 +120,9 @@ static char *request_body(const struct enroll *e)
 	    json_object_set_new(body, "role",
 	                        json_string(rg_role_name(e->role))) ||
 	    json_object_set_new(body, "certificates",
-	                        json_pack("[s]", pem)))
+	                        json_pack("[s]", pem)) ||
+	    (e->trusted_flagger &&
+	     json_object_set_new(body, "trusted_flagger", json_true())))
 		goto out;
 	if (e->signs) {
 		pub = jwk_public_json(e->pk, e->kid);

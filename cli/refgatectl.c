@@ -45,17 +45,21 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "enroll", .fn = cmd_enroll, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("role", "out", "csr", "jwk"), .conf = true,
+		.opts = OPTS("role", "out", "csr", "jwk"),
+		.flags = OPTS("trusted-flagger"), .conf = true,
 		.summary = "enrol a principal and write its credentials",
 		.usage = "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] "
-		         "[--jwk FILE]",
+		         "[--jwk FILE] [--trusted-flagger]",
 		.help = "Issues a client certificate for NAME (from the CSR, or "
 		        "for a new P-256 key)\nand, for a partner or agency, "
 		        "takes the public JWK or makes a new Ed25519\nsigning "
 		        "key; registers them through the running gateway with "
 		        "the legal\ncredentials of the configuration. Writes "
 		        "OUTDIR (default ./NAME): cert.pem,\nkey.pem, ca.pem and "
-		        "signing.jwk. ROLE: partner, agency, reviewer, legal.",
+		        "signing.jwk. ROLE: partner, agency, reviewer, legal.\n"
+		        "--trusted-flagger marks a partner as a trusted flagger "
+		        "(DSA Art. 22): its\nnotices' statements of reasons say "
+		        "SOURCE_TRUSTED_FLAGGER.",
 	},
 	{
 		.name = "revoke", .fn = cmd_revoke, .min_pos = 1, .max_pos = 1,
@@ -223,6 +227,28 @@ static const struct cli_cmd commands[] = {
 		        "\"LOG INCONSISTENT\") means the log's history\nwas "
 		        "rewritten or forked; FILE is then left as it was, as "
 		        "evidence.",
+	},
+	{
+		.name = "statements", .sub = "push", .fn = cmd_statements_push,
+		.opts = OPTS("endpoint", "token-file", "batch"), .conf = true,
+		.summary = "send statements of reasons to the DSA Transparency Database",
+		.usage = "statements push --endpoint URL --token-file FILE "
+		         "[--batch N]",
+		.help = "Sends the statements of reasons not yet exported to "
+		        "URL/statements (the\nDSA Transparency Database's "
+		        "POST /api/v1/statements: URL is e.g.\n"
+		        "https://transparency.dsa.ec.europa.eu/api/v1), oldest "
+		        "first, N at a time\n(1-100, default 100), with "
+		        "\"Authorization: Bearer\" and the token read from\n"
+		        "FILE (one line, mode 0600; never on the command line). "
+		        "Marks on the gateway\nthose answered 201 and those "
+		        "refused as already present (422 naming them);\nleaves "
+		        "the rest for the next run. Safe to interrupt and run "
+		        "again: a\nstatement is marked only after the database "
+		        "answered for it. Prints\n\"statements: N sent, N "
+		        "acknowledged, N already present, N left\"; exits 1\n"
+		        "when anything was refused or out of reach (a refused "
+		        "token exports nothing).",
 	},
 };
 
