@@ -35,7 +35,7 @@ struct push {
 	char url[PUSH_ENDPOINT_MAX + 16];/* URL/statements */
 	char token[PUSH_TOKEN_MAX + 1];
 	long batch;
-	size_t sent, acknowledged, present;  /* statements, this run */
+	size_t sent, acknowledged, present, left;   /* statements, this run */
 };
 
 /* The database's token: one line of 1-512 visible ASCII characters (a
@@ -309,6 +309,7 @@ static int push_batch(struct push *p, json_t *page, bool *progress,
 	}
 	p->sent += json_array_size(puids);
 	if (dsa_post(p, body, &status, &ans) != CLI_OK) {
+		p->left += json_array_size(puids);
 		*stop = true;
 		goto out;
 	}
@@ -334,6 +335,7 @@ static int push_batch(struct push *p, json_t *page, bool *progress,
 		goto out;
 	}
 	complaint(ans, why, sizeof why);
+	p->left += json_array_size(puids);
 	if (status == 401 || status == 403) {
 		cli_fail("%s: HTTP %ld: the token was refused; nothing "
 		         "exported", p->url, status);
@@ -406,11 +408,11 @@ int cmd_statements_push(const struct cli_ctx *ctx, const struct cli_args *a)
 			since = next;
 		}
 	}
-	/* "left": sent this run and not marked (a batch sent again after a
-	 * partial 422 counts each time it was sent). */
+	/* "sent" counts a statement each time it went out (after a 422
+	 * naming part of a batch, the rest goes again); "left": refused or
+	 * unanswered, for the next run. */
 	printf("statements: %zu sent, %zu acknowledged, %zu already present, "
-	       "%zu left\n", p.sent, p.acknowledged, p.present,
-	       p.sent - p.acknowledged - p.present);
+	       "%zu left\n", p.sent, p.acknowledged, p.present, p.left);
 	ret = failed ? CLI_FAIL : CLI_OK;
 out:
 	free(since);
