@@ -308,10 +308,16 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* ---- schema --------------------------------------------------------- */
 
+#define SCHEMA_NOW 9   /* store_schema.c's SCHEMA_VERSION */
+
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
- * referrer views (version 4), no daily quota counts (version 5). */
+ * referrer views (version 4), no daily quota counts (version 5), no
+ * transparency log (version 6), no statements of reasons (version 9). */
 static const char to_v2_sql[] =
-	"DROP TABLE log_checkpoints; DROP TABLE log_nodes; DROP TABLE log_leaves;"
+	"DROP INDEX statements_pending; DROP TABLE statements;"
+	" ALTER TABLE principals DROP COLUMN trusted_flagger;"
+	" ALTER TABLE decisions DROP COLUMN legal_ground;"
+	" DROP TABLE log_checkpoints; DROP TABLE log_nodes; DROP TABLE log_leaves;"
 	" DROP TABLE quota_days;"
 	" DROP TABLE referrer_cases; DROP TABLE referrer_idents;"
 	" DROP TABLE referrer_feed; DROP INDEX referral_subjects_first;"
@@ -343,7 +349,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), SCHEMA_NOW);
 
 	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
 	 * no provenance (a key issued before discloses no identifier: its
@@ -352,7 +358,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), SCHEMA_NOW);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
@@ -360,6 +366,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(count_rows(f->path, "quota_days"), 0);
 	assert_int_equal(count_rows(f->path, "log_leaves"), 0);
+	assert_int_equal(count_rows(f->path, "statements"), 0);
 	/* version 4: pave's own view of its case, under the id it was
 	 * answered with, status as a referrer sees it; its feed starts empty */
 	struct store_case v;
@@ -394,7 +401,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), SCHEMA_NOW);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -408,11 +415,11 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 7;");
+	raw_exec(f->path, "PRAGMA user_version = 10;");
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 6;");
+	raw_exec(f->path, "PRAGMA user_version = 9;");
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 }
 
