@@ -122,12 +122,13 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "decide", .fn = cmd_decide, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("status", "action", "ground", "explanation",
-		             "explanation-file", "as"),
+		.opts = OPTS("status", "action", "ground", "legal-ground",
+		             "explanation", "explanation-file", "as"),
 		.flags = OPTS("json"),
 		.conf = true,
 		.summary = "record a reviewer's decision on a case",
-		.usage = "decide ID --status S [--action A] [--ground G]\n"
+		.usage = "decide ID --status S [--action A] [--ground G] "
+		         "[--legal-ground TEXT]\n"
 		         "      [--explanation TEXT | --explanation-file FILE] "
 		         "[--as DIR] [--json]",
 		.help = "Records a reviewer's decision on case ID. S: in_review, "
@@ -137,7 +138,10 @@ static const struct cli_cmd commands[] = {
 		        "--explanation-file: the explanation (the facts and "
 		        "circumstances) from a\nUTF-8 text file, its final "
 		        "newline dropped. Prints \"ID: status (action)\";\n"
-		        "--json: the case as the gateway answered.",
+		        "--json: the case as the gateway answered.\n"
+		        "--legal-ground: the law (or terms clause) the decision "
+		        "relies on, 1-500\ncharacters, for its statement of "
+		        "reasons; without it, refgate.conf's default.",
 	},
 	{
 		.name = "key", .sub = "issue", .fn = cmd_key_issue,

@@ -211,7 +211,7 @@ static int mark_run(struct txn *t, void *arg)
 	}
 	if (rc == RG_OK && m->marked > 0) {
 		rc = st_audit_add_json(t, m->now, m->actor, "statements_exported",
-		                       "", json_pack("{s:O}", "puids", list));
+		                       "-", json_pack("{s:O}", "puids", list));
 	}
 	json_decref(list);
 	return rc;
