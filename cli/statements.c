@@ -214,10 +214,15 @@ static int gateway_page(struct push *p, const char *since, json_t **page,
 		return cli_fail("the gateway's statements answer has no "
 		                "statements or next");
 	}
+	char *copy = strdup(nx);
+	if (!copy) {
+		json_decref(ans);
+		return cli_fail("out of memory");
+	}
 	*page = json_incref(list);
-	*next = strdup(nx);
+	*next = copy;
 	json_decref(ans);
-	return *next ? CLI_OK : cli_fail("out of memory");
+	return CLI_OK;
 }
 
 /* Tells the gateway that these puids are in the database. */
@@ -343,7 +348,7 @@ static int push_batch(struct push *p, json_t *page, bool *progress,
 	} else {
 		cli_fail("%s: HTTP %ld: %s; %zu statements left for the next "
 		         "run", p->url, status, why, json_array_size(puids));
-		*stop = status >= 500 || status == 429;
+		*stop = status != 422;   /* only a refused batch is skipped */
 	}
 out:
 	json_decref(present);
