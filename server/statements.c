@@ -198,6 +198,10 @@ json_t *statement_build(const struct statement_in *in)
 	int64_t content = in->evidence.earliest_captured_at > 0
 	                  ? in->evidence.earliest_captured_at
 	                  : in->first_referral_at;
+	/* The database takes no content_date before 2000-01-01: older
+	 * evidence is dated then (the batch would be refused forever). */
+	if (content < STATEMENT_CONTENT_DATE_MIN)
+		content = STATEMENT_CONTENT_DATE_MIN;
 	rc |= json_object_set_new(o, "content_date", date_of(content));
 	rc |= json_object_set_new(o, "application_date", date_of(in->decided_at));
 	for (size_t i = 0; rc == 0 && i < in->defaults->n_scope; i++)

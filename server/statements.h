@@ -24,6 +24,7 @@
 #define STATEMENT_EXPLANATION_MAX 2000 /* *_content_explanation, chars */
 #define STATEMENT_PUID_MAX 500
 #define STATEMENT_SCOPE_MAX CONF_EEA_N /* the EEA's countries */
+#define STATEMENT_CONTENT_DATE_MIN 946684800  /* 2000-01-01, the database's */
 
 /* Where the notice came from (source_type). */
 enum statement_source {
@@ -67,7 +68,8 @@ struct statement_in {
 	enum referral_category category;
 	enum statement_source source;
 	struct statement_evidence evidence;
-	int64_t first_referral_at;      /* content_date without captured_at */
+	int64_t first_referral_at;      /* content_date without captured_at
+	                                   (either: 2000-01-01 at the earliest) */
 	int64_t decided_at;             /* application_date */
 	const struct statement_defaults *defaults;
 };

@@ -172,6 +172,11 @@ static void test_content_types_dates(void **state)
 	assert_string_equal(str(o, "content_date"), "2025-12-01");
 	json_decref(o);
 
+	in.evidence.earliest_captured_at = 631152000;     /* 1990-01-01 */
+	o = statement_build(&in);
+	assert_string_equal(str(o, "content_date"), "2000-01-01");
+	json_decref(o);
+
 	in.evidence.content_types = STATEMENT_CT_TEXT | STATEMENT_CT_OTHER;
 	o = statement_build(&in);
 	assert_string_equal(list(o, "content_type"), "CONTENT_TYPE_TEXT,CONTENT_TYPE_OTHER");
