@@ -38,8 +38,9 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 #   libproto.a   proto/*.c: the contract both ends share (wire formats and
 #                limits, the audit record format, key files), pure code.
 #   libstore.a   the store: server/store*.c and server/db*.c (every file of
-#                the storage logic and its engine drivers) and log.c, which
-#                it logs through. refgatectl links it for `init` (creates
+#                the storage logic and its engine drivers), log.c, which
+#                it logs through, and statements.c, the pure mapping of a
+#                decision to its statement of reasons that it records. refgatectl links it for `init` (creates
 #                the database) and `audit verify` (opens it read-only).
 #   libserver.a  the rest of server/ but main.c: the daemon's own (TLS,
 #                HTTP, routes, handlers, auth, policy); only build/refgate
@@ -47,7 +48,8 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 #                ctl-link-check`, run by tests/run-all.sh, proves it).
 B ?= build
 PROTO_SRC  := $(wildcard proto/*.c)
-STORE_SRC  := $(wildcard server/store*.c server/db*.c) server/log.c
+STORE_SRC  := $(wildcard server/store*.c server/db*.c) server/log.c \
+              server/statements.c
 SERVER_SRC := $(filter-out server/main.c $(STORE_SRC),$(wildcard server/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

@@ -73,6 +73,7 @@ int cmd_report(const struct cli_ctx *ctx, const struct cli_args *a);
  * HTML page: *out malloc'd (the caller frees it), *len bytes. RG_EINVAL
  * when a figure the page shows is missing or malformed, RG_ENOMEM. */
 int report_html_render(const json_t *report, char **out, size_t *len);
+int cmd_statements_push(const struct cli_ctx *ctx, const struct cli_args *a);
 
 /* ---- messages and files (util.c) ------------------------------------ */
 

@@ -111,6 +111,7 @@ static int decision_body(const struct cli_args *a, const char *usage,
 	const char *ground = cli_opt(a, "ground");
 	const char *expl = cli_opt(a, "explanation");
 	const char *expl_file = cli_opt(a, "explanation-file");
+	const char *legal = cli_opt(a, "legal-ground");
 	char *expl_buf = NULL;
 	size_t expl_len;
 	enum case_status st;
@@ -159,6 +160,11 @@ static int decision_body(const struct cli_args *a, const char *usage,
 		cli_fail("out of memory");
 		goto out;
 	}
+	/* the gateway checks its length and characters (1-500) */
+	if (legal && json_object_set_new(j, "legal_ground", json_string(legal))) {
+		ret = cli_usage(usage, "--legal-ground: not valid UTF-8");
+		goto out;
+	}
 	if (expl && json_object_set_new(j, "explanation", json_string(expl))) {
 		ret = cli_usage(usage, "%s: not valid UTF-8", expl_file ?
 		                "--explanation-file" : "--explanation");
@@ -178,8 +184,9 @@ out:
 int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	static const char usage[] = "decide ID --status S [--action A] "
-	                            "[--ground G] [--explanation TEXT | "
-	                            "--explanation-file FILE] [--as DIR] [--json]";
+	                            "[--ground G] [--legal-ground TEXT] "
+	                            "[--explanation TEXT | --explanation-file "
+	                            "FILE] [--as DIR] [--json]";
 	struct cli_cred cred;
 	struct cli_resp r = {0};
 	json_t *view = NULL;

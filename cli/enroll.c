@@ -20,7 +20,8 @@
 #include <sodium.h>
 
 #define ENROLL_USAGE "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] " \
-                     "[--jwk FILE] [--p12 FILE [--p12-pass-file FILE]]"
+                     "[--jwk FILE] [--trusted-flagger]\n" \
+                     "      [--p12 FILE [--p12-pass-file FILE]]"
 #define JWK_FILE_MAX (16 * 1024)
 #define ANCHOR_MAX (256 * 1024)
 #define ENROLL_TIMEOUT 60L
@@ -34,6 +35,7 @@ struct enroll {
 	const char *p12_pass_file;   /* its passphrase, or NULL: ask */
 	char pass[P12_PASS_MAX + 2];
 	bool signs;                  /* partner or agency */
+	bool trusted_flagger;        /* a partner's notices: DSA Art. 22 */
 	X509 *ca;
 	EVP_PKEY *ca_key;
 	EVP_PKEY *key;               /* new key pair, or the CSR's public key */
@@ -77,6 +79,10 @@ static int enroll_args(struct enroll *e, const struct cli_args *a)
 		return cli_usage(ENROLL_USAGE, "--p12-pass-file: only with --p12");
 	if (e->p12 && !e->p12[0])
 		return cli_usage(ENROLL_USAGE, "--p12: empty file name");
+	e->trusted_flagger = cli_opt(a, "trusted-flagger") != NULL;
+	if (e->trusted_flagger && e->role != ROLE_PARTNER)
+		return cli_usage(ENROLL_USAGE, "--trusted-flagger: only a "
+		                 "partner is a trusted flagger");
 	return CLI_OK;
 }
 
@@ -127,7 +133,9 @@ static char *request_body(const struct enroll *e)
 	    json_object_set_new(body, "role",
 	                        json_string(rg_role_name(e->role))) ||
 	    json_object_set_new(body, "certificates",
-	                        json_pack("[s]", pem)))
+	                        json_pack("[s]", pem)) ||
+	    (e->trusted_flagger &&
+	     json_object_set_new(body, "trusted_flagger", json_true())))
 		goto out;
 	if (e->signs) {
 		pub = jwk_public_json(e->pk, e->kid);

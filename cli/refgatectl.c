@@ -47,10 +47,11 @@ static const struct cli_cmd commands[] = {
 	{
 		.name = "enroll", .fn = cmd_enroll, .min_pos = 1, .max_pos = 1,
 		.opts = OPTS("role", "out", "csr", "jwk", "p12", "p12-pass-file"),
-		.conf = true,
+		.flags = OPTS("trusted-flagger"), .conf = true,
 		.summary = "enrol a principal and write its credentials",
 		.usage = "enroll NAME --role ROLE [--out OUTDIR] [--csr FILE] "
-		         "[--jwk FILE]\n      [--p12 FILE [--p12-pass-file FILE]]",
+		         "[--jwk FILE]\n      [--trusted-flagger] "
+		         "[--p12 FILE [--p12-pass-file FILE]]",
 		.help = "Issues a client certificate for NAME (from the CSR, or "
 		        "for a new P-256 key)\nand, for a partner or agency, "
 		        "takes the public JWK or makes a new Ed25519\nsigning "
@@ -62,7 +63,10 @@ static const struct cli_cmd commands[] = {
 		        "PKCS#12 file (0600) for a\nbrowser to import (the web "
 		        "console); its passphrase, 8 or more characters, is\n"
 		        "the line of --p12-pass-file FILE or asked on the "
-		        "terminal, never an argument.",
+		        "terminal, never an argument.\n"
+		        "--trusted-flagger marks a partner as a trusted flagger "
+		        "(DSA Art. 22): its\nnotices' statements of reasons say "
+		        "SOURCE_TRUSTED_FLAGGER.",
 	},
 	{
 		.name = "revoke", .fn = cmd_revoke, .min_pos = 1, .max_pos = 1,
@@ -125,12 +129,13 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "decide", .fn = cmd_decide, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("status", "action", "ground", "explanation",
-		             "explanation-file", "as"),
+		.opts = OPTS("status", "action", "ground", "legal-ground",
+		             "explanation", "explanation-file", "as"),
 		.flags = OPTS("json"),
 		.conf = true,
 		.summary = "record a reviewer's decision on a case",
-		.usage = "decide ID --status S [--action A] [--ground G]\n"
+		.usage = "decide ID --status S [--action A] [--ground G] "
+		         "[--legal-ground TEXT]\n"
 		         "      [--explanation TEXT | --explanation-file FILE] "
 		         "[--as DIR] [--json]",
 		.help = "Records a reviewer's decision on case ID. S: in_review, "
@@ -140,7 +145,10 @@ static const struct cli_cmd commands[] = {
 		        "--explanation-file: the explanation (the facts and "
 		        "circumstances) from a\nUTF-8 text file, its final "
 		        "newline dropped. Prints \"ID: status (action)\";\n"
-		        "--json: the case as the gateway answered.",
+		        "--json: the case as the gateway answered.\n"
+		        "--legal-ground: the law (or terms clause) the decision "
+		        "relies on, 1-500\ncharacters, for its statement of "
+		        "reasons; without it, refgate.conf's default.",
 	},
 	{
 		.name = "queue", .fn = cmd_queue, .opts = OPTS("limit", "as"),
@@ -280,6 +288,28 @@ static const struct cli_cmd commands[] = {
 		        "or writes it to a new FILE as one\nself-contained HTML "
 		        "page with its charts. Counts by category below\n"
 		        "report_min_count (default 10) are shown as \"<10\".",
+	},
+	{
+		.name = "statements", .sub = "push", .fn = cmd_statements_push,
+		.opts = OPTS("endpoint", "token-file", "batch"), .conf = true,
+		.summary = "send statements of reasons to the DSA Transparency Database",
+		.usage = "statements push --endpoint URL --token-file FILE "
+		         "[--batch N]",
+		.help = "Sends the statements of reasons not yet exported to "
+		        "URL/statements (the\nDSA Transparency Database's "
+		        "POST /api/v1/statements: URL is e.g.\n"
+		        "https://transparency.dsa.ec.europa.eu/api/v1), oldest "
+		        "first, N at a time\n(1-100, default 100), with "
+		        "\"Authorization: Bearer\" and the token read from\n"
+		        "FILE (one line, mode 0600; never on the command line). "
+		        "Marks on the gateway\nthose answered 201 and those "
+		        "refused as already present (422 naming them);\nleaves "
+		        "the rest for the next run. Safe to interrupt and run "
+		        "again: a\nstatement is marked only after the database "
+		        "answered for it. Prints\n\"statements: N sent, N "
+		        "acknowledged, N already present, N left\"; exits 1\n"
+		        "when anything was refused or out of reach (a refused "
+		        "token exports nothing).",
 	},
 };
 

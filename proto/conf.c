@@ -76,6 +76,70 @@ static bool set_str(char *dst, size_t cap, const char *v)
 	return true;
 }
 
+const char conf_eea[CONF_EEA_N][3] = {
+	"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+	"FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU",
+	"LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+};
+
+/* A statement ground: 1-CONF_GROUND_MAX characters of valid UTF-8
+ * without control characters (it is sent to the DSA database as is). */
+static bool set_ground(char *dst, size_t cap, const char *v)
+{
+	size_t chars = 0;
+	const unsigned char *p = (const unsigned char *)v;
+	while (*p) {
+		size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2
+		           : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		if (len == 0 || *p < 0x20 || *p == 0x7f || (len == 2 && *p < 0xC2) ||
+		    (len == 4 && *p > 0xF4))
+			return false;
+		for (size_t i = 1; i < len; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		if ((len == 3 && *p == 0xE0 && p[1] < 0xA0) ||
+		    (len == 3 && *p == 0xED && p[1] >= 0xA0) ||
+		    (len == 4 && *p == 0xF0 && p[1] < 0x90) ||
+		    (len == 4 && *p == 0xF4 && p[1] >= 0x90))
+			return false;
+		p += len;
+		chars++;
+	}
+	return chars >= 1 && chars <= CONF_GROUND_MAX && set_str(dst, cap, v);
+}
+
+/* statement_territorial_scope: EEA country codes, comma- or
+ * blank-separated, each once. */
+static bool set_scope(struct conf *c, const char *v)
+{
+	size_t n = 0;
+	char codes[CONF_EEA_N][3];
+	while (*v) {
+		v += strspn(v, ", \t");
+		if (!*v)
+			break;
+		size_t len = strcspn(v, ", \t");
+		if (len != 2 || n >= CONF_EEA_N)
+			return false;
+		char code[3] = { (char)toupper((unsigned char)v[0]),
+		                 (char)toupper((unsigned char)v[1]), '\0' };
+		bool known = false;
+		for (size_t i = 0; i < CONF_EEA_N; i++)
+			known |= strcmp(code, conf_eea[i]) == 0;
+		for (size_t i = 0; i < n; i++)
+			known &= strcmp(code, codes[i]) != 0;
+		if (!known)
+			return false;
+		memcpy(codes[n++], code, 3);
+		v += len;
+	}
+	if (n == 0)
+		return false;
+	memcpy(c->statement_scope, codes, sizeof codes);
+	c->n_statement_scope = n;
+	return true;
+}
+
 static bool set_int(int *dst, const char *v, long lo, long hi)
 {
 	char *end;
@@ -247,6 +311,20 @@ static bool apply(struct conf *c, const char *k, const char *v,
 		return set_int(&c->retention_interval, v, 1, 86400);
 	if (strcmp(k, "report_min_count") == 0)
 		return set_int(&c->report_min_count, v, 1, 1000);
+	if (strcmp(k, "statement_legal_ground") == 0 ||
+	    strcmp(k, "statement_terms_ground") == 0) {
+		*why = "not a ground (1-500 characters of UTF-8, no control"
+		       " characters)";
+		return k[10] == 'l'
+		       ? set_ground(c->statement_legal_ground,
+		                    sizeof c->statement_legal_ground, v)
+		       : set_ground(c->statement_terms_ground,
+		                    sizeof c->statement_terms_ground, v);
+	}
+	if (strcmp(k, "statement_territorial_scope") == 0) {
+		*why = "not a list of EEA country codes (AT, BE, ..., each once)";
+		return set_scope(c, v);
+	}
 	*why = "unknown key";
 	return false;
 }

@@ -13,6 +13,13 @@
 #define CONF_MAX_BYTES (64 * 1024)
 #define CONF_PATH_MAX 1024
 
+#define CONF_GROUND_MAX 500     /* statement_*_ground, characters */
+#define CONF_EEA_N 30
+
+/* The EEA's country codes, upper case (the territorial scope a statement
+ * of reasons may name, and its default). */
+extern const char conf_eea[CONF_EEA_N][3];
+
 struct conf {
 	char dir[CONF_PATH_MAX];            /* folder of the file (set by caller) */
 	char listen_host[256];              /* listen = 127.0.0.1:8443 */
@@ -63,6 +70,11 @@ struct conf {
 	int retention_interval;             /* seconds between purges, 3600 */
 	int report_min_count;               /* report cells below show as
 	                                       "<N", 10 */
+	/* Statements of reasons: "" means the built-in default. */
+	char statement_legal_ground[CONF_GROUND_MAX * 4 + 1];
+	char statement_terms_ground[CONF_GROUND_MAX * 4 + 1];
+	size_t n_statement_scope;           /* 0: the EEA's 30 countries */
+	char statement_scope[CONF_EEA_N][3];
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */

@@ -81,6 +81,7 @@ struct enrolment {
 	size_t n_certs;
 	struct store_key_in keys[ENROL_MAX_KEYS];
 	size_t n_keys;
+	bool trusted_flagger;        /* DSA Art. 22: its notices' source */
 };
 
 /* Parses and checks an enrolment body; fills items on refusal. */
@@ -97,7 +98,8 @@ static int parse_enrolment(struct request *req, struct enrolment *e,
 	json_t *v;
 	json_object_foreach(e->root, key, v)
 		if (strcmp(key, "name") && strcmp(key, "role") &&
-		    strcmp(key, "certificates") && strcmp(key, "signing_keys"))
+		    strcmp(key, "certificates") && strcmp(key, "signing_keys") &&
+		    strcmp(key, "trusted_flagger"))
 			problem_items_add(items, "unknown member", "/%.100s", key);
 	e->name = json_string_value(json_object_get(e->root, "name"));
 	if (!rg_name_valid(e->name))
@@ -105,6 +107,13 @@ static int parse_enrolment(struct request *req, struct enrolment *e,
 	e->role = rg_role_parse(json_string_value(json_object_get(e->root, "role")));
 	if (e->role == ROLE_NONE)
 		problem_items_add(items, "must be partner, agency, reviewer or legal", "/role");
+	json_t *tf = json_object_get(e->root, "trusted_flagger");
+	e->trusted_flagger = json_is_true(tf);
+	if (tf && !json_is_boolean(tf))
+		problem_items_add(items, "must be true or false", "/trusted_flagger");
+	else if (e->trusted_flagger && e->role != ROLE_PARTNER && e->role != ROLE_NONE)
+		problem_items_add(items, "only a partner is a trusted flagger",
+				  "/trusted_flagger");
 	json_t *certs = json_object_get(e->root, "certificates");
 	if (!json_is_array(certs) || json_array_size(certs) < 1 ||
 	    json_array_size(certs) > ENROL_MAX_CERTS)
@@ -149,9 +158,10 @@ void h_principal_enrol(struct request *req, struct response *res)
 		response_problem_items(res, 400, "invalid_payload", &items);
 		goto out;
 	}
-	int rc = store_principal_enrol(req->app->store, req->principal.name, e->name,
-				       e->role, e->certs, e->n_certs, e->keys,
-				       e->n_keys, req->now);
+	int rc = store_principal_enrol_flagged(req->app->store, req->principal.name,
+					       e->name, e->role, e->trusted_flagger,
+					       e->certs, e->n_certs, e->keys,
+					       e->n_keys, req->now);
 	if (rc == RG_ECONFLICT || rc == RG_EEXIST) {
 		response_problem(res, 409, "conflict", rc == RG_EEXIST
 				 ? "a certificate or key is already registered"
@@ -171,9 +181,11 @@ void h_principal_enrol(struct request *req, struct response *res)
 	}
 	for (size_t i = 0; i < e->n_keys; i++)
 		json_array_append_new(keys, json_pack("{s:s}", "kid", e->keys[i].kid));
-	response_json(res, 201, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", e->name,
-					  "role", rg_role_name(e->role), "created_at",
-					  when, "certificates", certs, "signing_keys", keys));
+	response_json(res, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "name",
+					  e->name, "role", rg_role_name(e->role),
+					  "created_at", when, "certificates", certs,
+					  "signing_keys", keys, "trusted_flagger",
+					  e->trusted_flagger));
 	snprintf(res->location, sizeof res->location, "/v1/admin/principals/%s", e->name);
 out:
 	json_decref(e->root);
@@ -212,10 +224,11 @@ static int add_principal(void *ctx, const struct store_principal *p)
 	json_t *list = ctx;
 	char when[21];
 	rg_time_format(p->created_at, when);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", p->name, "role",
-			      rg_role_name(p->role), "created_at", when,
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "name", p->name,
+			      "role", rg_role_name(p->role), "created_at", when,
 			      "certificates", (json_int_t)p->n_certs,
-			      "signing_keys", (json_int_t)p->n_keys);
+			      "signing_keys", (json_int_t)p->n_keys,
+			      "trusted_flagger", p->trusted_flagger);
 	if (!o)
 		return RG_ENOMEM;
 	if (p->revoked_at) {

@@ -4,12 +4,14 @@
  */
 #include "routes.h"
 #include "metrics.h"
+#include "statement_evidence.h"
 #include "views.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define EXPLANATION_MAX 4000
+#define LEGAL_GROUND_MAX STATEMENT_GROUND_MAX
 #define QUEUE_DEFAULT 100
 #define QUEUE_MAX 500
 
@@ -116,6 +118,15 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
+/* Whether s holds a control character (C0 or DEL). */
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* Reads and checks a decision body into d; fills items on refusal. */
 static int parse_decision(const struct request *req, json_t **root,
                           struct store_decision *d, struct problem_items *items)
@@ -131,7 +142,8 @@ static int parse_decision(const struct request *req, json_t **root,
 	json_t *v;
 	json_object_foreach(*root, key, v) {
 		if (strcmp(key, "status") && strcmp(key, "action") &&
-		    strcmp(key, "ground") && strcmp(key, "explanation"))
+		    strcmp(key, "ground") && strcmp(key, "explanation") &&
+		    strcmp(key, "legal_ground"))
 			problem_items_add(items, "unknown member", "/%.100s", key);
 	}
 	const char *status = json_string_value(json_object_get(*root, "status"));
@@ -165,6 +177,18 @@ static int parse_decision(const struct request *req, json_t **root,
 		problem_items_add(items, "must be a string", "/explanation");
 	else if ((final || jexpl) && (elen == 0 || elen > EXPLANATION_MAX))
 		problem_items_add(items, "required, 1-4000 characters", "/explanation");
+	/* The legal (or contractual) ground the statement of reasons cites;
+	 * without it, the configured default. */
+	json_t *jlegal = json_object_get(*root, "legal_ground");
+	d->legal_ground = json_string_value(jlegal);
+	size_t llen = d->legal_ground ? utf8_chars(d->legal_ground) : 0;
+	if (jlegal && (!d->legal_ground || llen == 0 || llen > LEGAL_GROUND_MAX ||
+		       has_control(d->legal_ground)))
+		problem_items_add(items, "1-500 characters, no control characters",
+				  "/legal_ground");
+	else if (jlegal && !final)
+		problem_items_add(items, "only with status actioned or no_action",
+				  "/legal_ground");
 	return items->n > 0 ? RG_EINVAL : RG_OK;
 }
 
@@ -211,11 +235,33 @@ void h_case_decide(struct request *req, struct response *res)
 	};
 	json_t *root = NULL;
 	struct store_case after;
+	struct statement_evidence ev = {0};
+	struct statement_defaults defaults;
+	int rc;
 	if (parse_decision(req, &root, &d, &items) != RG_OK) {
 		response_problem_items(res, 400, "invalid_payload", &items);
 		goto out;
 	}
-	int rc = store_case_decide(req->app->store, req->params[0], &d, &after);
+	/* The statement of reasons an actioned decision makes needs the
+	 * evidence's media types and dates, which only the daemon can open.
+	 * Read before the decision's transaction: a referral joining the case
+	 * in between is not in them (it changes nothing of an actioned
+	 * case's decision, only this summary of its evidence). */
+	if (d.status == CASE_ACTIONED) {
+		rc = statement_evidence_of_case(req->app, req->params[0], &ev);
+		if (rc == RG_ENOTFOUND || !rg_id_valid(req->params[0])) {
+			response_problem(res, 404, "not_found", NULL);
+			goto out;
+		}
+		if (rc != RG_OK) {
+			response_problem(res, 503, "unavailable", NULL);
+			goto out;
+		}
+		statement_defaults_from_conf(&req->app->conf, &defaults);
+		d.evidence = &ev;
+		d.statement_defaults = &defaults;
+	}
+	rc = store_case_decide(req->app->store, req->params[0], &d, &after);
 	if (rc == RG_ENOTFOUND)
 		response_problem(res, 404, "not_found", NULL);
 	else if (rc == RG_ECONFLICT)

@@ -36,6 +36,9 @@ static const struct route table[] = {
 	{"GET", "/v1/admin/audit", h_audit_list, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"POST", "/v1/admin/purge", h_purge, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/admin/report", h_report, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/v1/admin/statements", h_statements_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/v1/admin/statements/exported", h_statements_mark,
+	 ROLE_BIT(ROLE_LEGAL), "application/json"},
 	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
 	/* the web console (console.h): reviewers and the legal team */
 #define ROLES_CONSOLE (ROLE_BIT(ROLE_REVIEWER) | ROLE_BIT(ROLE_LEGAL))

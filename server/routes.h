@@ -73,6 +73,8 @@ void h_audit_list(struct request *req, struct response *res);
 void h_purge(struct request *req, struct response *res);
 void h_report(struct request *req, struct response *res);
 void h_partner_stats(struct request *req, struct response *res);
+void h_statements_list(struct request *req, struct response *res);
+void h_statements_mark(struct request *req, struct response *res);
 void h_log_checkpoint(struct request *req, struct response *res);
 void h_log_inclusion(struct request *req, struct response *res);
 void h_log_consistency(struct request *req, struct response *res);

@@ -64,6 +64,8 @@ struct store_principal {
 	size_t n_keys;               /* active signing keys (listing only) */
 	int64_t cert_expires_at;     /* the latest notAfter of its active
 	                                certificates, 0 when none (listing only) */
+	bool trusted_flagger;        /* its notices are a trusted flagger's
+	                                (listing only) */
 };
 
 struct store_cert_in {
@@ -98,6 +100,18 @@ int store_principal_enrol(struct store *st, const char *actor,
                           const struct store_cert_in *certs, size_t n_certs,
                           const struct store_key_in *keys, size_t n_keys,
                           int64_t now);
+
+/* store_principal_enrol, and with trusted_flagger the principal (a
+ * partner: RG_EINVAL for another role) is marked a trusted flagger (DSA
+ * Art. 22), its notices' source_type in statements of reasons. Enrolling
+ * more credentials without it leaves the mark as it was. */
+int store_principal_enrol_flagged(struct store *st, const char *actor,
+                                  const char *name, enum rg_role role,
+                                  bool trusted_flagger,
+                                  const struct store_cert_in *certs,
+                                  size_t n_certs,
+                                  const struct store_key_in *keys,
+                                  size_t n_keys, int64_t now);
 
 /* Revokes a principal with all its certificates and keys. RG_ENOTFOUND
  * when there is no active principal of that name. */
@@ -302,6 +316,9 @@ int store_case_idents_each(struct store *st, const char *case_id,
                                      const struct store_ident *ident),
                            void *ctx);
 
+struct statement_evidence;
+struct statement_defaults;
+
 struct store_decision {
 	enum case_status status;
 	enum case_action action;
@@ -313,6 +330,13 @@ struct store_decision {
 	int64_t claim_until;         /* received -> in_review: the reviewer
 	                                claims the case until then (0: no
 	                                claim) */
+	const char *legal_ground;    /* the reviewer's, NULL when none */
+	/* For an actioned decision (store_case_decide), what its statement
+	 * of reasons needs that only the caller knows: the evidence's content
+	 * types and earliest capture (NULL: none known) and the configured
+	 * defaults (NULL: statement_defaults_builtin). Not read back. */
+	const struct statement_evidence *evidence;
+	const struct statement_defaults *statement_defaults;
 };
 
 /* The decisions on a case, oldest first. */
@@ -329,6 +353,11 @@ int store_case_decisions_each(struct store *st, const char *case_id,
  * until d->claim_until; a decision (actioned, no_action) ends any claim.
  * On success *after is the case as it is now (canonical id). Durable
  * before it returns.
+ * case reopened by a referral is received again). A move to actioned
+ * also records its statement of reasons (store_statements_each) in the
+ * same transaction: both or neither. RG_ENOTFOUND,
+ * RG_ECONFLICT for any other move. On success *after is the case as it is
+ * now (canonical id). Durable before it returns.
  */
 int store_case_decide(struct store *st, const char *case_id,
                       const struct store_decision *d,
@@ -473,6 +502,35 @@ int store_audit_append(struct store *st, const char *actor, const char *kind,
 int store_audit_each(struct store *st, int64_t since, size_t limit,
                      int (*cb)(void *ctx, const struct store_audit *a),
                      void *ctx, int64_t *last);
+
+/* ---- statements of reasons (store_statements.c) -------------------- */
+
+#define STATEMENTS_MARK_MAX 100        /* puids per store_statements_mark */
+
+struct store_statement {
+	int64_t seq;                 /* 1, 2, 3, ...: the listing's cursor */
+	const char *puid;
+	const char *body;            /* the statement, compact JSON text */
+	int64_t created_at;
+	int64_t exported_at;         /* 0: not yet acknowledged */
+};
+
+/* Statements with seq > since, oldest first, at most `limit`; with
+ * pending only those not exported. *last: the seq of the last one passed
+ * to cb, or `since` when none. One read snapshot. (A notice hold, once
+ * removal orders have one, will keep a statement out of this listing.) */
+int store_statements_each(struct store *st, int64_t since, size_t limit,
+                          bool pending,
+                          int (*cb)(void *ctx, const struct store_statement *s),
+                          void *ctx, int64_t *last);
+
+/* Marks the statements named by puids (1-STATEMENTS_MARK_MAX) exported at
+ * `now`, those not marked before; unknown puids are skipped. *marked: how
+ * many changed. Audited ("statements_exported") when any did. RG_EINVAL
+ * for a malformed puid or count. */
+int store_statements_mark(struct store *st, const char *actor,
+                          const char *const *puids, size_t n, int64_t now,
+                          size_t *marked);
 
 /* ---- operations ----------------------------------------------------- */
 

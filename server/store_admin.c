@@ -356,6 +356,7 @@ struct enrol_job {
 	const struct store_key_in *keys;
 	size_t n_keys;
 	int64_t now;
+	bool trusted_flagger;
 };
 
 /* RG_OK when the row the statement selects exists, RG_ENOTFOUND if not. */
@@ -391,18 +392,28 @@ static int enrol_principal(struct txn *t, const struct enrol_job *e)
 		bool same = sq_col_int(&q, 0) == (int)e->role &&
 		            sq_col_i64(&q, 1) == 0;
 		rc = same ? RG_OK : RG_ECONFLICT;
+		if (rc == RG_OK && e->trusted_flagger) {
+			sq_close(&q);
+			rc = sq_open(&q, t->c, "UPDATE principals SET"
+			             " trusted_flagger = 1 WHERE name = ?1");
+			if (rc == RG_OK) {
+				sq_text(&q, 1, e->name);
+				rc = sq_exec(&q);
+			}
+		}
 		goto out;
 	}
 	if (rc != SQ_DONE)
 		goto out;
 	sq_close(&q);
-	rc = sq_open(&q, t->c, "INSERT INTO principals (name, role, created_at)"
-	                       " VALUES (?1, ?2, ?3)");
+	rc = sq_open(&q, t->c, "INSERT INTO principals (name, role, created_at,"
+	                       " trusted_flagger) VALUES (?1, ?2, ?3, ?4)");
 	if (rc != RG_OK)
 		goto out;
 	sq_text(&q, 1, e->name);
 	sq_i64(&q, 2, e->role);
 	sq_i64(&q, 3, e->now);
+	sq_i64(&q, 4, e->trusted_flagger);
 	rc = sq_exec(&q);
 out:
 	sq_close(&q);
@@ -460,6 +471,8 @@ static json_t *enrol_detail(const struct enrol_job *e)
 	bool ok = d && certs && keys &&
 	          json_object_set_new(d, "role",
 	                              json_string(rg_role_name(e->role))) == 0;
+	if (ok && e->trusted_flagger)
+		ok = json_object_set_new(d, "trusted_flagger", json_true()) == 0;
 	for (size_t i = 0; ok && i < e->n_certs; i++) {
 		sodium_bin2hex(hex, sizeof hex, e->certs[i].spki_sha256, 32);
 		ok = json_array_append_new(certs, json_string(hex)) == 0;
@@ -499,10 +512,23 @@ int store_principal_enrol(struct store *st, const char *actor,
                           const struct store_key_in *keys, size_t n_keys,
                           int64_t now)
 {
+	return store_principal_enrol_flagged(st, actor, name, role, false,
+	                                     certs, n_certs, keys, n_keys, now);
+}
+
+int store_principal_enrol_flagged(struct store *st, const char *actor,
+                                  const char *name, enum rg_role role,
+                                  bool trusted_flagger,
+                                  const struct store_cert_in *certs,
+                                  size_t n_certs,
+                                  const struct store_key_in *keys,
+                                  size_t n_keys, int64_t now)
+{
 	struct enrol_job e = { actor, name, role, certs, n_certs, keys,
-	                       n_keys, now };
+	                       n_keys, now, trusted_flagger };
 	if (!st || !actor || !*actor || !rg_name_valid(name) ||
-	    !rg_role_name(role) || (n_certs && !certs) || (n_keys && !keys))
+	    !rg_role_name(role) || (n_certs && !certs) || (n_keys && !keys) ||
+	    (trusted_flagger && role != ROLE_PARTNER))
 		return RG_EINVAL;
 	for (size_t i = 0; i < n_certs; i++)
 		if (!certs[i].pem)
@@ -581,7 +607,8 @@ int store_principals_each(struct store *st,
 	             " (SELECT COUNT(*) FROM signing_keys k"
 	             "  WHERE k.principal = p.name AND k.revoked_at = 0),"
 	             " (SELECT COALESCE(MAX(c.not_after), 0) FROM certs c"
-	             "  WHERE c.principal = p.name AND c.revoked_at = 0)"
+	             "  WHERE c.principal = p.name AND c.revoked_at = 0),"
+	             " p.trusted_flagger"
 	             " FROM principals p ORDER BY p.name");
 	if (rc != RG_OK)
 		goto out;
@@ -593,6 +620,7 @@ int store_principals_each(struct store *st,
 			.n_certs = (size_t)sq_col_i64(&q, 4),
 			.n_keys = (size_t)sq_col_i64(&q, 5),
 			.cert_expires_at = sq_col_i64(&q, 6),
+			.trusted_flagger = sq_col_i64(&q, 7) != 0,
 		};
 		if ((rc = sq_col_str(&q, 0, p.name, sizeof p.name)) != RG_OK)
 			goto out;

@@ -987,8 +987,9 @@ static int decision_insert(struct txn *t, const char *case_id,
 	struct q q = { 0 };
 	int rc = sq_open(&q, t->c,
 	                 "INSERT INTO decisions (case_id, status, action,"
-	                 " ground, explanation, reviewer, at, automated)"
-	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	                 " ground, explanation, reviewer, at, automated,"
+	                 " legal_ground)"
+	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, case_id);
 		sq_i64(&q, 2, d->status);
@@ -998,6 +999,7 @@ static int decision_insert(struct txn *t, const char *case_id,
 		sq_text(&q, 6, d->reviewer);
 		sq_i64(&q, 7, d->at);
 		sq_i64(&q, 8, d->automated);
+		sq_text(&q, 9, d->legal_ground);
 		rc = sq_exec(&q);
 	}
 	sq_close(&q);
@@ -1052,6 +1054,8 @@ static int decide_run(struct txn *t, void *arg)
 		rc = st_hold_actioned(t, id, d->at);
 	if (rc == RG_OK)
 		rc = decision_insert(t, id, d);
+	if (rc == RG_OK && d->status == CASE_ACTIONED)
+		rc = st_statement_record(t, id, d);
 	if (rc == RG_OK)
 		rc = st_change_add(t, id, r.status, r.action, d->at);
 	if (rc == RG_OK && (d->status == CASE_ACTIONED ||

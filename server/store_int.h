@@ -230,6 +230,13 @@ int st_audit_add(struct txn *t, int64_t at, const char *actor,
 int st_audit_add_json(struct txn *t, int64_t at, const char *actor,
                       const char *kind, const char *object, json_t *detail);
 
+/* ---- store_statements.c ---- */
+
+/* Records the statement of reasons of the actioned decision d just
+ * inserted on case_id (writer only). */
+int st_statement_record(struct txn *t, const char *case_id,
+                        const struct store_decision *d);
+
 /* ---- store_log.c ---- */
 
 /* The number of leaves in the log, on any connection. */

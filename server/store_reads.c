@@ -382,7 +382,7 @@ static int case_decisions_fn(struct conn *c, void *arg)
 	if (rc != RG_OK)
 		goto out;
 	rc = sq_open(&q, c, "SELECT status, action, ground, explanation,"
-	                    " reviewer, at, automated FROM decisions"
+	                    " reviewer, at, automated, legal_ground FROM decisions"
 	                    " WHERE case_id = ?1 ORDER BY id");
 	if (rc != RG_OK)
 		goto out;
@@ -396,6 +396,7 @@ static int case_decisions_fn(struct conn *c, void *arg)
 			.reviewer = sq_col_text(&q, 4),
 			.at = sq_col_i64(&q, 5),
 			.automated = sq_col_int(&q, 6) != 0,
+			.legal_ground = sq_col_text(&q, 7),
 		};
 		if (!d.reviewer) {
 			rc = RG_EIO;

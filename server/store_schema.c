@@ -1,6 +1,6 @@
 /*
  * store_schema.c - what the store's rules stand on: the schema of both
- * engines (version 8, migrated from 1 to 7) with its migration ladder,
+ * engines (version 9, migrated from 1 to 8) with its migration ladder,
  * opening a connection through the engine's driver (db.h), and the
  * per-connection cache of prepared statements with checked binds.
  */
@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 /*
  * Version 1. Times are Unix seconds, 0 meaning "never/none". Statuses,
@@ -357,6 +357,32 @@ static const char schema_v8_sql[] =
 	") STRICT;";
 
 /*
+ * Version 9: statements of reasons (store_statements.c). One row per
+ * actioned decision, made in the decision's transaction: the statement's
+ * JSON as the DSA Transparency Database takes it (no personal data), its
+ * puid, and when it was acknowledged by the database (exported_at, 0:
+ * not yet). seq orders them (the listing's cursor). Principals gain
+ * trusted_flagger (their notices' source_type), decisions the
+ * reviewer's legal_ground. Migrating adds the columns (0 / NULL) and the
+ * table: decisions taken before have no statement.
+ */
+static const char schema_v9_sql[] =
+	"ALTER TABLE principals ADD COLUMN trusted_flagger INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE decisions ADD COLUMN legal_ground TEXT;"
+	"CREATE TABLE IF NOT EXISTS statements ("
+	" seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+	" puid TEXT NOT NULL UNIQUE,"
+	" case_id TEXT NOT NULL,"
+	" decision_id INTEGER NOT NULL UNIQUE REFERENCES decisions(id),"
+	" created_at INTEGER NOT NULL,"
+	" exported_at INTEGER NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS statements_pending"
+	" ON statements(exported_at, seq);";
+
+/*
  * The same versions for PostgreSQL: the same tables, columns and
  * constraints in its types (BIGINT for INTEGER, BYTEA for BLOB, identity
  * columns for SQLite's implicit and AUTOINCREMENT rowids; a `rowid`
@@ -599,6 +625,22 @@ static const char pg_v8_sql[] =
 	" claimed_at BIGINT NOT NULL,"
 	" expires_at BIGINT NOT NULL);";
 
+/* Version 9 on PostgreSQL: schema_v9_sql's columns and table. */
+static const char pg_v9_sql[] =
+	"ALTER TABLE principals ADD COLUMN IF NOT EXISTS trusted_flagger BIGINT"
+	" NOT NULL DEFAULT 0;"
+	"ALTER TABLE decisions ADD COLUMN IF NOT EXISTS legal_ground TEXT;"
+	"CREATE TABLE IF NOT EXISTS statements ("
+	" seq BIGINT PRIMARY KEY CHECK (seq > 0),"
+	" puid TEXT NOT NULL UNIQUE,"
+	" case_id TEXT NOT NULL,"
+	" decision_id BIGINT NOT NULL UNIQUE REFERENCES decisions(id),"
+	" created_at BIGINT NOT NULL,"
+	" exported_at BIGINT NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS statements_pending"
+	" ON statements(exported_at, seq);";
+
 /*
  * The migration ladder: version v's step brings a database at v - 1 to
  * v, one text per engine (db.h's enum db_engine). Adding version 8: write
@@ -616,6 +658,7 @@ static const struct schema_step {
 	{ 6, { [DB_SQLITE] = schema_v6_sql, [DB_PG] = pg_v6_sql } },
 	{ 7, { [DB_SQLITE] = schema_v7_sql, [DB_PG] = pg_v7_sql } },
 	{ 8, { [DB_SQLITE] = schema_v8_sql, [DB_PG] = pg_v8_sql } },
+	{ 9, { [DB_SQLITE] = schema_v9_sql, [DB_PG] = pg_v9_sql } },
 };
 
 _Static_assert(sizeof ladder / sizeof ladder[0] == SCHEMA_VERSION,

@@ -146,6 +146,8 @@ static int add_decision(void *ctx, const struct store_decision *d)
 		json_object_set_new(o, "ground", json_string(d->ground));
 	if (d->explanation)
 		json_object_set_new(o, "explanation", json_string(d->explanation));
+	if (d->legal_ground)
+		json_object_set_new(o, "legal_ground", json_string(d->legal_ground));
 	json_set_time(o, "decided_at", d->at);
 	json_array_append_new(b->list, o);
 	return 0;

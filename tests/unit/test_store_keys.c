@@ -332,14 +332,19 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* ---- schema --------------------------------------------------------- */
 
+
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
  * referrer views (version 4), no daily quota counts (version 5). */
 /* The newest schema version (store_schema.c's SCHEMA_VERSION). */
-#define SCHEMA_LATEST 8
+#define SCHEMA_LATEST 9
 
-/* Back to version 6: no claims (8), no retention columns (7). */
+/* Back to version 6: no statements of reasons (9), no claims (8), no
+ * retention columns (7). */
 static const char to_v6_sql[] =
-	"DROP TABLE case_claims;"
+	"DROP INDEX statements_pending; DROP TABLE statements;"
+	" ALTER TABLE principals DROP COLUMN trusted_flagger;"
+	" ALTER TABLE decisions DROP COLUMN legal_ground;"
+	" DROP TABLE case_claims;"
 	" DROP INDEX cases_retention;"
 	" ALTER TABLE cases DROP COLUMN preserved_until;"
 	" ALTER TABLE cases DROP COLUMN purged_at;"
@@ -397,6 +402,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(count_rows(f->path, "quota_days"), 0);
 	assert_int_equal(count_rows(f->path, "log_leaves"), 0);
+	assert_int_equal(count_rows(f->path, "statements"), 0);
 	/* version 4: pave's own view of its case, under the id it was
 	 * answered with, status as a referrer sees it; its feed starts empty */
 	struct store_case v;
