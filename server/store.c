@@ -176,8 +176,9 @@ static size_t batch_fold(struct job **b, size_t n)
 }
 
 /* The writer thread: takes every queued job (up to batch_max), commits
- * them together, wakes their callers (frees the async ones), then calls
- * the commit hook when a case changed. Drains the queue before it stops. */
+ * them together, hands each reply job to its completion, wakes the
+ * waiting callers (frees the other async ones), then calls the commit
+ * hook when a case changed. Drains the queue before it stops. */
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
@@ -189,7 +190,7 @@ static void *writer_main(void *arg)
 			break;
 		size_t n = 0;
 		while (st->q_head && n < (size_t)st->opts.batch_max) {
-			if (st->q_head->async)
+			if (st->q_head->async && !st->q_head->complete)
 				st->async_queued--;
 			st->batch[n++] = st->q_head;
 			st->q_head = st->q_head->next;
@@ -211,9 +212,20 @@ static void *writer_main(void *arg)
 		if (seq > atomic_load(&st->head))
 			atomic_store(&st->head, seq);
 
+		/* Replies first, outside the lock (they resume connections);
+		 * each job is its maker's again from its call on. */
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = st->batch[i];
+			if (j->async && j->complete) {
+				st->batch[i] = NULL;
+				j->complete(j);
+			}
+		}
 		pthread_mutex_lock(&st->q_mu);
 		for (size_t i = 0; i < n; i++) {
 			struct job *j = st->batch[i];
+			if (!j)
+				continue;
 			if (j->async) {
 				free(j);        /* its maker let go of it */
 				continue;
@@ -271,6 +283,7 @@ int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
 
 void st_write_async(struct store *st, struct job *j)
 {
+	j->complete = NULL;
 	j->async = true;
 	j->done = false;
 	j->next = NULL;
@@ -289,6 +302,31 @@ void st_write_async(struct store *st, struct job *j)
 	st->async_queued++;
 	pthread_cond_signal(&st->q_cond);
 	pthread_mutex_unlock(&st->q_mu);
+}
+
+int st_write_reply(struct store *st, struct job *j)
+{
+	if (!j->complete)
+		return RG_EINVAL;
+	j->async = true;
+	j->merge = NULL;
+	j->done = false;
+	j->next = NULL;
+	j->rc = RG_EIO;
+	pthread_mutex_lock(&st->q_mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->q_mu);
+		return RG_EIO;
+	}
+	if (st->q_tail)
+		st->q_tail->next = j;
+	else
+		st->q_head = j;
+	st->q_tail = j;
+	st->stats.queued++;
+	pthread_cond_signal(&st->q_cond);
+	pthread_mutex_unlock(&st->q_mu);
+	return RG_OK;
 }
 
 /* ---- lifecycle ------------------------------------------------------ */

@@ -212,6 +212,23 @@ int store_referral_submit(struct store *st, const struct store_referral_in *in,
                           struct store_referral_out *out);
 
 /*
+ * store_referral_submit without waiting: queues the referral for the next
+ * group commit and returns RG_OK at once (RG_EINVAL, RG_ENOMEM, or RG_EIO
+ * when the store is stopping: nothing queued, done never called). done
+ * is then called exactly once, in the writer thread, after the commit is
+ * durable (or failed), with what store_referral_submit would have
+ * returned and its answer; done takes what *out owns (the receipt
+ * payload: keep it, or store_referral_out_clear). `in` and everything it
+ * points to must live until done is called. done must not block nor call
+ * the store.
+ */
+int store_referral_submit_async(struct store *st,
+                                const struct store_referral_in *in,
+                                void (*done)(void *ctx, int rc,
+                                             struct store_referral_out *out),
+                                void *ctx);
+
+/*
  * Read-only: whether in->principal already used in->jti. RG_ENOTFOUND
  * when not; RG_EREPLAY with *out the first answer when in->jws_sha256 is
  * the same; RG_ECONFLICT when it is not. (Lets a byte-identical
