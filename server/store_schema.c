@@ -631,7 +631,10 @@ static int db_configure(struct conn *c, const struct store_opts *o,
 		st_log(__func__, c, rc, NULL);
 		return st_rc(rc);
 	}
-	rc = db_exec(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+	/* temp_store: statement journals (a savepoint per referral) and
+	 * sorts stay in memory, no temporary file made and unlinked per job. */
+	rc = db_exec(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+	                " PRAGMA temp_store = MEMORY;");
 	if (rc == RG_OK && o->max_page_count > 0) {
 		snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
 		         (long long)o->max_page_count);
