@@ -97,6 +97,9 @@ static struct policy *load_policy(const struct conf *c)
 	return p;
 }
 
+/* Case views kept in memory (each at most VIEWCACHE_BODY_MAX bytes). */
+#define VIEWS_CACHED 4096
+
 /* Loads keys, client CA, policy and storage into app. */
 static int app_open(struct app *app)
 {
@@ -134,6 +137,8 @@ static int app_open(struct app *app)
 	app->ratelimit = ratelimit_new(c->rate_limit_rps, c->rate_limit_burst);
 	if (!app->ratelimit)
 		return RG_ENOMEM;
+	if (!(app->views = viewcache_new(VIEWS_CACHED)))
+		return RG_ENOMEM;
 	struct store_opts so = {.max_page_count = c->max_db_pages};
 	if (conf_path(c, c->database, p, sizeof p) ||
 	    store_open(p, &so, &app->store) != RG_OK) {
@@ -149,6 +154,7 @@ static void app_close(struct app *app)
 	if (app->policy.current)
 		policy_holder_destroy(&app->policy);
 	ratelimit_free(app->ratelimit);
+	viewcache_free(app->views);
 	free(app->client_ca_pem);
 	free(app->jwks_json);
 	keys_wipe(&app->keys);

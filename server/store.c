@@ -211,6 +211,10 @@ static void *writer_main(void *arg)
 			                   &fed);
 		if (seq > atomic_load(&st->head))
 			atomic_store(&st->head, seq);
+		/* Before anyone hears of the commit: a view read from now on
+		 * is of the new generation. */
+		if (seq > 0 || fed)
+			atomic_fetch_add(&st->case_gen, 1);
 
 		/* Replies first, outside the lock (they resume connections);
 		 * each job is its maker's again from its call on. */
@@ -373,6 +377,7 @@ int store_open(const char *path, const struct store_opts *opts,
 	if (st->opts.max_page_count < 0)
 		st->opts.max_page_count = 0;
 	atomic_init(&st->head, 0);
+	atomic_init(&st->case_gen, 1);
 	st->path = strdup(path);
 	st->batch = calloc((size_t)st->opts.batch_max, sizeof *st->batch);
 	if (!st->path || !st->batch)
@@ -652,6 +657,11 @@ int store_changes_for_key(struct store *st, const struct store_access_key *k,
 		return k ? RG_OK : RG_EINVAL;
 	}
 	return changes_walk(st, NULL, k->id, since, limit, cb, ctx, last);
+}
+
+uint64_t store_case_generation(struct store *st)
+{
+	return atomic_load(&st->case_gen);
 }
 
 int64_t store_changes_head(struct store *st)

@@ -401,6 +401,11 @@ int store_changes(struct store *st, const char *principal, int64_t since,
                   int (*cb)(void *ctx, const struct store_change *c),
                   void *ctx, int64_t *last);
 
+/* A number that moves (before any caller hears of the commit) with
+ * every durable commit that changed a case, its referrers' views or
+ * feeds: what was read at one generation holds until it moves. */
+uint64_t store_case_generation(struct store *st);
+
 /* The highest change seq committed so far (0 when none). */
 int64_t store_changes_head(struct store *st);
 

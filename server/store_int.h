@@ -88,6 +88,7 @@ struct store {
 	struct conn *readers;
 
 	_Atomic int64_t head;        /* highest committed change seq */
+	_Atomic uint64_t case_gen;   /* commits that changed a case */
 	bool mu_made;
 };
 
