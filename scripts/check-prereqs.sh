@@ -58,6 +58,8 @@ if [ "$WHAT" != fuzz ]; then
 	cmd curl curl
 	cmd openssl openssl
 	cmd sqlite3 sqlite3
+	cmd nginx nginx-light     # make bench: the peer
+	cmd strace strace         # tests/bench/syscalls.sh
 	cmd python3 python3
 	cmd ss iproute2
 	cmd ps procps

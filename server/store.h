@@ -4,7 +4,9 @@
  * calling thread (made on first use, prepared statements kept). Every write
  * goes through one writer thread that commits concurrent requests together
  * (group commit: one fsync serves several) and returns to each caller only
- * after its transaction is durable. A referral, the cases it touches, its
+ * after its transaction is durable; a referral may instead be handed over
+ * without waiting (store_referral_submit_async), its outcome delivered
+ * after the commit. A referral, the cases it touches, its
  * change-feed entries and its audit record commit together or not at all.
  *
  * All functions are thread-safe. Strings in the structs handed to callbacks
