@@ -107,8 +107,12 @@ run: deps all dev/refgate.conf
 check: deps
 	@sh tests/run-all.sh
 
+# The benchmark's peers (nginx, Node https + jose: start.sh/stop.sh), run
+# in the same session for the ratios; absent, `make bench` says so and
+# runs refgate alone.
+PEERS ?= ../shared/bench/peers
 bench: deps all $(B)/loadgen
-	@sh tests/bench/run.sh
+	@PEERS='$(PEERS)' B='$(B)' sh tests/bench/run.sh
 
 fuzz: deps
 	@sh tests/fuzz/run.sh

@@ -62,6 +62,8 @@ if [ "$WHAT" != fuzz ]; then
 	[ -x /usr/lib/postgresql/15/bin/initdb ] && [ -x /usr/lib/postgresql/15/bin/pg_ctl ] \
 		|| need postgresql-15 "initdb and pg_ctl of PostgreSQL 15 (the tests' throwaway server)"
 	cmd psql postgresql-client-15
+	cmd nginx nginx-light     # make bench: the peer
+	cmd strace strace         # tests/bench/syscalls.sh
 	cmd python3 python3
 	# the Python partner example runs on Debian's own interpreter
 	/usr/bin/python3 -c 'import jwcrypto' 2>/dev/null || need python3-jwcrypto "Python module jwcrypto"

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "viewcache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +28,7 @@ struct app {
 	char log_origin[CHECKPOINT_ORIGIN_MAX + 1];   /* checkpoints' origin */
 	struct ratelimit *ratelimit;      /* per-principal token buckets */
 	void *http;                       /* struct http, http.c's own */
+	struct viewcache *views;          /* rendered case views */
 };
 
 #endif

@@ -104,8 +104,11 @@ static int configure(struct db *d, const struct db_params *p)
 		                       NULL);
 	if (rc != SQLITE_OK)
 		return fault(__func__, d, rc, NULL);
+	/* temp_store: statement journals (a savepoint per referral) and
+	 * sorts stay in memory, no temporary file made and unlinked per job. */
 	int ret = sl_script(d, "PRAGMA foreign_keys = ON;"
-	                       " PRAGMA synchronous = FULL;");
+	                       " PRAGMA synchronous = FULL;"
+	                       " PRAGMA temp_store = MEMORY;");
 	if (ret == RG_OK && p->max_page_count > 0) {
 		snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
 		         (long long)p->max_page_count);

@@ -76,12 +76,29 @@ static int audit_disclosure(struct request *req, json_t *view)
 	return rc;
 }
 
-/* Answers the case view (ETag and 304 are http.c's, for every GET). */
+/* The view cache's key for this request: everything the answer
+ * depends on but the store's case generation. */
+static bool cache_key(struct request *req, uint64_t policy_gen,
+                      char key[VIEWCACHE_KEY_MAX])
+{
+	int n = snprintf(key, VIEWCACHE_KEY_MAX, "%llu|%s|%d|%s|%s",
+			 (unsigned long long)policy_gen, req->principal.name,
+			 (int)req->principal.role, req->key ? req->key->id : "-",
+			 req->params[0]);
+	return n > 0 && n < VIEWCACHE_KEY_MAX;
+}
+
+/* Answers the case view (ETag and 304 are http.c's, for every GET).
+ * gen: the store's case generation read before anything else, or 0 to
+ * keep nothing; the answer is kept for it, unless it disclosed
+ * identifiers through a disclosure key (those are audited per read and
+ * not kept in memory). */
 static void send_case(struct request *req, struct response *res, int status,
-                      const char *id, enum audience aud)
+                      const char *id, enum audience aud, uint64_t gen)
 {
 	int err;
 	const struct policy *pol = policy_acquire(&req->app->policy);
+	uint64_t policy_gen = req->app->policy.gen;
 	bool via_key = aud == AUD_STATUS_KEY || aud == AUD_DISCLOSURE_KEY;
 	json_t *view = views_case(req->app, pol, aud, req->principal.name,
 				  via_key ? req->key : NULL, id, &err);
@@ -97,16 +114,50 @@ static void send_case(struct request *req, struct response *res, int status,
 		return;
 	}
 	response_json(res, status, view);
+	char key[VIEWCACHE_KEY_MAX];
+	if (gen > 0 && res->status == 200 && aud != AUD_DISCLOSURE_KEY &&
+	    cache_key(req, policy_gen, key)) {
+		response_etag(res);
+		viewcache_put(req->app->views, key, gen, res->body, res->body_len,
+			      res->etag);
+	}
+}
+
+/* A view kept for the current case generation and policy, if any. */
+static bool send_cached(struct request *req, struct response *res,
+                        uint64_t gen)
+{
+	char key[VIEWCACHE_KEY_MAX];
+	const struct policy *pol = policy_acquire(&req->app->policy);
+	uint64_t policy_gen = req->app->policy.gen;
+	(void)pol;
+	policy_release(&req->app->policy);
+	char *body = NULL;
+	size_t len = 0;
+	if (!cache_key(req, policy_gen, key) ||
+	    !viewcache_get(req->app->views, key, gen, &body, &len, res->etag))
+		return false;
+	free(res->body);
+	res->status = 200;
+	res->code = NULL;
+	res->content_type = "application/json";
+	res->body = body;
+	res->body_len = len;
+	metrics_inc(M_VIEWS_FROM_MEMORY);
+	return true;
 }
 
 void h_case_get(struct request *req, struct response *res)
 {
 	enum audience aud;
+	uint64_t gen = store_case_generation(req->app->store);
+	if (send_cached(req, res, gen))
+		return;
 	if (case_audience(req, req->params[0], &aud) != RG_OK) {
 		response_problem(res, 404, "not_found", NULL);
 		return;
 	}
-	send_case(req, res, 200, req->params[0], aud);
+	send_case(req, res, 200, req->params[0], aud, gen);
 }
 
 /* Characters (code points) of a valid UTF-8 string. */
@@ -198,7 +249,7 @@ static int parse_decision(const struct request *req, json_t **root,
 static void send_decided(struct request *req, struct response *res,
                          const struct store_case *after)
 {
-	send_case(req, res, 200, after->id, AUD_REVIEWER);
+	send_case(req, res, 200, after->id, AUD_REVIEWER, 0);
 	if (res->status == 200)
 		return;
 	json_t *o = views_case_fields(after);

@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ struct http {
 	size_t n_waiting;
 	bool stopping;
 	uint64_t wake_gen;             /* bumped by every commit's wake-up */
+	size_t n_deferred;             /* suspended for a handler's work
+	                                  (response.start) until resumed */
+	pthread_cond_t deferred_cond;  /* signalled when n_deferred drops */
 	pthread_t timer;
 	pthread_cond_t timer_cond;
 	bool timer_started;
@@ -76,6 +80,7 @@ struct rq {
 	size_t body_len, body_cap;
 	bool too_large;
 	bool parked;                    /* in the waiters list, suspended */
+	bool deferred;                  /* suspended for response.start */
 	bool poll_slot;                 /* holds one of its principal's long-
 	                                   poll slots (until completed) */
 	char slot_owner[RG_NAME_MAX + 1];
@@ -100,6 +105,36 @@ const char *request_query(const struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
 					   name);
+}
+
+void request_resume(struct request *req)
+{
+	struct rq *rq = (struct rq *)((char *)req - offsetof(struct rq, req));
+	struct http *h = rq->http;
+	pthread_mutex_lock(&h->lock);
+	rq->deferred = false;
+	MHD_resume_connection(rq->conn);
+	h->n_deferred--;
+	pthread_cond_broadcast(&h->deferred_cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Suspends the connection for the handler's own work (response.start)
+ * and starts it; the handler answers when request_resume calls it
+ * again. */
+static enum MHD_Result defer(struct rq *rq, struct response *res)
+{
+	void (*start)(struct request *req) = res->start;
+	struct http *h = rq->http;
+	free(res->body);
+	res->body = NULL;
+	pthread_mutex_lock(&h->lock);
+	rq->deferred = true;
+	h->n_deferred++;
+	MHD_suspend_connection(rq->conn);
+	pthread_mutex_unlock(&h->lock);
+	start(&rq->req);
+	return MHD_YES;
 }
 
 /* Queues res on the connection; takes ownership of res->body. */
@@ -682,6 +717,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return send_problem(rq, 401, "unauthenticated", detail);
 	}
 	(void)version;
+	if (res.start)
+		return defer(rq, &res);
 	if (strcmp(method, "GET") == 0 && res.status == 200) {
 		if (!res.etag[0])
 			response_etag(&res);
@@ -721,6 +758,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		    rq->route ? rq->route->pattern : "-",
 		    rq->status ? rq->status : (why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 200 : 499),
 		    rq->code, rq->why, ms);
+	if (rq->req.later && rq->req.later_free)
+		rq->req.later_free(rq->req.later);
 	store_access_key_release(rq->key_holder);
 	free(rq->early.body);
 	free(rq->body);
@@ -939,9 +978,10 @@ struct http *http_start(struct app *app)
 		return NULL;
 	h->app = app;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->timer_cond, NULL);
+	pthread_cond_init(&h->deferred_cond, NULL);
 	if (!(h->slots = slots_new()))
 		goto fail;
-	pthread_cond_init(&h->timer_cond, NULL);
 	if (conf_path(c, c->tls_cert, path, sizeof path) || !(cert = slurp(path)) ||
 	    conf_path(c, c->tls_key, path, sizeof path) || !(key = slurp(path))) {
 		log_msg(LOG_ERROR, "cannot read the server certificate or key");
@@ -1013,6 +1053,13 @@ void http_stop(struct http *h, int grace_seconds)
 	if (h->daemon) {
 		MHD_quiesce_daemon(h->daemon);
 		resume_waiters(h, false, 0);
+		/* Work handed on (a commit) resumes its connection when it
+		 * ends, and the store finishes what it took: wait for it, as
+		 * MHD may not stop with a connection suspended. */
+		pthread_mutex_lock(&h->lock);
+		while (h->n_deferred > 0)
+			pthread_cond_wait(&h->deferred_cond, &h->lock);
+		pthread_mutex_unlock(&h->lock);
 		for (int i = 0; i < grace_seconds * 10; i++) {
 			const union MHD_DaemonInfo *di = MHD_get_daemon_info(
 				h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -1024,6 +1071,7 @@ void http_stop(struct http *h, int grace_seconds)
 		MHD_stop_daemon(h->daemon);
 	}
 	pthread_cond_destroy(&h->timer_cond);
+	pthread_cond_destroy(&h->deferred_cond);
 	pthread_mutex_destroy(&h->lock);
 	slots_free(h->slots);
 	free(h);

@@ -100,6 +100,9 @@ static struct policy *load_policy(const struct conf *c)
 	return p;
 }
 
+/* Case views kept in memory (each at most VIEWCACHE_BODY_MAX bytes). */
+#define VIEWS_CACHED 4096
+
 /* Loads keys, client CA, policy and storage into app. */
 /* The PostgreSQL password file refgate.conf names, for libpq (through
  * PGPASSFILE, read at each connect): a regular file that only its owner
@@ -159,6 +162,8 @@ static int app_open(struct app *app)
 	app->ratelimit = ratelimit_new(c->rate_limit_rps, c->rate_limit_burst);
 	if (!app->ratelimit)
 		return RG_ENOMEM;
+	if (!(app->views = viewcache_new(VIEWS_CACHED)))
+		return RG_ENOMEM;
 	struct store_opts so = {
 		.max_page_count = c->max_db_pages,
 		.connect_timeout_s = c->database_connect_timeout,
@@ -186,6 +191,7 @@ static void app_close(struct app *app)
 	if (app->policy.current)
 		policy_holder_destroy(&app->policy);
 	ratelimit_free(app->ratelimit);
+	viewcache_free(app->views);
 	free(app->client_ca_pem);
 	free(app->jwks_json);
 	keys_wipe(&app->keys);

@@ -39,6 +39,8 @@ static const char *const counter_names[M_COUNT][2] = {
 	[M_RATE_LIMITED] = {"refgate_rate_limited_total", "Requests answered 429"},
 	[M_KEY_MISUSE] = {"refgate_access_key_misuse_total",
 			  "Access keys presented with another principal's certificate"},
+	[M_VIEWS_FROM_MEMORY] = {"refgate_case_views_from_memory_total",
+				 "Case views answered from memory (no database read)"},
 };
 
 void metrics_inc(enum metric_counter c)

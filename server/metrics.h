@@ -18,6 +18,7 @@ enum metric_counter {
 	M_DISCLOSURES,        /* answers that disclosed account identifiers */
 	M_RATE_LIMITED,       /* requests answered 429 */
 	M_KEY_MISUSE,         /* access keys presented by another principal */
+	M_VIEWS_FROM_MEMORY,  /* case views answered from the view cache */
 	M_COUNT
 };
 

@@ -341,6 +341,7 @@ void policy_filter_referral(const struct policy *p, enum audience aud,
 int policy_holder_init(struct policy_holder *h, struct policy *initial)
 {
 	h->current = initial;
+	h->gen = 0;
 	return pthread_rwlock_init(&h->lock, NULL) == 0 ? RG_OK : RG_ENOMEM;
 }
 
@@ -360,6 +361,7 @@ void policy_swap(struct policy_holder *h, struct policy *next)
 	pthread_rwlock_wrlock(&h->lock);
 	struct policy *old = h->current;
 	h->current = next;
+	h->gen++;
 	pthread_rwlock_unlock(&h->lock);
 	policy_free(old);
 }

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum audience {
 	AUD_REFERRER = 0,
@@ -72,6 +73,7 @@ void policy_filter_referral(const struct policy *p, enum audience aud,
 struct policy_holder {
 	pthread_rwlock_t lock;
 	struct policy *current;
+	uint64_t gen;                /* policy_swap count; read while held */
 };
 
 int policy_holder_init(struct policy_holder *h, struct policy *initial);

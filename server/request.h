@@ -28,7 +28,18 @@ struct request {
 	void *conn;                      /* http.c's connection, opaque */
 	const struct store_access_key *key;  /* a valid Bearer access key of
 	                                        this principal, or NULL */
+	/* A handler's work in flight while its connection is suspended (see
+	 * response.start): NULL on the first call; on the call after
+	 * request_resume, what the handler left. later_free(later) runs
+	 * when the request ends. */
+	void *later;
+	void (*later_free)(void *later);
 };
+
+/* Ends the suspension that response.start began: the handler is called
+ * again (req->later still set) and its answer sent. Once per start, from
+ * any thread; it must be the last use of req by that thread. */
+void request_resume(struct request *req);
 
 /* A request header's value (case-insensitive name) or NULL. */
 const char *request_header(const struct request *req, const char *name);
@@ -47,6 +58,11 @@ struct response {
 	int64_t wait_until;              /* >0: park the request until this
 	                                    Unix ms time or a commit */
 	bool close;                      /* close the connection after it */
+	/* Set by a handler whose answer waits on work elsewhere (a commit):
+	 * nothing is sent now; http.c suspends the connection, so no thread
+	 * waits, then calls start(req), which hands the work on and makes
+	 * sure request_resume(req) is called once, when it is done. */
+	void (*start)(struct request *req);
 };
 
 /* Sets a problem+json response: status, code, detail (may be NULL). */

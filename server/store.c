@@ -92,12 +92,12 @@ static void jobs_fail(struct job **jobs, size_t n, int rc)
  * a referrer's own feed (long polls wake on either).
  */
 static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
-                         int64_t *seq, bool *fed)
+                         int64_t *seq, bool *fed, bool *wrote)
 {
 	struct conn *w = st->w;
 	struct txn t = { .st = st, .c = w };
 	int64_t max_seq = 0;
-	bool any_fed = false;
+	bool any_fed = false, any_sync = false;
 	int rc = w->drv->begin(w->db, DB_TXN_WRITE);
 	if (rc != RG_OK)
 		goto fail;
@@ -116,6 +116,10 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 			if (t.max_seq > max_seq)
 				max_seq = t.max_seq;
 			any_fed = any_fed || t.fed;
+			/* a waited-for write (a decision, a claim, a purge, an
+			 * enrolment...) may change what a case view shows without
+			 * moving the change feed */
+			any_sync = any_sync || (!j->async && j->rc == RG_OK);
 			continue;
 		}
 		if (!w->drv->in_txn(w->db)) {
@@ -132,8 +136,9 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 		if (rc != RG_OK)
 			goto fail;
 	}
-	/* Other nodes' long polls wake at this commit. */
-	if ((max_seq > 0 || any_fed) && w->drv->notify &&
+	/* Other nodes' long polls wake, and their cached views are
+	 * dropped, at this commit. */
+	if ((max_seq > 0 || any_fed || any_sync) && w->drv->notify &&
 	    (rc = w->drv->notify(w->db, st->node_tag)) != RG_OK)
 		goto fail;
 	rc = w->drv->commit(w->db);
@@ -142,6 +147,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 	if (max_seq > *seq)
 		*seq = max_seq;
 	*fed = *fed || any_fed;
+	*wrote = *wrote || any_sync;
 	pthread_mutex_lock(&st->q_mu);
 	st->stats.commits++;
 	pthread_mutex_unlock(&st->q_mu);
@@ -180,8 +186,9 @@ static size_t batch_fold(struct job **b, size_t n)
 }
 
 /* The writer thread: takes every queued job (up to batch_max), commits
- * them together, wakes their callers (frees the async ones), then calls
- * the commit hook when a case changed. Drains the queue before it stops. */
+ * them together, hands each reply job to its completion, wakes the
+ * waiting callers (frees the other async ones), then calls the commit
+ * hook when a case changed. Drains the queue before it stops. */
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
@@ -193,7 +200,7 @@ static void *writer_main(void *arg)
 			break;
 		size_t n = 0;
 		while (st->q_head && n < (size_t)st->opts.batch_max) {
-			if (st->q_head->async)
+			if (st->q_head->async && !st->q_head->complete)
 				st->async_queued--;
 			st->batch[n++] = st->q_head;
 			st->q_head = st->q_head->next;
@@ -208,16 +215,31 @@ static void *writer_main(void *arg)
 
 		n = batch_fold(st->batch, n);
 		int64_t seq = 0;
-		bool fed = false;
+		bool fed = false, wrote = false;
 		for (size_t done = 0; done < n;)
 			done += writer_txn(st, st->batch + done, n - done, &seq,
-			                   &fed);
+			                   &fed, &wrote);
 		if (seq > atomic_load(&st->head))
 			atomic_store(&st->head, seq);
+		/* Before anyone hears of the commit: a view read from now on
+		 * is of the new generation. */
+		if (seq > 0 || fed || wrote)
+			atomic_fetch_add(&st->case_gen, 1);
 
+		/* Replies first, outside the lock (they resume connections);
+		 * each job is its maker's again from its call on. */
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = st->batch[i];
+			if (j->async && j->complete) {
+				st->batch[i] = NULL;
+				j->complete(j);
+			}
+		}
 		pthread_mutex_lock(&st->q_mu);
 		for (size_t i = 0; i < n; i++) {
 			struct job *j = st->batch[i];
+			if (!j)
+				continue;
 			if (j->async) {
 				free(j);        /* its maker let go of it */
 				continue;
@@ -277,6 +299,7 @@ int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
 
 void st_write_async(struct store *st, struct job *j)
 {
+	j->complete = NULL;
 	j->async = true;
 	j->done = false;
 	j->next = NULL;
@@ -296,6 +319,31 @@ void st_write_async(struct store *st, struct job *j)
 	st->async_queued++;
 	pthread_cond_signal(&st->q_cond);
 	pthread_mutex_unlock(&st->q_mu);
+}
+
+int st_write_reply(struct store *st, struct job *j)
+{
+	if (!j->complete)
+		return RG_EINVAL;
+	j->async = true;
+	j->merge = NULL;
+	j->done = false;
+	j->next = NULL;
+	j->rc = RG_EIO;
+	pthread_mutex_lock(&st->q_mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->q_mu);
+		return RG_EIO;
+	}
+	if (st->q_tail)
+		st->q_tail->next = j;
+	else
+		st->q_head = j;
+	st->q_tail = j;
+	st->stats.queued++;
+	pthread_cond_signal(&st->q_cond);
+	pthread_mutex_unlock(&st->q_mu);
+	return RG_OK;
 }
 
 /* ---- lifecycle ------------------------------------------------------ */
@@ -358,8 +406,13 @@ static void *listener_main(void *arg)
 		int got = relisten;
 		relisten = 1;
 		while (got >= 0 && !atomic_load(&st->listener_stop)) {
-			if (got > 0 && head_load(st, c) == RG_OK)
-				hook_call(st);
+			if (got > 0) {
+				/* another node committed: no cached view of
+				 * before it may be served any more */
+				atomic_fetch_add(&st->case_gen, 1);
+				if (head_load(st, c) == RG_OK)
+					hook_call(st);
+			}
 			got = c->drv->wait(c->db, LISTEN_TICK_MS, st->node_tag);
 		}
 	}
@@ -391,6 +444,7 @@ int store_open(const char *path, const struct store_opts *opts,
 		st->opts.max_page_count = 0;
 	atomic_init(&st->head, 0);
 	st->drv = db_driver_for(path);
+	atomic_init(&st->case_gen, 1);
 	st->path = strdup(path);
 	st->batch = calloc((size_t)st->opts.batch_max, sizeof *st->batch);
 	if (!st->path || !st->batch)
@@ -695,6 +749,11 @@ int store_changes_for_key(struct store *st, const struct store_access_key *k,
 		return k ? RG_OK : RG_EINVAL;
 	}
 	return changes_walk(st, NULL, k->id, since, limit, cb, ctx, last);
+}
+
+uint64_t store_case_generation(struct store *st)
+{
+	return atomic_load(&st->case_gen);
 }
 
 int64_t store_changes_head(struct store *st)

@@ -5,7 +5,9 @@
  * calling thread (made on first use, prepared statements kept). Every write
  * goes through one writer thread that commits concurrent requests together
  * (group commit: one fsync serves several) and returns to each caller only
- * after its transaction is durable. A referral, the cases it touches, its
+ * after its transaction is durable; a referral may instead be handed over
+ * without waiting (store_referral_submit_async), its outcome delivered
+ * after the commit. A referral, the cases it touches, its
  * change-feed entries and its audit record commit together or not at all.
  *
  * All functions are thread-safe. Strings in the structs handed to callbacks
@@ -240,6 +242,23 @@ int store_referral_submit(struct store *st, const struct store_referral_in *in,
                           struct store_referral_out *out);
 
 /*
+ * store_referral_submit without waiting: queues the referral for the next
+ * group commit and returns RG_OK at once (RG_EINVAL, RG_ENOMEM, or RG_EIO
+ * when the store is stopping: nothing queued, done never called). done
+ * is then called exactly once, in the writer thread, after the commit is
+ * durable (or failed), with what store_referral_submit would have
+ * returned and its answer; done takes what *out owns (the receipt
+ * payload: keep it, or store_referral_out_clear). `in` and everything it
+ * points to must live until done is called. done must not block nor call
+ * the store.
+ */
+int store_referral_submit_async(struct store *st,
+                                const struct store_referral_in *in,
+                                void (*done)(void *ctx, int rc,
+                                             struct store_referral_out *out),
+                                void *ctx);
+
+/*
  * Read-only: whether in->principal already used in->jti. RG_ENOTFOUND
  * when not; RG_EREPLAY with *out the first answer when in->jws_sha256 is
  * the same; RG_ECONFLICT when it is not. (Lets a byte-identical
@@ -466,6 +485,11 @@ int store_changes(struct store *st, const char *principal, int64_t since,
                   size_t limit,
                   int (*cb)(void *ctx, const struct store_change *c),
                   void *ctx, int64_t *last);
+
+/* A number that moves (before any caller hears of the commit) with
+ * every durable commit that changed a case, its referrers' views or
+ * feeds: what was read at one generation holds until it moves. */
+uint64_t store_case_generation(struct store *st);
 
 /* The highest change seq committed so far (0 when none). */
 int64_t store_changes_head(struct store *st);

@@ -965,6 +965,53 @@ int store_referral_submit(struct store *st, const struct store_referral_in *in,
 	return rc;
 }
 
+/* A referral on its way without a waiting caller. */
+struct submit_async {
+	struct job j;                    /* first: the writer holds &j */
+	struct submit_job sj;
+	void (*done)(void *ctx, int rc, struct store_referral_out *out);
+	void *ctx;
+};
+
+/* The writer's reply: what store_referral_submit would return. */
+static void submit_complete(struct job *j)
+{
+	struct submit_async *a = (struct submit_async *)j;
+	int rc = j->rc;
+	if (rc != RG_OK && rc != RG_EREPLAY) {
+		enum store_quota_kind over = a->sj.out.over;
+		store_referral_out_clear(&a->sj.out);
+		memset(&a->sj.out, 0, sizeof a->sj.out);
+		if (rc == RG_EQUOTA)
+			a->sj.out.over = over;
+	}
+	a->done(a->ctx, rc, &a->sj.out);
+	free(a);
+}
+
+int store_referral_submit_async(struct store *st,
+                                const struct store_referral_in *in,
+                                void (*done)(void *ctx, int rc,
+                                             struct store_referral_out *out),
+                                void *ctx)
+{
+	if (!st || !done || !submit_valid(in))
+		return RG_EINVAL;
+	struct submit_async *a = calloc(1, sizeof *a);
+	if (!a)
+		return RG_ENOMEM;
+	a->sj.in = in;
+	a->done = done;
+	a->ctx = ctx;
+	a->j.run = submit_run;
+	a->j.arg = &a->sj;
+	a->j.complete = submit_complete;
+	int rc = st_write_reply(st, &a->j);
+	if (rc != RG_OK)
+		free(a);
+	return rc;
+}
+
 /* ---- decisions ------------------------------------------------------ */
 
 struct decide_job {

@@ -58,6 +58,10 @@ struct job {
 	 * function, queued after `into` in the same batch) into `into` and
 	 * returns true, or returns false to leave both as they are. */
 	bool (*merge)(struct job *into, const struct job *later);
+	/* async with a reply only (st_write_reply): called by the writer
+	 * once the job's transaction is durable or failed (rc set), outside
+	 * the queue's lock; it owns the job from then on (frees it). */
+	void (*complete)(struct job *j);
 	pthread_cond_t cond;         /* waited-for jobs only */
 	struct job *next;
 };
@@ -89,6 +93,7 @@ struct store {
 	struct conn *readers;
 
 	_Atomic int64_t head;        /* highest committed change seq */
+	_Atomic uint64_t case_gen;   /* commits that changed a case */
 	bool mu_made;
 
 	/* Several nodes (PostgreSQL): a thread listening for the other
@@ -191,6 +196,12 @@ int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
  * already wait: an async write is one whose loss is acceptable. */
 #define ST_ASYNC_MAX 8192
 void st_write_async(struct store *st, struct job *j);
+/* Queues a job whose maker hears of its outcome through j->complete
+ * (required) instead of waiting: nothing waits for the disk, and one
+ * commit carries whatever arrived meanwhile. Never dropped: RG_OK, or
+ * RG_EIO when the store is stopping (then the job is the caller's
+ * again and complete is not called). */
+int st_write_reply(struct store *st, struct job *j);
 /* Appends a change-feed row (writer only) and notes its seq in t. */
 int st_change_add(struct txn *t, const char *case_id,
                   enum case_status status, enum case_action action,

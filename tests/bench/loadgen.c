@@ -10,7 +10,11 @@
  *           changes    GET /v1/changes[?QUERY] (-q), optional bearer (-b)
  *           referrals  POST /v1/referrals, pre-signed unique referrals
  *           handshake  per request: new TCP + full TLS handshake (no session
- *                      resumption), one GET /v1/keys, close
+ *                      resumption), one GET /v1/keys (/v1/cases/{id} with
+ *                      -i), close
+ * -P PATH and -B FILE point the same modes at another server (the bench's
+ * peers): GET PATH instead of the mode's path, and POST the tokens of FILE
+ * (one a line, each once) to PATH instead of pre-signed referrals.
  * HOST:PORT loopback only: 127.0.0.0/8, [::1], or localhost resolving there
  * CREDDIR   a principal's folder: cert.pem, key.pem, ca.pem (and signing.jwk
  *           for referrals)
@@ -72,6 +76,8 @@ struct cfg {
 	const char *case_id;
 	const char *query;
 	const char *bearer;
+	const char *path_arg;        /* -P: path instead of the mode's */
+	const char *tokens;          /* -B: tokens to POST, one a line */
 	long pool;                   /* referrals to pre-sign, 0: default */
 	long mem_mib;                /* cap on pre-signed referrals' memory */
 	long accounts;               /* 0: every referral a new account */
@@ -644,6 +650,56 @@ static void presign(const struct cfg *cfg, long want)
 	        p->n, p->kid, (double)(now_ns() - t0) / 1e9, nthreads);
 }
 
+/* -B FILE: the pool is FILE's lines (tokens signed elsewhere, e.g. by
+ * a peer's own tool), each sent once. */
+static void load_tokens(const char *file)
+{
+	struct pool *p = &g_pool;
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		die("cannot open", file);
+	if (fseek(f, 0, SEEK_END) != 0)
+		die("cannot read", file);
+	long size = ftell(f);
+	if (size <= 0 || size > 1024L * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0)
+		die("no tokens (or over 1 GiB) in", file);
+	char *arena = malloc((size_t)size + 1);
+	if (!arena || fread(arena, 1, (size_t)size, f) != (size_t)size)
+		die("cannot read", file);
+	fclose(f);
+	arena[size] = '\n';
+	long n = 0;
+	for (long i = 0; i <= size; i++)
+		n += arena[i] == '\n';
+	p->tok = calloc((size_t)n, sizeof *p->tok);
+	p->len = calloc((size_t)n, sizeof *p->len);
+	p->arena = calloc(1, sizeof *p->arena);
+	if (!p->tok || !p->len || !p->arena)
+		die("out of memory for the tokens", NULL);
+	p->arena[0] = arena;
+	p->nbatch = 1;
+	char *line = arena;
+	for (long i = 0; i <= size; i++) {
+		if (arena[i] != '\n')
+			continue;
+		arena[i] = '\0';
+		size_t l = strlen(line);
+		if (l > 0 && line[l - 1] == '\r')
+			line[--l] = '\0';
+		if (l > 0) {
+			p->tok[p->n] = line;
+			p->len[p->n] = (uint32_t)l;
+			if (l + 16 > p->maxlen)
+				p->maxlen = l + 16;
+			p->n++;
+		}
+		line = arena + i + 1;
+	}
+	if (p->n == 0)
+		die("no tokens in", file);
+	fprintf(stderr, "loadgen: %ld tokens from %s\n", p->n, file);
+}
+
 static void pool_free(void)
 {
 	for (long b = 0; b < g_pool.nbatch; b++)
@@ -673,9 +729,9 @@ static size_t build_post(struct worker *w, long tok)
 {
 	const struct cfg *cfg = w->cfg;
 	int k = snprintf(w->req, w->reqcap,
-	        "POST /v1/referrals HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n"
+	        "POST %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n"
 	        "Content-Type: application/jose\r\nContent-Length: %" PRIu32 "\r\n\r\n",
-	        cfg->host_hdr, g_pool.len[tok]);
+	        cfg->path, cfg->host_hdr, g_pool.len[tok]);
 	if (k < 0 || (size_t)k + g_pool.len[tok] >= w->reqcap)
 		die("request too long", NULL);
 	memcpy(w->req + k, g_pool.tok[tok], g_pool.len[tok]);
@@ -873,7 +929,10 @@ static void usage(void)
 	"  CREDDIR    cert.pem key.pem ca.pem (+ signing.jwk for referrals)\n"
 	"options:\n"
 	"  -s NAME    server name for SNI and verification (default localhost)\n"
-	"  -i ID      case id (mode case)\n"
+	"  -i ID      case id (mode case; handshake: GET /v1/cases/ID)\n"
+	"  -P PATH    request path instead of the mode's (another server)\n"
+	"  -B FILE    mode referrals: POST FILE's tokens (one a line) instead\n"
+	"             of pre-signed referrals (no signing.jwk needed)\n"
 	"  -q QUERY   query string for changes, e.g. 'limit=100'\n"
 	"  -b TOKEN   Authorization: Bearer TOKEN (access key)\n"
 	"  -p COUNT   referrals to pre-sign (default 5000 per second of run)\n"
@@ -913,7 +972,7 @@ int main(int argc, char **argv)
 	cfg.sni = "localhost";
 	cfg.timeout = 10;
 	cfg.mem_mib = 256;
-	while ((opt = getopt(argc, argv, "s:i:q:b:p:m:a:S:T:V:l:1h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:i:q:b:p:m:a:S:T:V:l:P:B:1h")) != -1) {
 		switch (opt) {
 		case 's': cfg.sni = optarg; break;
 		case 'i': cfg.case_id = optarg; break;
@@ -933,6 +992,8 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'l': cfg.label = optarg; break;
+		case 'P': cfg.path_arg = optarg; break;
+		case 'B': cfg.tokens = optarg; break;
 		case '1': cfg.probe = true; break;
 		default: usage();
 		}
@@ -960,15 +1021,28 @@ int main(int argc, char **argv)
 	if (cfg.query && strpbrk(cfg.query, "\r\n #"))
 		die("bad query", cfg.query);
 
+	if (cfg.path_arg && (cfg.path_arg[0] != '/' ||
+	                     strpbrk(cfg.path_arg, "\r\n \t") ||
+	                     strlen(cfg.path_arg) >= sizeof cfg.path))
+		die("bad path", cfg.path_arg);
+	if (cfg.tokens && cfg.mode != M_REFERRALS)
+		die("-B is for mode referrals", NULL);
+
 	switch (cfg.mode) {
 	case M_KEYS:
-	case M_HANDSHAKE:
 		snprintf(cfg.path, sizeof cfg.path, "/v1/keys");
 		break;
+	case M_HANDSHAKE:
+		if (cfg.case_id && !id_ok(cfg.case_id))
+			die("bad case id", cfg.case_id);
+		snprintf(cfg.path, sizeof cfg.path, "%s%s",
+		         cfg.case_id ? "/v1/cases/" : "/v1/keys",
+		         cfg.case_id ? cfg.case_id : "");
+		break;
 	case M_CASE:
-		if (!cfg.case_id || !id_ok(cfg.case_id))
+		if (!cfg.path_arg && (!cfg.case_id || !id_ok(cfg.case_id)))
 			die("mode case needs -i with a valid case id", cfg.case_id);
-		snprintf(cfg.path, sizeof cfg.path, "/v1/cases/%s", cfg.case_id);
+		snprintf(cfg.path, sizeof cfg.path, "/v1/cases/%s", cfg.case_id ? cfg.case_id : "");
 		break;
 	case M_CHANGES:
 		snprintf(cfg.path, sizeof cfg.path, "/v1/changes%s%s",
@@ -982,6 +1056,8 @@ int main(int argc, char **argv)
 			die("mode referrals runs at most 240 s (iat skew)", NULL);
 		break;
 	}
+	if (cfg.path_arg)
+		snprintf(cfg.path, sizeof cfg.path, "%s", cfg.path_arg);
 
 	resolve_target(&cfg, argv[optind + 1]);
 	signal(SIGPIPE, SIG_IGN);
@@ -990,7 +1066,9 @@ int main(int argc, char **argv)
 	OPENSSL_init_ssl(0, NULL);
 	SSL_CTX_free(make_ctx(&cfg));      /* fail early on bad credentials */
 
-	if (cfg.mode == M_REFERRALS)
+	if (cfg.mode == M_REFERRALS && cfg.tokens)
+		load_tokens(cfg.tokens);
+	else if (cfg.mode == M_REFERRALS)
 		presign(&cfg, cfg.probe ? 1 : cfg.pool ? cfg.pool : 5000L * cfg.seconds);
 	if (cfg.probe) {
 		int rc = probe(&cfg);

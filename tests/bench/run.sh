@@ -13,6 +13,12 @@
 #   BENCH_POOL      referrals to pre-sign (default: loadgen's, 5000 per s)
 #   BENCH_CHANGES_QUERY  query for GET /v1/changes (default none)
 #   BENCH_OUT       also write the JSON lines to this file
+#   PEERS           the peers' folder (start.sh WORKDIR, stop.sh WORKDIR:
+#                   nginx and a Node https + jose server); the Makefile
+#                   passes it. Unset, empty or missing: no peer runs, and
+#                   the ratios say why
+#   BENCH_ROUNDS    rounds of the three refgate/peer pairs (default 3)
+#   BENCH_PAIR_CONNS  connections in the pairs (default 64)
 #
 # What it does: refgatectl init into a mktemp dir, start refgate, enrol a
 # partner, submit one referral (for a case id), then one loadgen run per
@@ -25,12 +31,22 @@
 # so those two read a database holding the referrals' cases and `changes`
 # pages through a full default page. The load generator and the gateway
 # share this machine's cores: the figures are relative, not capacity.
+#
+# Then the pairs, each refgate run followed by its peer's, BENCH_ROUNDS
+# rounds: keep-alive GET /v1/cases/{id} against nginx serving a static
+# JSON file over mTLS; POST /v1/referrals (unique signed referrals,
+# durable) against Node https + jose verifying a JWS and storing nothing;
+# a new mTLS connection per GET /v1/cases/{id} against the same per
+# connection to nginx. The last three lines are the median ratios.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 B=${B:-build}
 CONNS=${BENCH_CONNS:-8}
 SECS=${BENCH_SECONDS:-10}
-MODES=${BENCH_MODES:-keys handshake referrals case changes changes-agency changes-key keys-end}
+MODES=${BENCH_MODES-keys handshake referrals case changes changes-agency changes-key keys-end}
+ROUNDS=${BENCH_ROUNDS:-3}
+PCONNS=${BENCH_PAIR_CONNS:-64}
+PEERW=
 GW=$B/refgate; CTL=$B/refgatectl; LG=$B/loadgen
 
 for x in "$GW" "$CTL" "$LG"; do
@@ -40,6 +56,8 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/rgbench.XXXXXX") || exit 2
 PID=
 cleanup() {
+	[ -n "$PEERW" ] && [ -f "$PEERW/pids" ] && bash "$PEERS/stop.sh" "$PEERW" >/dev/null 2>&1
+	[ -n "$PEERW" ] && rm -rf "$PEERW"
 	if [ -n "$PID" ]; then
 		kill "$PID" 2>/dev/null
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$PID" 2>/dev/null || break; sleep 0.3; done
@@ -182,6 +200,110 @@ END {
 	}
 }' "$T/results.jsonl"
 cat "$T/results.jsonl"
-[ -n "${BENCH_OUT:-}" ] && cp "$T/results.jsonl" "$BENCH_OUT"
+
+# ---- the pairs: refgate and its peers in the same run -----------------
+
+# Why the peers cannot run here, or nothing.
+peers_missing() {
+	[ -n "${PEERS:-}" ] || { echo "PEERS is not set (the peers' folder: start.sh, stop.sh)"; return; }
+	[ -f "$PEERS/start.sh" ] && [ -f "$PEERS/stop.sh" ] \
+		|| { echo "no start.sh and stop.sh in PEERS=$PEERS"; return; }
+	command -v nginx >/dev/null 2>&1 || { echo "nginx is not installed (apt-get install nginx-light)"; return; }
+	command -v node >/dev/null 2>&1 || { echo "node is not installed (apt-get install nodejs npm)"; return; }
+}
+
+# pair_run LABEL MODE ADDR CREDDIR ARGS...: one loadgen run into pairs.jsonl.
+pair_run() {
+	l=$1 m=$2 a=$3 c=$4
+	shift 4
+	kill -0 "$PID" 2>/dev/null || fail "refgate died before the $l run" "$T/server.log"
+	"$LG" -l "$l" "$@" "$m" "$a" "$c" "$PCONNS" "$SECS" >"$T/$l.out" 2>"$T/$l.err" || {
+		status=1
+		sed 's/^/bench:   /' "$T/$l.err" | head -n 8 >&2
+	}
+	sed -n 1p "$T/$l.out" | sed 's/^/bench: /'
+	grep '^{' "$T/$l.out" >>"$T/pairs.jsonl"
+}
+
+: >"$T/pairs.jsonl"
+why=$(peers_missing)
+if [ "$ROUNDS" -gt 0 ] && [ -z "$why" ]; then
+	# Its own folder, readable by nginx's unprivileged workers (the
+	# deployment's folder is not).
+	PEERW=$(mktemp -d "${TMPDIR:-/tmp}/rgpeers.XXXXXX") || fail "mktemp failed"
+	chmod 755 "$PEERW"
+	NGP= NDP=
+	for _ in $(seq 50); do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+		listening "$p" || listening $((p + 1)) || listening $((p + 2)) || { NGP=$p; NDP=$((p + 2)); break; }
+	done
+	[ -n "$NGP" ] || fail "no free ports for the peers"
+	if NGINX_PORT=$NGP NODE_PORT=$NDP bash "$PEERS/start.sh" "$PEERW" >"$T/peers.log" 2>&1; then
+		PC=$PEERW/creds
+		mkdir -p "$PC"
+		cp "$PEERW/pki/client.crt" "$PC/cert.pem"
+		cp "$PEERW/pki/client.key" "$PC/key.pem"
+		cp "$PEERW/pki/ca.crt" "$PC/ca.pem"
+		# Replays are fine there (the peer stores nothing): one set
+		# of tokens serves every round.
+		ntok=$((8000 * SECS))
+		node "$PEERW/node-peer/make_tokens.mjs" "$ntok" "$PEERW/tokens.txt" >"$T/tokens.log" 2>&1 \
+			|| { why="make_tokens.mjs failed: $(tail -n 1 "$T/tokens.log")"; }
+	else
+		why="start.sh failed: $(tail -n 2 "$T/peers.log" | tr '\n' ' ')"
+	fi
+	if [ -z "$why" ]; then
+		echo "bench: pairs: $ROUNDS rounds, $PCONNS connections, $SECS s per run; peers from $PEERS (nginx 127.0.0.1:$NGP, node 127.0.0.1:$NDP)"
+		for r in $(seq "$ROUNDS"); do
+			pair_run "case.r$r" case "$ADDR" "$P" -i "$CASE"
+			pair_run "nginx-ka.r$r" case "127.0.0.1:$NGP" "$PC" -P /status.json
+			pair_run "referrals.r$r" referrals "$ADDR" "$P"
+			pair_run "node-jws.r$r" referrals "127.0.0.1:$NDP" "$PC" -P /v1/docs -B "$PEERW/tokens.txt"
+			pair_run "handshake.r$r" handshake "$ADDR" "$P" -i "$CASE"
+			pair_run "nginx-hs.r$r" handshake "127.0.0.1:$NGP" "$PC" -P /status.json
+		done
+		cat "$T/pairs.jsonl"
+	fi
+	bash "$PEERS/stop.sh" "$PEERW" >/dev/null 2>&1
+fi
+[ "$ROUNDS" -gt 0 ] || why="BENCH_ROUNDS=0"
+
+[ -n "${BENCH_OUT:-}" ] && cat "$T/results.jsonl" "$T/pairs.jsonl" >"$BENCH_OUT"
 kill -0 "$PID" 2>/dev/null || { echo "bench: refgate is no longer running" >&2; tail -n 15 "$T/server.log" >&2; status=1; }
+
+# The three ratios, last: the median over the rounds of rps(refgate) /
+# rps(peer), each round's pair run back to back.
+awk -v why="$why" '
+function num(s, k,   m) {
+	if (match(s, "\"" k "\":[-0-9.eE+]+")) { m = substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3); return m + 0 }
+	return -1
+}
+function str(s, k) {
+	if (match(s, "\"" k "\":\"[^\"]*\"")) return substr(s, RSTART + length(k) + 4, RLENGTH - length(k) - 5)
+	return "?"
+}
+function median(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{ rps[str($0, "label")] = num($0, "rps") }
+function line(name, a, b, goal, peer,   r, n, ra, va, vb, x, y) {
+	n = 0
+	for (r = 1; (a ".r" r) in rps; r++) {
+		x = rps[a ".r" r]; y = ((b ".r" r) in rps) ? rps[b ".r" r] : 0
+		if (y <= 0) continue
+		n++; ra[n] = x / y; va[n] = x; vb[n] = y
+	}
+	if (n == 0) {
+		printf "bench: ratio %-28s n/a (%s) goal >= %s\n", name, why != "" ? why : "no peer run", goal
+		return
+	}
+	printf "bench: ratio %-28s %.3f  (median of %d rounds; refgate %.1f/s, %s %.1f/s) goal >= %s\n",
+		name, median(ra, n), n, median(va, n), peer, median(vb, n), goal
+}
+END {
+	line("GET /v1/cases/{id}", "case", "nginx-ka", "0.70", "nginx mTLS static")
+	line("POST /v1/referrals", "referrals", "node-jws", "1.50", "node https+jose")
+	line("new mTLS conn per request", "handshake", "nginx-hs", "0.90", "nginx")
+}' "$T/pairs.jsonl"
 exit $status
