@@ -119,9 +119,11 @@ static int purge_case(struct txn *t, struct purge_job *pj,
 	sq_close(&q);
 	if (rc != RG_OK)
 		return rc;
+	char closed[21];
+	rg_time_format(closed_at, closed);    /* RFC 3339, as every audit time */
 	rc = st_audit_add_json(t, pj->now, pj->actor, "purge", case_id,
-	                       json_pack("{s:I, s:i, s:I, s:I}",
-	                                 "closed_at", (json_int_t)closed_at,
+	                       json_pack("{s:s, s:i, s:I, s:I}",
+	                                 "closed_at", closed,
 	                                 "retention_days", pj->retention_days,
 	                                 "identifiers", (json_int_t)idents,
 	                                 "referrals", (json_int_t)refs));
