@@ -78,14 +78,21 @@ expect_problem "an unknown referral on node 1 -> 404 (control)" 404 not_found
 
 # ---- the same account at the same moment through two nodes: one case -------------
 RACES=200
+BATCH=20
 mkdir -p "$T/race"
-node -e 'const c=require("crypto"),fs=require("fs");const [dir,n]=process.argv.slice(1);
-const now=Math.floor(Date.now()/1000),tag=c.randomBytes(4).toString("hex");
-for(let i=0;i<+n;i++) for(const s of ["a","b"]) fs.writeFileSync(`${dir}/${i}${s}.json`,JSON.stringify({
+# race_sign FIRST: pairs FIRST..FIRST+BATCH-1, signed just before they go
+# (a referral's iat must be within iat_skew of the gateway's clock).
+race_sign() {
+	mkdir -p "$T/race/s$1"
+	node -e 'const c=require("crypto"),fs=require("fs");const [dir,first,n,tag]=process.argv.slice(1);
+const now=Math.floor(Date.now()/1000);
+for(let i=+first;i<+first + +n;i++) for(const s of ["a","b"]) fs.writeFileSync(`${dir}/${i}${s}.json`,JSON.stringify({
  jti:c.randomBytes(18).toString("base64url"),iat:now,category:"terrorist_content",
- subjects:[{handle:`r${tag}_${i}`}]}));' -- "$T/race" "$RACES"
-node "$ITDIR/sign.mjs" --jwk "$T/p/pave/signing.jwk" --batch "$T/race" 2>>"$T/sign.log"
-eq "$((RACES * 2)) race referrals signed" $((RACES * 2)) "$(find "$T/race" -name '*.jws' | wc -l)"
+ subjects:[{handle:`r${tag}_${i}`}]}));' -- "$T/race/s$1" "$1" "$BATCH" "$RTAG"
+	node "$ITDIR/sign.mjs" --jwk "$T/p/pave/signing.jwk" --batch "$T/race/s$1" 2>>"$T/sign.log"
+	mv "$T/race/s$1"/*.jws "$T/race/"
+}
+RTAG=$(rnd 8)
 # post N FILE OUT: the JWS to node N with curl, answer "CODE BODY" in OUT.
 post() {
 	curl -sS -o "$3.body" -w '%{http_code}' --max-time 45 \
@@ -96,6 +103,7 @@ post() {
 }
 split=0 notboth=0
 for i in $(seq 0 $((RACES - 1))); do
+	[ $((i % BATCH)) = 0 ] && race_sign "$i"
 	# the pair goes to nodes 1-2, 2-3 and 3-1 in turn
 	a=$((i % 3 + 1)); b=$(((i + 1) % 3 + 1))
 	post $a "$T/race/${i}a.jws" "$T/race/${i}a" &
@@ -109,6 +117,7 @@ for i in $(seq 0 $((RACES - 1))); do
 	# One principal names one case by one id: two cases would be two ids.
 	[ "$(case_of "$T/race/${i}a.body")" = "$(case_of "$T/race/${i}b.body")" ] || split=$((split + 1))
 done
+eq "$((RACES * 2)) race referrals signed" $((RACES * 2)) "$(find "$T/race" -maxdepth 1 -name '*.jws' | wc -l)"
 eq "$RACES races: both referrals of each pair acknowledged (201)" 0 "$notboth"
 eq "$RACES races: each pair made one case" 0 "$split"
 req rev GET "/v1/cases/$(case_of "$T/race/0a.body")"
@@ -229,6 +238,7 @@ k9_sender() {
 }
 spids=""
 for s in 0 1 2 3; do k9_sender $s & spids="$spids $!"; done
+BGPIDS="$BGPIDS $spids"
 # kill once a tenth of the load is acknowledged (bounded wait)
 for i in $(seq 300); do
 	[ "$(grep -l '^201$' "$T"/k9/*.code 2>/dev/null | wc -l)" -ge 20 ] && break
