@@ -644,11 +644,11 @@ static const char pg_v9_sql[] =
 /*
  * The migration ladder: version v's step brings a database at v - 1 to
  * v, one text per engine (db.h's enum db_engine), run inside one
- * transaction with the version update. Adding version 7: write its SQLite
+ * transaction with the version update. Adding version 10: write its SQLite
  * text (STRICT tables, INTEGER, BLOB) and its PostgreSQL text (BIGINT,
  * BYTEA, octet_length, an identity column where SQLite has an implicit
  * rowid the store orders by, refgate_append_only() triggers), add the row
- * { 7, { [DB_SQLITE] = ..., [DB_PG] = ... } }, raise SCHEMA_VERSION; the
+ * { 10, { [DB_SQLITE] = ..., [DB_PG] = ... } }, raise SCHEMA_VERSION; the
  * store's own SQL must be the common dialect (server/db.h). The static
  * assertion below keeps the ladder and the version in step.
  */
