@@ -89,15 +89,16 @@ static void jobs_fail(struct job **jobs, size_t n, int rc)
  * job (SQLite may on SQLITE_FULL, IOERR, NOMEM): that job alone is settled (moved
  * to the front) and the others are for a new transaction. On commit, the
  * highest change seq goes to *seq, and *fed is set when a job appended to
- * a referrer's own feed (long polls wake on either).
+ * a referrer's own feed (long polls wake on either), *views when a job
+ * changed what a case view shows without moving the feed (txn.views).
  */
 static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
-                         int64_t *seq, bool *fed, bool *wrote)
+                         int64_t *seq, bool *fed, bool *views)
 {
 	struct conn *w = st->w;
 	struct txn t = { .st = st, .c = w };
 	int64_t max_seq = 0;
-	bool any_fed = false, any_sync = false;
+	bool any_fed = false, any_views = false;
 	int rc = w->drv->begin(w->db, DB_TXN_WRITE);
 	if (rc != RG_OK)
 		goto fail;
@@ -108,6 +109,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 			goto fail;
 		t.max_seq = 0;
 		t.fed = false;
+		t.views = false;
 		j->rc = j->run(&t, j->arg);
 		if (j->rc == RG_OK || j->rc == RG_EREPLAY) {
 			rc = sq_run(w, "RELEASE job");
@@ -116,10 +118,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 			if (t.max_seq > max_seq)
 				max_seq = t.max_seq;
 			any_fed = any_fed || t.fed;
-			/* a waited-for write (a decision, a claim, a purge, an
-			 * enrolment...) may change what a case view shows without
-			 * moving the change feed */
-			any_sync = any_sync || (!j->async && j->rc == RG_OK);
+			any_views = any_views || t.views;
 			continue;
 		}
 		if (!w->drv->in_txn(w->db)) {
@@ -138,7 +137,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 	}
 	/* Other nodes' long polls wake, and their cached views are
 	 * dropped, at this commit. */
-	if ((max_seq > 0 || any_fed || any_sync) && w->drv->notify &&
+	if ((max_seq > 0 || any_fed || any_views) && w->drv->notify &&
 	    (rc = w->drv->notify(w->db, st->node_tag)) != RG_OK)
 		goto fail;
 	rc = w->drv->commit(w->db);
@@ -147,7 +146,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 	if (max_seq > *seq)
 		*seq = max_seq;
 	*fed = *fed || any_fed;
-	*wrote = *wrote || any_sync;
+	*views = *views || any_views;
 	pthread_mutex_lock(&st->q_mu);
 	st->stats.commits++;
 	pthread_mutex_unlock(&st->q_mu);
@@ -215,15 +214,15 @@ static void *writer_main(void *arg)
 
 		n = batch_fold(st->batch, n);
 		int64_t seq = 0;
-		bool fed = false, wrote = false;
+		bool fed = false, views = false;
 		for (size_t done = 0; done < n;)
 			done += writer_txn(st, st->batch + done, n - done, &seq,
-			                   &fed, &wrote);
+			                   &fed, &views);
 		if (seq > atomic_load(&st->head))
 			atomic_store(&st->head, seq);
 		/* Before anyone hears of the commit: a view read from now on
 		 * is of the new generation. */
-		if (seq > 0 || fed || wrote)
+		if (seq > 0 || fed || views)
 			atomic_fetch_add(&st->case_gen, 1);
 
 		/* Replies first, outside the lock (they resume connections);

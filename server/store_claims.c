@@ -47,6 +47,7 @@ static int claim_audit(struct txn *t, const char *kind, const char *case_id,
 {
 	char when[21];
 	rg_time_format(expires_at, when);
+	t->views = true;             /* claimed_by is in the reviewer's view */
 	return st_audit_add_json(t, at, reviewer, kind, case_id,
 	                         expires_at ? json_pack("{s:s}", "expires_at",
 	                                                when)

@@ -110,6 +110,9 @@ struct txn {
 	struct conn *c;
 	int64_t max_seq;             /* highest change seq this job appended */
 	bool fed;                    /* it appended to a referrer's own feed */
+	bool views;                  /* it changed what a case view shows
+	                                without moving the change feed (a
+	                                claim, a purge): cached views drop */
 };
 
 /* A statement in use: from sq_open to sq_close. The bind helpers keep

@@ -76,6 +76,7 @@ static int purge_case(struct txn *t, struct purge_job *pj,
                       const char *case_id, int64_t closed_at)
 {
 	int64_t idents = 0, refs = 0, marked = 0;
+	t->views = true;             /* the erased content leaves the views */
 	/* Marked first: a case another run (another node) erased meanwhile
 	 * is skipped, so that no case is erased or audited twice. */
 	struct q q = { 0 };
