@@ -10,13 +10,20 @@
 #   make mutants  the deliberate-breakage audit: every breakage in
 #                 tests/mutants/list must make a named test fail
 #                 (docs/testing.md)
+#   make ctl-link-check  build/refgatectl holds no daemon code (make check
+#                 runs it too)
 .SUFFIXES:
 
 ifeq ($(origin CC),default)
 CC := cc
 endif
-PKGS    := libmicrohttpd gnutls openssl libsodium jansson sqlite3
-CLIPKGS := libcurl
+# Libraries by who links them: the store (STOREPKGS: its database
+# engines), what the protocol code needs (libsodium, jansson), the daemon
+# (TLS and HTTP) and refgatectl (OpenSSL for its X.509, libcurl).
+STOREPKGS := sqlite3 libpq
+PROTOPKGS := libsodium jansson
+PKGS      := libmicrohttpd gnutls openssl $(PROTOPKGS) $(STOREPKGS)
+CLIPKGS   := openssl libcurl $(PROTOPKGS) $(STOREPKGS)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -24,17 +31,30 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong
            -fPIE $(WARN) $(CFLAGS) $(SANFLAGS) \
            $(shell pkg-config --cflags $(PKGS) $(CLIPKGS) 2>/dev/null)
 LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
-CLILIBS = $(shell pkg-config --libs $(CLIPKGS) 2>/dev/null)
+CLILIBS = $(shell pkg-config --libs $(CLIPKGS) 2>/dev/null) -lpthread -lm
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 
+# Three libraries, linked downward only:
+#   libproto.a   proto/*.c: the contract both ends share (wire formats and
+#                limits, the audit record format, key files), pure code.
+#   libstore.a   the store: server/store*.c and server/db*.c (every file of
+#                the storage logic and its engine drivers) and log.c, which
+#                it logs through. refgatectl links it for `init` (creates
+#                the database) and `audit verify` (opens it read-only).
+#   libserver.a  the rest of server/ but main.c: the daemon's own (TLS,
+#                HTTP, routes, handlers, auth, policy); only build/refgate
+#                and the unit tests link it, never refgatectl (`make
+#                ctl-link-check`, run by tests/run-all.sh, proves it).
 B ?= build
 PROTO_SRC  := $(wildcard proto/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+STORE_SRC  := $(wildcard server/store*.c server/db*.c) server/log.c
+SERVER_SRC := $(filter-out server/main.c $(STORE_SRC),$(wildcard server/*.c))
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 HDRS       := $(wildcard proto/*.h server/*.h cli/*.h tests/unit/*.h)
 
 PROTO_OBJ  := $(PROTO_SRC:%.c=$(B)/obj/%.o)
+STORE_OBJ  := $(STORE_SRC:%.c=$(B)/obj/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -47,19 +67,23 @@ $(B)/obj/%.o: %.c $(HDRS)
 
 $(B)/libproto.a: $(PROTO_OBJ)
 	@rm -f $@; ar rcs $@ $^
+$(B)/libstore.a: $(STORE_OBJ)
+	@rm -f $@; ar rcs $@ $^
 $(B)/libserver.a: $(SERVER_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
-$(B)/refgate: $(B)/obj/server/main.o $(B)/libserver.a $(B)/libproto.a
+$(B)/refgate: $(B)/obj/server/main.o $(B)/libserver.a $(B)/libstore.a \
+		$(B)/libproto.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/refgatectl: $(CLI_OBJ) $(B)/libserver.a $(B)/libproto.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLILIBS) $(LDLIBS)
+$(B)/refgatectl: $(CLI_OBJ) $(B)/libstore.a $(B)/libproto.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLILIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libserver.a $(B)/libproto.a $(HDRS)
+$(B)/tests/%: tests/unit/%.c $(B)/libserver.a $(B)/libstore.a \
+		$(B)/libproto.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libproto.a \
-		$(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libserver.a \
+		$(B)/libstore.a $(B)/libproto.a $(LDLIBS) -lcmocka
 
 $(B)/loadgen: tests/bench/loadgen.c $(B)/libproto.a $(HDRS)
 	@mkdir -p $(@D)
@@ -90,7 +114,12 @@ fuzz: deps
 clean:
 	rm -rf build
 
-.PHONY: all units deps run check bench fuzz clean
+# refgatectl holds none of the daemon: no symbol that libserver.a defines,
+# no libmicrohttpd or GnuTLS (tests/link/ctl_symbols.sh).
+ctl-link-check: $(B)/refgatectl $(B)/libserver.a
+	@sh tests/link/ctl_symbols.sh $(B)
+
+.PHONY: all units deps run check bench fuzz clean ctl-link-check
 
 # ---- installation (docs/operators.md section 4a) ---------------------------
 PREFIX      ?= /usr/local

@@ -1,16 +1,21 @@
 /*
- * audit.c - `refgatectl audit verify`: checks the audit log offline, in
- * the database of the configuration. The rows must be numbered 1, 2, 3,
- * ... without gaps, each chained to the previous row's hash (32 zero
- * bytes before the first) and hashing to its stored hash
- * (store_audit_hash); every signed head must carry the hash of the row at
- * its seq and an Ed25519 signature by the gateway key. A head beyond the
- * last row means rows were deleted from the end. The first bad record is
- * named; the rows are read in pages, the heads held in memory.
+ * audit.c - `refgatectl audit verify`: checks the audit log in the
+ * database of the configuration, which it opens read-only (so it may run
+ * beside the gateway, which goes on writing). The rows must be numbered
+ * 1, 2, 3, ... without gaps, each chained to the previous row's hash (32
+ * zero bytes before the first) and hashing to its stored hash
+ * (audit_record_hash, proto/audit_record.h); every signed head must carry
+ * the hash of the row at its seq and an Ed25519 signature by the gateway
+ * key. A head beyond the last row means rows were deleted from the end.
+ * The first bad record is named; the rows are read in pages, up to the
+ * last row there was once the heads were read (rows the gateway appends
+ * meanwhile are for the next run), the heads held in memory.
  */
 #include "cli.h"
+#include "../proto/audit_record.h"
 #include "../proto/jwk.h"
-#include "../server/keys.h"
+#include "../proto/keyfile.h"
+#include "../server/db.h"
 #include "../server/store.h"
 
 #include <errno.h>
@@ -27,12 +32,14 @@
 #define AUDIT_MAX_KEYS 16
 #define JWKS_MAX (64 * 1024)
 #define BAD 1                        /* a callback found a bad record */
+#define END 2                        /* a row beyond the log's end seen */
 
 struct verify {
 	uint8_t pk[AUDIT_MAX_KEYS][32];  /* keys a head may be signed with */
 	size_t n_pk;
 	struct store_audit_signature *heads;   /* sorted by seq */
 	size_t n_heads, cap_heads, next_head;
+	int64_t end;                     /* the last row when the walk began */
 	int64_t n_rows, last_seq;        /* rows checked; seq of the last */
 	uint8_t last_hash[32];           /* its hash (zeros before row 1) */
 	int64_t good_head;               /* seq of the last head that held */
@@ -82,7 +89,7 @@ static bool head_signed(const struct verify *v,
                         const struct store_audit_signature *h)
 {
 	uint8_t msg[AUDIT_HEAD_MESSAGE_LEN];
-	store_audit_head_message(h->seq, h->at, h->hash, msg);
+	audit_head_message(h->seq, h->at, h->hash, msg);
 	for (size_t i = 0; i < v->n_pk; i++)
 		if (crypto_sign_verify_detached(h->sig, msg, sizeof msg,
 		                                v->pk[i]) == 0)
@@ -124,6 +131,8 @@ static int row_check(void *ctx, const struct store_audit *a)
 	uint8_t h[32];
 	int64_t want = v->last_seq + 1;
 
+	if (a->seq > v->end && v->last_seq >= v->end)
+		return END;              /* appended after the walk began */
 	if (a->seq != want && want == 1)
 		return bad(v, want, "missing (the log starts at %lld)",
 		           (long long)a->seq);
@@ -135,7 +144,7 @@ static int row_check(void *ctx, const struct store_audit *a)
 		       : bad(v, want, "prev_hash differs from the hash of "
 		             "record %lld (a record was removed, moved or "
 		             "edited)", (long long)v->last_seq);
-	if (store_audit_hash(a->seq, a->at, a->actor, a->kind, a->object,
+	if (audit_record_hash(a->seq, a->at, a->actor, a->kind, a->object,
 	                     a->detail, v->last_hash, h) != RG_OK)
 		return bad(v, want, "cannot be hashed (a field over 1 MiB)");
 	if (memcmp(h, a->hash, 32) != 0)
@@ -164,19 +173,27 @@ static int heads_beyond(struct verify *v)
 	           (long long)v->last_seq);
 }
 
-/* The gateway's public key from its receipt key (the seed). */
+/* The gateway's public key from its receipt key (the seed), a key file
+ * (proto/keyfile.h) that group and others may not read. */
 static int key_from_seed(const struct conf *c, struct verify *v)
 {
-	char path[CONF_PATH_MAX];
+	char path[CONF_PATH_MAX], *text = NULL;
 	uint8_t seed[32], sk[64];
+	size_t len = 0;
 	if (conf_path(c, c->receipt_key, path, sizeof path) != RG_OK)
 		return cli_fail("receipt_key: path too long");
-	errno = 0;
-	if (keys_read_file(path, seed) != RG_OK)
+	int rc = cli_read_private(path, KEYFILE_MAX, &text, &len);
+	if (rc != RG_OK)
 		return cli_fail("%s: %s (or pass the gateway's JWKS, GET "
 		                "/v1/keys, with --jwks FILE)", path,
-		                errno ? strerror(errno) : "not a key file");
-	int rc = crypto_sign_seed_keypair(v->pk[0], sk, seed);
+		                cli_read_why(rc));
+	rc = keyfile_parse(text, len, seed);
+	sodium_memzero(text, len);
+	free(text);
+	if (rc != RG_OK)
+		return cli_fail("%s: not a key file (or pass the gateway's "
+		                "JWKS, GET /v1/keys, with --jwks FILE)", path);
+	rc = crypto_sign_seed_keypair(v->pk[0], sk, seed);
 	sodium_memzero(seed, sizeof seed);
 	sodium_memzero(sk, sizeof sk);
 	if (rc != 0)
@@ -236,7 +253,8 @@ out:
 	return ret;
 }
 
-/* Walks every row, a page at a time. RG_* codes, or BAD. */
+/* Walks the rows up to v->end (and none the gateway appends meanwhile),
+ * a page at a time. RG_* codes, or BAD. */
 static int walk(struct store *st, struct verify *v)
 {
 	int64_t since = 0, last = 0;
@@ -245,19 +263,23 @@ static int walk(struct store *st, struct verify *v)
 	for (;;) {
 		int rc = store_audit_each(st, since, AUDIT_PAGE, row_check, v,
 		                          &last);
+		if (rc == END || (rc == RG_OK && last == since))
+			return heads_beyond(v);
 		if (rc != RG_OK)
 			return rc;
-		if (last == since)
-			return heads_beyond(v);
 		since = last;
 	}
 }
 
-/* The database file of the configuration, which must exist (store_open
- * would create an empty one). */
+/* The database file of the configuration, which must exist. */
 static int db_path(const struct conf *c, char *path, size_t len)
 {
 	struct stat sb;
+	if (db_is_pg(c->database)) {      /* PostgreSQL: as written */
+		if ((size_t)snprintf(path, len, "%s", c->database) >= len)
+			return cli_fail("database: too long");
+		return CLI_OK;
+	}
 	if (conf_path(c, c->database, path, len) != RG_OK)
 		return cli_fail("database: path too long");
 	if (stat(path, &sb) != 0)
@@ -287,8 +309,10 @@ static void report(const struct verify *v)
 int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	static struct verify v;          /* one per process */
+	const struct store_opts ro = { .read_only = true };
 	const char *jwks = cli_opt(a, "jwks");
 	char path[CONF_PATH_MAX];
+	uint8_t end_hash[32];
 	struct store *st = NULL;
 	int ret = CLI_FAIL, rc;
 
@@ -297,12 +321,19 @@ int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a)
 	if ((jwks ? keys_from_jwks(jwks, &v)
 	          : key_from_seed(ctx->conf, &v)) != CLI_OK)
 		goto out;
-	if ((rc = store_open(path, NULL, &st)) != RG_OK) {
-		cli_fail("%s: %s", path, rg_strerror(rc));
+	if ((rc = store_open(path, &ro, &st)) != RG_OK) {
+		cli_fail("%s: %s (opened read-only)", path, rg_strerror(rc));
 		goto out;
 	}
+	/* The heads first, then the end of the log: every head read names
+	 * a row at or before that end, unless rows were deleted. */
 	if ((rc = store_audit_heads_each(st, head_add, &v)) != RG_OK) {
 		cli_fail("%s: reading the signed heads: %s", path,
+		         rg_strerror(rc));
+		goto out;
+	}
+	if ((rc = store_audit_head(st, &v.end, end_hash)) != RG_OK) {
+		cli_fail("%s: reading the end of the audit log: %s", path,
 		         rg_strerror(rc));
 		goto out;
 	}

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -63,6 +64,15 @@ int cmd_key_revoke(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_audit_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_watch(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_purge(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_report(const struct cli_ctx *ctx, const struct cli_args *a);
+
+/* ---- the transparency report's HTML (report_html.c) ---------------- */
+
+/* The report (the JSON of GET /v1/admin/report) as one self-contained
+ * HTML page: *out malloc'd (the caller frees it), *len bytes. RG_EINVAL
+ * when a figure the page shows is missing or malformed, RG_ENOMEM. */
+int report_html_render(const json_t *report, char **out, size_t *len);
 
 /* ---- messages and files (util.c) ------------------------------------ */
 
@@ -80,7 +90,11 @@ int cli_path(char *out, size_t outlen, const char *dir, const char *file);
  * NUL-terminated buffer. RG_ETOOBIG, RG_EIO (errno kept). The caller
  * frees it (and wipes it when it is secret). */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len);
-/* Why cli_read_file failed (reads errno), for messages. */
+/* cli_read_file for a secret: also RG_EINVAL when group or others may
+ * read or write the file. */
+int cli_read_private(const char *path, size_t max, char **out, size_t *len);
+/* Why cli_read_file or cli_read_private failed (reads errno), for
+ * messages. */
 const char *cli_read_why(int rc);
 
 /* Reads and parses the configuration at path; c->dir is the file's

@@ -6,7 +6,8 @@
  * removed again on failure, so a DIR with refgate.conf is complete.
  */
 #include "cli.h"
-#include "../server/keys.h"
+#include "../proto/keyfile.h"
+#include "../server/db.h"
 #include "../server/store.h"
 
 #include <arpa/inet.h>
@@ -85,7 +86,8 @@ static void join(char *out, size_t outlen, const char *rows, size_t row_cap,
  * The text of refgate.conf: every key, each with its comment, the
  * values of conf_defaults() but for listen and hostname. malloc'd.
  */
-static char *conf_text(const char *listen, const char *hostname)
+static char *conf_text(const char *listen, const char *hostname,
+                       const char *database)
 {
 	struct conf d;
 	char hosts[NORM_MAX_HOSTS * (NORM_HOST_MAX + 2)], prefixes[400];
@@ -139,8 +141,15 @@ static char *conf_text(const char *listen, const char *hostname)
 "\n"
 "## Storage and keys\n"
 "\n"
-"# The SQLite database (WAL mode; keep it on a local disk).\n"
+"# The database: a SQLite file (WAL mode; keep it on a local disk), or a\n"
+"# PostgreSQL database as a libpq URI, postgresql://USER@HOST/DB?sslmode=\n"
+"# verify-full, which several gateway nodes may share (docs/operators.md).\n"
 "database = %s\n"
+"# PostgreSQL only: seconds to wait for a connection (1-60), and libpq's\n"
+"# password file (mode 0600; none: libpq's default ~/.pgpass). The\n"
+"# password never goes in this file.\n"
+"# database_connect_timeout = %d\n"
+"# database_passfile = /etc/refgate/pgpass\n"
 "# The gateway's Ed25519 key that signs receipts (its public half is\n"
 "# served at GET /v1/keys). One line of base64url, mode 0600.\n"
 "receipt_key = %s\n"
@@ -235,7 +244,8 @@ static char *conf_text(const char *listen, const char *hostname)
 "# partners kept fail to verify; set it once.\n"
 "# log_origin = %s/refgate\n",
 	        now, listen, hostname, d.tls_cert, d.tls_key, d.client_ca,
-	        d.client_ca_key, d.database, d.receipt_key, d.data_key,
+	        d.client_ca_key, database ? database : d.database,
+	        d.database_connect_timeout, d.receipt_key, d.data_key,
 	        d.index_key, d.policy, (long long)d.max_db_pages, d.admin_cert,
 	        d.admin_key, d.admin_ca, hosts, prefixes, d.iat_skew, d.threads,
 	        d.max_connections, d.connection_timeout, d.max_body,
@@ -334,25 +344,34 @@ static int make_pki(struct init *in)
 	return CLI_OK;
 }
 
-/* The receipt, data and index keys. */
+/* The receipt, data and index keys: new random keys, each in a new file
+ * of mode 0600 (proto/keyfile.h). */
 static int make_keys(struct init *in)
 {
 	const char *rel[] = {in->conf.receipt_key, in->conf.data_key,
 	                     in->conf.index_key};
-	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+	uint8_t key[32];
+	char text[KEYFILE_LINE_LEN + 1];
+	int ret = CLI_OK;
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0] && ret == CLI_OK;
+	     i++) {
 		char path[CONF_PATH_MAX];
 		if (make_parents(in, rel[i]) != CLI_OK ||
-		    in_path(in, rel[i], path, sizeof path) != CLI_OK)
-			return CLI_FAIL;
-		if (keys_write_new(path) != RG_OK)
-			return cli_fail("%s: %s", path, errno == EEXIST ?
-			                "already exists" : strerror(errno));
-		if (cli_made_add(&in->made, path, false) != RG_OK) {
-			(void)unlink(path);
-			return cli_fail("%s: path too long", path);
+		    in_path(in, rel[i], path, sizeof path) != CLI_OK) {
+			ret = CLI_FAIL;
+			break;
 		}
+		randombytes_buf(key, sizeof key);
+		keyfile_format(key, text);
+		int rc = cli_write_new(&in->made, path, text, KEYFILE_LINE_LEN,
+		                       0600);
+		if (rc != RG_OK)
+			ret = cli_fail("%s: %s", path, rc == RG_EEXIST ?
+			               "already exists" : strerror(errno));
 	}
-	return CLI_OK;
+	sodium_memzero(key, sizeof key);
+	sodium_memzero(text, sizeof text);
+	return ret;
 }
 
 /* The default policy, indented for the people who will edit it. */
@@ -383,6 +402,13 @@ out:
 	return ret;
 }
 
+static int count_principal(void *ctx, const struct store_principal *p)
+{
+	(void)p;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
 /* The database, with the legal principal registered in it. */
 static int make_db(struct init *in)
 {
@@ -393,11 +419,15 @@ static int make_db(struct init *in)
 	struct stat sb;
 	int ret = CLI_FAIL;
 
-	if (make_parents(in, in->conf.database) != CLI_OK ||
-	    in_path(in, in->conf.database, path, sizeof path) != CLI_OK)
+	bool pg = db_is_pg(in->conf.database);
+	if (pg)
+		snprintf(path, sizeof path, "%s", in->conf.database);
+	else if (make_parents(in, in->conf.database) != CLI_OK ||
+	         in_path(in, in->conf.database, path, sizeof path) != CLI_OK)
 		return CLI_FAIL;
-	/* Never take over (or, on failure, remove) a database found there. */
-	for (size_t i = 0; i < sizeof side / sizeof side[0]; i++) {
+	/* Never take over (or, on failure, remove) a database found there
+	 * (PostgreSQL: one with principals, below). */
+	for (size_t i = 0; !pg && i < sizeof side / sizeof side[0]; i++) {
 		snprintf(side_path, sizeof side_path, "%s%s", path, side[i]);
 		if (lstat(side_path, &sb) == 0 || errno != ENOENT)
 			return cli_fail("%s: already exists", side_path);
@@ -408,15 +438,28 @@ static int make_db(struct init *in)
 	    pki_not_after(in->legal, &cert.not_after) != RG_OK ||
 	    !(cert.pem = pki_cert_pem(in->legal)))
 		return pki_fail("legal certificate");
+	/* Never the URI in a message: it may hold a user name. */
+	const char *shown = pg ? "database" : path;
 	int rc = store_open(path, NULL, &st);
 	if (rc != RG_OK) {
-		cli_fail("%s: %s", path, rg_strerror(rc));
+		cli_fail("%s: %s", shown, rg_strerror(rc));
+		goto out;
+	}
+	size_t n_principals = 0;
+	if (pg && (rc = store_principals_each(st, count_principal,
+	                                      &n_principals)) != RG_OK) {
+		cli_fail("%s: %s", shown, rg_strerror(rc));
+		goto out;
+	}
+	if (n_principals > 0) {
+		cli_fail("%s: already holds a deployment (refusing to take it "
+		         "over)", shown);
 		goto out;
 	}
 	rc = store_principal_enrol(st, INIT_ACTOR, "legal", ROLE_LEGAL, &cert,
 	                           1, NULL, 0, (int64_t)time(NULL));
 	if (rc != RG_OK) {
-		cli_fail("%s: enrolling the legal principal: %s", path,
+		cli_fail("%s: enrolling the legal principal: %s", shown,
 		         rg_strerror(rc));
 		goto out;
 	}
@@ -461,6 +504,10 @@ static int init_prepare(struct init *in, const struct cli_args *a,
 	struct stat sb;
 	const char *listen = cli_opt(a, "listen");
 	const char *hostname = cli_opt(a, "hostname");
+	const char *database = cli_opt(a, "database");
+	if (database && (!db_is_pg(database) || strpbrk(database, "\n\r#")))
+		return cli_usage(usage, "--database: expected a postgresql:// "
+		                 "URI");
 	if (!hostname)
 		hostname = "localhost";
 	if (!listen)
@@ -472,7 +519,7 @@ static int init_prepare(struct init *in, const struct cli_args *a,
 		return cli_usage(usage, "--listen: expected HOST:PORT");
 	if (strlen(in->dir) + 64 >= sizeof in->conf.dir)
 		return cli_fail("%s: path too long", in->dir);
-	if (!(*text = conf_text(listen, hostname)))
+	if (!(*text = conf_text(listen, hostname, database)))
 		return cli_fail("out of memory");
 	conf_defaults(&in->conf);
 	if (conf_parse(&in->conf, *text, strlen(*text), err, sizeof err))
@@ -495,7 +542,8 @@ int cmd_init(const struct cli_ctx *ctx, const struct cli_args *a)
 
 	in.dir = a->pos[0];
 	ret = init_prepare(&in, a, "init DIR [--listen HOST:PORT] "
-	                   "[--hostname NAME]", &text);
+	                   "[--hostname NAME] [--database postgresql://...]",
+	                   &text);
 	if (ret != CLI_OK)
 		goto out;
 	umask(077);

@@ -5,7 +5,6 @@
  * once: on stdout, or written to a new file of mode 0600 (--out).
  */
 #include "cli.h"
-#include "../server/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

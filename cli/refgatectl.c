@@ -34,9 +34,10 @@ struct cli_cmd {
 static const struct cli_cmd commands[] = {
 	{
 		.name = "init", .fn = cmd_init, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("listen", "hostname"),
+		.opts = OPTS("listen", "hostname", "database"),
 		.summary = "create a deployment: keys, CA, database, legal credentials",
-		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME]",
+		.usage = "init DIR [--listen HOST:PORT] [--hostname NAME] "
+		         "[--database postgresql://...]",
 		.help = "Creates a deployment in DIR: refgate.conf, the client "
 		        "CA, the server\ncertificate, the gateway's keys, the "
 		        "database, a default disclosure\npolicy and the first "
@@ -218,16 +219,18 @@ static const struct cli_cmd commands[] = {
 		.opts = OPTS("jwks"), .conf = true,
 		.summary = "verify the audit log's hash chain and signed heads",
 		.usage = "audit verify [--jwks FILE]",
-		.help = "Checks the audit log offline, in the database the "
-		        "configuration names (no\ngateway needed): the records "
-		        "are numbered 1, 2, 3, ... without gaps, each\nis "
-		        "chained to the one before and hashes to its stored "
-		        "hash, and every signed\nhead carries the hash of its "
-		        "record and a valid Ed25519 signature by the\ngateway "
-		        "key (receipt_key of the configuration, or the keys of "
-		        "FILE, a JWKS\nas GET /v1/keys serves it). Prints "
-		        "\"audit: N records, M signed heads, chain\nintact\" "
-		        "and exits 0, or names the first bad record and exits 1.",
+		.help = "Checks the audit log in the database the "
+		        "configuration names, opened\nread-only (beside the "
+		        "running gateway, or on a backup; nothing is\nwritten "
+		        "or write-locked): the records are numbered 1, 2, 3, ..."
+		        " without\ngaps, each is chained to the one before and "
+		        "hashes to its stored hash,\nand every signed head "
+		        "carries the hash of its record and a valid\nEd25519 "
+		        "signature by the gateway key (receipt_key of the "
+		        "configuration,\nor the keys of FILE, a JWKS as GET "
+		        "/v1/keys serves it). Prints \"audit: N\nrecords, M "
+		        "signed heads, chain intact\" and exits 0, or names the "
+		        "first bad\nrecord and exits 1.",
 	},
 	{
 		.name = "log", .sub = "verify", .fn = cmd_log_verify,
@@ -255,6 +258,28 @@ static const struct cli_cmd commands[] = {
 		        "\"LOG INCONSISTENT\") means the log's history\nwas "
 		        "rewritten or forked; FILE is then left as it was, as "
 		        "evidence.",
+	},
+	{
+		.name = "purge", .fn = cmd_purge, .conf = true,
+		.summary = "run the retention purge now",
+		.usage = "purge",
+		.help = "Runs the retention purge now, as the gateway does every "
+		        "retention_interval\nseconds: erases the sealed content "
+		        "and identifier index entries of the\ncases closed more "
+		        "than retention_days ago that no preservation hold\n"
+		        "covers, each erasure audited under the legal principal "
+		        "of the\nconfiguration. Prints the counts (JSON).",
+	},
+	{
+		.name = "report", .fn = cmd_report, .opts = OPTS("from", "to", "html"),
+		.conf = true,
+		.summary = "the transparency report (JSON, or one HTML file)",
+		.usage = "report --from YYYY-MM-DD --to YYYY-MM-DD [--html FILE]",
+		.help = "Fetches the transparency report of the days FROM to TO "
+		        "(both included, at\nmost 366 days) and prints it (JSON), "
+		        "or writes it to a new FILE as one\nself-contained HTML "
+		        "page with its charts. Counts by category below\n"
+		        "report_min_count (default 10) are shown as \"<10\".",
 	},
 };
 
@@ -307,7 +332,7 @@ static void usage_all(FILE *f)
 	      "tells more):\n", f);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %s\n      %s\n", commands[i].usage,
-		        commands[i].summary);
+		        commands[i].summary ? commands[i].summary : "");
 }
 
 /* The usages of every command whose first word is `name`. */

@@ -49,7 +49,10 @@ int cli_path(char *out, size_t outlen, const char *dir, const char *file)
 	return RG_OK;
 }
 
-int cli_read_file(const char *path, size_t max, char **out, size_t *len)
+/* cli_read_file, and with private_only also RG_EINVAL for a file that
+ * group or others may read or write. */
+static int read_file(const char *path, size_t max, bool private_only,
+                     char **out, size_t *len)
 {
 	int rc = RG_EIO;
 	char *buf = NULL;
@@ -62,6 +65,10 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len)
 		goto out;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
+		goto out;
+	}
+	if (private_only && (st.st_mode & 077)) {
+		rc = RG_EINVAL;
 		goto out;
 	}
 	if ((uintmax_t)st.st_size > max) {
@@ -104,8 +111,20 @@ out:
 	return rc;
 }
 
+int cli_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	return read_file(path, max, false, out, len);
+}
+
+int cli_read_private(const char *path, size_t max, char **out, size_t *len)
+{
+	return read_file(path, max, true, out, len);
+}
+
 const char *cli_read_why(int rc)
 {
+	if (rc == RG_EINVAL)
+		return "group or others may read or write it (chmod 600)";
 	if (rc == RG_ETOOBIG)
 		return "file too large";
 	if (rc == RG_ENOMEM)

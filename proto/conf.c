@@ -51,10 +51,14 @@ void conf_defaults(struct conf *c)
 	c->long_poll_per_principal = 32;
 	c->connections_per_principal = 64;
 	c->max_db_pages = 0;
+	c->database_connect_timeout = 5;
 	c->access_key_max_days = 90;
 	c->rate_limit_rps = 50;
 	c->rate_limit_burst = 100;
 	c->audit_sign_interval = 60;
+	c->retention_days = 365;
+	c->retention_interval = 3600;
+	c->report_min_count = 10;
 	/* Far above what any NGO or agency sends: the largest refer tens of
 	 * thousands of accounts a year (docs/operators.md). */
 	c->quota_referrals_per_day = 5000;
@@ -160,7 +164,7 @@ static const struct { const char *name; size_t off, cap; } str_keys[] = {
 	STR_KEY(client_ca), STR_KEY(client_ca_key), STR_KEY(database),
 	STR_KEY(receipt_key), STR_KEY(data_key), STR_KEY(index_key),
 	STR_KEY(policy), STR_KEY(admin_cert), STR_KEY(admin_key),
-	STR_KEY(admin_ca),
+	STR_KEY(admin_ca), STR_KEY(database_passfile),
 };
 
 /* Applies one key/value pair; false with *why set when refused. */
@@ -217,6 +221,8 @@ static bool apply(struct conf *c, const char *k, const char *v,
 		return set_i64(&c->quota_subjects_per_day, v, 1, 1000000000);
 	if (strcmp(k, "quota_bytes_per_day") == 0)
 		return set_i64(&c->quota_bytes_per_day, v, 1024, INT64_C(1) << 40);
+	if (strcmp(k, "database_connect_timeout") == 0)
+		return set_int(&c->database_connect_timeout, v, 1, 60);
 	if (strcmp(k, "max_db_pages") == 0)
 		return set_i64(&c->max_db_pages, v, 0, INT64_C(1) << 40);
 	if (strcmp(k, "access_key_max_days") == 0)
@@ -233,6 +239,14 @@ static bool apply(struct conf *c, const char *k, const char *v,
 	}
 	if (strcmp(k, "audit_sign_interval") == 0)
 		return set_int(&c->audit_sign_interval, v, 1, 86400);
+	/* At least 30 days: a slip of the keyboard must not erase the case
+	 * files of last week; at most 10 years. */
+	if (strcmp(k, "retention_days") == 0)
+		return set_int(&c->retention_days, v, 30, 3650);
+	if (strcmp(k, "retention_interval") == 0)
+		return set_int(&c->retention_interval, v, 1, 86400);
+	if (strcmp(k, "report_min_count") == 0)
+		return set_int(&c->report_min_count, v, 1, 1000);
 	*why = "unknown key";
 	return false;
 }

@@ -24,7 +24,11 @@ struct conf {
 	char tls_key[CONF_PATH_MAX];
 	char client_ca[CONF_PATH_MAX];
 	char client_ca_key[CONF_PATH_MAX];  /* refgatectl only */
-	char database[CONF_PATH_MAX];
+	char database[CONF_PATH_MAX];       /* a SQLite file, or a libpq URI
+	                                       postgresql://... */
+	char database_passfile[CONF_PATH_MAX]; /* PostgreSQL: libpq's password
+	                                       file (0600); "": libpq's own */
+	int database_connect_timeout;       /* PostgreSQL: seconds, default 5 */
 	char receipt_key[CONF_PATH_MAX];
 	char data_key[CONF_PATH_MAX];
 	char index_key[CONF_PATH_MAX];
@@ -54,6 +58,11 @@ struct conf {
 	int64_t quota_subjects_per_day;     /* subjects named, same */
 	int64_t quota_bytes_per_day;        /* bytes stored, same */
 	char log_origin[256];               /* "": <hostname>/refgate */
+	int retention_days;                 /* erase closed cases' content
+	                                       after, 365 (30-3650) */
+	int retention_interval;             /* seconds between purges, 3600 */
+	int report_min_count;               /* report cells below show as
+	                                       "<N", 10 */
 };
 
 /* Fills c with the defaults (paths relative, as init writes them). */

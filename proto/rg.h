@@ -65,11 +65,17 @@ const char *rg_action_name(enum case_action a);                 /* NULL for NONE
 int rg_action_parse(const char *name, enum case_action *out);   /* RG_EINVAL */
 
 /* The release, printed by `refgate --version` and `refgatectl --version`. */
-#define RG_VERSION "0.9.0"
+#define RG_VERSION "0.10.0"
 
 #define RG_NAME_MAX 64       /* principal names: [a-z0-9][a-z0-9_.-]{0,63} */
 #define RG_ID_MAX 40         /* case and referral ids: [A-Za-z0-9_-]{1,40} */
 #define RG_KID_MAX 128       /* signing key ids */
+
+/* Wire limits of an access key (POST /v1/admin/access-keys), which the
+ * gateway enforces and refgatectl checks before it sends a request. */
+#define ACCESS_KEY_MAX_CASES 1000
+#define ACCESS_KEY_MAX_CIDRS 16
+#define ACCESS_KEY_BASIS_MAX 1000      /* legal_basis, characters */
 
 /* A principal name is 1-64 of [a-z0-9_.-], starting with a letter or digit. */
 bool rg_name_valid(const char *name);

@@ -47,7 +47,8 @@ if [ "$WHAT" != fuzz ]; then
 	cmd pkg-config pkg-config
 	for p in "libmicrohttpd libmicrohttpd-dev" "gnutls libgnutls28-dev" \
 	    "openssl libssl-dev" "libsodium libsodium-dev" "jansson libjansson-dev" \
-	    "sqlite3 libsqlite3-dev" "libcurl libcurl4-openssl-dev" "cmocka libcmocka-dev"; do
+	    "sqlite3 libsqlite3-dev" "libpq libpq-dev" \
+	    "libcurl libcurl4-openssl-dev" "cmocka libcmocka-dev"; do
 		# shellcheck disable=SC2086
 		lib $p
 	done
@@ -58,6 +59,9 @@ if [ "$WHAT" != fuzz ]; then
 	cmd curl curl
 	cmd openssl openssl
 	cmd sqlite3 sqlite3
+	[ -x /usr/lib/postgresql/15/bin/initdb ] && [ -x /usr/lib/postgresql/15/bin/pg_ctl ] \
+		|| need postgresql-15 "initdb and pg_ctl of PostgreSQL 15 (the tests' throwaway server)"
+	cmd psql postgresql-client-15
 	cmd python3 python3
 	# the Python partner example runs on Debian's own interpreter
 	/usr/bin/python3 -c 'import jwcrypto' 2>/dev/null || need python3-jwcrypto "Python module jwcrypto"

@@ -4,13 +4,16 @@
 # Every package here is checked for what the build, make check, make fuzz
 # and make run invoke (scripts/check-prereqs.sh names each one when it is
 # missing): clang's sanitizer and libFuzzer runtime is libclang-rt-dev,
-# which --no-install-recommends does not bring with clang.
+# which --no-install-recommends does not bring with clang. chromium renders
+# the transparency report's HTML headless in t_report.sh. postgresql-15
+# gives the tests their throwaway server (initdb, pg_ctl; the packaged
+# cluster Debian creates is not used).
 set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev
 libsodium-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 curl openssl ca-certificates clang libclang-rt-dev iproute2 procps
 testssl.sh python3 util-linux python3-jwcrypto python3-requests
-groff-base man-db systemd chromium"
+groff-base man-db systemd chromium libpq-dev postgresql-15"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -17,6 +17,10 @@ def roff(text):
     text = re.sub(r"\*\*([^*]*)\*\*", r"\\fB\1\\fR", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = text.replace("-", "\\-")
+    # long URIs and paths: allow a break after each / & ? (\\: is an
+    # invisible break point), so that no line is longer than the page
+    text = re.sub(r"\S{40,}", lambda m: re.sub(r"([/&?,])", r"\1\\:",
+                                                m.group(0)), text)
     if text.startswith((".", "'")):
         text = "\\&" + text
     return text
@@ -58,6 +62,7 @@ def main():
         return 1
     out = [
         '.TH REFGATE.CONF 5 "" "refgate %s" "File Formats"' % version,
+        ".ad l",
         ".SH NAME",
         "refgate.conf \\- configuration of the refgate referral gateway",
         ".SH SYNOPSIS",

@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "log.h"
 #include "ticker.h"
+#include "../proto/audit_record.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ int audit_sign_head(struct app *app, int64_t *last_signed)
 	if (rc != RG_OK || seq <= *last_signed)
 		return rc;
 	int64_t now = (int64_t)time(NULL);
-	store_audit_head_message(seq, now, hash, msg);
+	audit_head_message(seq, now, hash, msg);
 	crypto_sign_detached(sig, NULL, msg, sizeof msg, app->keys.receipt_sk);
 	rc = store_audit_head_sign(app->store, seq, hash, now, sig);
 	if (rc == RG_OK)

@@ -7,6 +7,7 @@
  */
 #include "console_int.h"
 #include "routes.h"
+#include "../proto/audit_record.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -83,7 +84,7 @@ static int chain_row(void *ctx, const struct store_audit *a)
 		return 1;
 	}
 	if (memcmp(a->prev_hash, c->last, 32) != 0 ||
-	    store_audit_hash(a->seq, a->at, a->actor, a->kind, a->object,
+	    audit_record_hash(a->seq, a->at, a->actor, a->kind, a->object,
 	                     a->detail, c->last, h) != RG_OK ||
 	    memcmp(h, a->hash, 32) != 0) {
 		snprintf(c->bad, sizeof c->bad, "record %lld does not chain to"
@@ -117,7 +118,7 @@ static int head_check(void *ctx, const struct store_audit_signature *s)
 {
 	struct heads *hs = ctx;
 	uint8_t msg[AUDIT_HEAD_MESSAGE_LEN];
-	store_audit_head_message(s->seq, s->at, s->hash, msg);
+	audit_head_message(s->seq, s->at, s->hash, msg);
 	if (crypto_sign_verify_detached(s->sig, msg, sizeof msg, hs->pk) != 0) {
 		snprintf(hs->bad, hs->bad_cap, "the signed head of record %lld"
 		         " does not verify with the gateway key", (long long)s->seq);

@@ -776,13 +776,21 @@ static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
 		type = "application/json";
 		body = strdup(ok ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\"}");
 	} else if (strcmp(url, "/metrics") == 0) {
-		uint64_t conns, polls;
-		http_gauges(h, &conns, &polls);
+		struct metrics_gauges g = { .cases = -1, .queue_open = -1,
+					    .oldest_open_age = -1, .overdue = -1 };
+		struct store_queue_gauges qg;
+		int64_t now = (int64_t)time(NULL);
+		http_gauges(h, &g.open_connections, &g.waiting_polls);
 		type = "text/plain; version=0.0.4";
-		int64_t cases = -1;
-		if (store_cases_count(h->app->store, &cases) != RG_OK)
-			cases = -1;
-		body = metrics_render(conns, polls, cases);
+		if (store_cases_count(h->app->store, &g.cases) != RG_OK)
+			g.cases = -1;
+		if (store_queue_gauges(h->app->store, now, &qg) == RG_OK) {
+			g.queue_open = qg.open;
+			g.oldest_open_age = qg.oldest_opened_at ?
+				now - qg.oldest_opened_at : 0;
+			g.overdue = qg.overdue;
+		}
+		body = metrics_render(&g);
 	} else {
 		status = 404;
 		body = problem_json(404, "not_found", NULL, NULL);

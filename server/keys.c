@@ -1,10 +1,11 @@
 /*
- * keys.c - the gateway's key store: reading and writing key files, the
+ * keys.c - the gateway's key store: reading the key files, the
  * receipt key pair, keyed BLAKE2b index hashes and XChaCha20-Poly1305
  * sealing of data at rest.
  */
 #include "keys.h"
 #include "../proto/jwk.h"
+#include "../proto/keyfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEY_FILE_MAX 128
-
 int keys_read_file(const char *path, uint8_t out[32])
 {
-	char buf[KEY_FILE_MAX + 1];
+	char buf[KEYFILE_MAX + 1];
 	int rc = RG_EIO;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -31,41 +30,13 @@ int keys_read_file(const char *path, uint8_t out[32])
 		rc = RG_EINVAL;     /* readable by others: refuse to use it */
 		goto out;
 	}
-	ssize_t n = read(fd, buf, KEY_FILE_MAX);
+	ssize_t n = read(fd, buf, KEYFILE_MAX);
 	if (n <= 0)
 		goto out;
-	buf[n] = '\0';
-	size_t len = strcspn(buf, "\r\n");
-	rc = rg_b64_decode_exact(buf, len, out, 32,
-				 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	rc = keyfile_parse(buf, (size_t)n, out);
 out:
 	sodium_memzero(buf, sizeof buf);
 	close(fd);
-	return rc;
-}
-
-int keys_write_new(const char *path)
-{
-	uint8_t key[32];
-	char text[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING) + 1];
-	int rc = RG_EIO;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
-	if (fd < 0)
-		return RG_EIO;
-	randombytes_buf(key, sizeof key);
-	sodium_bin2base64(text, sizeof text - 1, key, sizeof key,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	size_t len = strlen(text);
-	text[len++] = '\n';
-	if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0)
-		rc = RG_OK;
-	sodium_memzero(key, sizeof key);
-	sodium_memzero(text, sizeof text);
-	if (close(fd) != 0)
-		rc = RG_EIO;
-	if (rc != RG_OK)
-		unlink(path);
 	return rc;
 }
 

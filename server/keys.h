@@ -18,11 +18,9 @@ struct keys {
 	uint8_t index_key[32];
 };
 
-/* Reads a 32-byte key file; refuses one readable by group or others.
- * The caller wipes out. */
+/* Reads a 32-byte key file (proto/keyfile.h); refuses one readable by
+ * group or others. The caller wipes out. (`refgatectl init` writes them.) */
 int keys_read_file(const char *path, uint8_t out[32]);
-/* Writes a new random 32-byte key to path with mode 0600 (O_EXCL). */
-int keys_write_new(const char *path);
 
 /* Loads the three keys. RG_EIO/RG_EINVAL with nothing left in k. */
 int keys_load(struct keys *k, const char *receipt_path,

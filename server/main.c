@@ -5,9 +5,12 @@
  */
 #include "app.h"
 #include "audit.h"
+#include "expiry.h"
 #include "logsign.h"
+#include "retention.h"
 #include "http.h"
 #include "log.h"
+#include "db.h"
 #include "../proto/jwk.h"
 
 #include <errno.h>
@@ -98,6 +101,28 @@ static struct policy *load_policy(const struct conf *c)
 }
 
 /* Loads keys, client CA, policy and storage into app. */
+/* The PostgreSQL password file refgate.conf names, for libpq (through
+ * PGPASSFILE, read at each connect): a regular file that only its owner
+ * may read or write. None named: libpq's own default (~/.pgpass). */
+static int db_passfile(const struct conf *c)
+{
+	char p[CONF_PATH_MAX];
+	struct stat sb;
+	if (!c->database_passfile[0])
+		return RG_OK;
+	if (conf_path(c, c->database_passfile, p, sizeof p) != RG_OK ||
+	    stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		log_msg(LOG_ERROR, "database_passfile: no such file");
+		return RG_EINVAL;
+	}
+	if (sb.st_mode & 077) {
+		log_msg(LOG_ERROR, "database_passfile: must be 0600 (it is %03o)",
+		        (unsigned)(sb.st_mode & 0777));
+		return RG_EINVAL;
+	}
+	return setenv("PGPASSFILE", p, 1) == 0 ? RG_OK : RG_ENOMEM;
+}
+
 static int app_open(struct app *app)
 {
 	struct conf *c = &app->conf;
@@ -134,10 +159,22 @@ static int app_open(struct app *app)
 	app->ratelimit = ratelimit_new(c->rate_limit_rps, c->rate_limit_burst);
 	if (!app->ratelimit)
 		return RG_ENOMEM;
-	struct store_opts so = {.max_page_count = c->max_db_pages};
-	if (conf_path(c, c->database, p, sizeof p) ||
-	    store_open(p, &so, &app->store) != RG_OK) {
-		log_msg(LOG_ERROR, "cannot open the database %s", c->database);
+	struct store_opts so = {
+		.max_page_count = c->max_db_pages,
+		.connect_timeout_s = c->database_connect_timeout,
+	};
+	bool pg = db_is_pg(c->database);
+	if (pg && db_passfile(c) != RG_OK)
+		return RG_EINVAL;
+	if (pg ? (size_t)snprintf(p, sizeof p, "%s", c->database) >= sizeof p
+	       : conf_path(c, c->database, p, sizeof p) != RG_OK) {
+		log_msg(LOG_ERROR, "database: too long");
+		return RG_EINVAL;
+	}
+	if (store_open(p, &so, &app->store) != RG_OK) {
+		/* never the URI itself: it may hold a user name */
+		log_msg(LOG_ERROR, "cannot open the database %s",
+		        pg ? "(postgresql)" : c->database);
 		return RG_EIO;
 	}
 	return RG_OK;
@@ -228,9 +265,15 @@ int main(int argc, char **argv)
 	struct logsign *lsigner = logsign_start(&app);
 	if (!lsigner)
 		log_msg(LOG_WARN, "log checkpoint signer not started");
+	struct retention *retention = retention_start(&app);
+	if (!retention)
+		log_msg(LOG_WARN, "retention purge not started");
+	struct expiry_watch *ewatch = expiry_watch_start(&app);
 	serve(&app, &set);
 	store_set_commit_hook(app.store, NULL, NULL);
 	http_stop(h, SHUTDOWN_GRACE_SECONDS);
+	expiry_watch_stop(ewatch);
+	retention_stop(retention);
 	logsign_stop(lsigner);
 	audit_signer_stop(signer);
 	status = 0;

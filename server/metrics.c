@@ -148,8 +148,27 @@ static void render_latency(struct text *t)
 	    (unsigned long long)cum);
 }
 
-char *metrics_render(uint64_t open_connections, uint64_t waiting_polls,
-                     int64_t cases_total)
+static _Atomic int64_t server_cert_not_after, principal_cert_next;
+static atomic_uint_fast64_t principals_cert_expiring;
+
+void metrics_cert_expiry(int64_t server_not_after, int64_t principal_next,
+                         uint64_t principals_expiring)
+{
+	atomic_store(&server_cert_not_after, server_not_after);
+	atomic_store(&principal_cert_next, principal_next);
+	atomic_store(&principals_cert_expiring, principals_expiring);
+}
+
+/* One gauge, unless its value is negative (unknown). */
+static void gauge(struct text *t, const char *name, const char *help,
+                  int64_t v)
+{
+	if (v >= 0)
+		put(t, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help,
+		    name, name, (long long)v);
+}
+
+char *metrics_render(const struct metrics_gauges *g)
 {
 	struct text t = {0};
 	render_requests(&t);
@@ -158,16 +177,30 @@ char *metrics_render(uint64_t open_connections, uint64_t waiting_polls,
 		put(&t, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
 		    counter_names[c][0], counter_names[c][1], counter_names[c][0],
 		    counter_names[c][0], (unsigned long long)get(&counters[c]));
-	put(&t, "# HELP refgate_open_connections Open client connections\n"
-	        "# TYPE refgate_open_connections gauge\nrefgate_open_connections %llu\n",
-	    (unsigned long long)open_connections);
-	put(&t, "# HELP refgate_waiting_long_polls Long polls parked\n"
-	        "# TYPE refgate_waiting_long_polls gauge\nrefgate_waiting_long_polls %llu\n",
-	    (unsigned long long)waiting_polls);
-	if (cases_total >= 0)
-		put(&t, "# HELP refgate_cases Cases stored\n"
-		        "# TYPE refgate_cases gauge\nrefgate_cases %lld\n",
-		    (long long)cases_total);
+	gauge(&t, "refgate_open_connections", "Open client connections",
+	      (int64_t)g->open_connections);
+	gauge(&t, "refgate_waiting_long_polls", "Long polls parked",
+	      (int64_t)g->waiting_polls);
+	gauge(&t, "refgate_cases", "Cases stored", g->cases);
+	gauge(&t, "refgate_review_queue_open",
+	      "Open cases (received or in_review)", g->queue_open);
+	gauge(&t, "refgate_review_oldest_open_seconds",
+	      "Age of the oldest open case since it was opened (0: none open)",
+	      g->oldest_open_age);
+	gauge(&t, "refgate_removal_orders_overdue",
+	      "Open cases whose removal-order hour has passed", g->overdue);
+	int64_t server_na = atomic_load(&server_cert_not_after);
+	int64_t next_na = atomic_load(&principal_cert_next);
+	if (server_na > 0)
+		gauge(&t, "refgate_server_certificate_expiry_timestamp_seconds",
+		      "notAfter of the server certificate (Unix time)", server_na);
+	if (next_na > 0)
+		gauge(&t, "refgate_principal_certificate_next_expiry_timestamp_seconds",
+		      "The earliest notAfter among active principals' latest "
+		      "certificates (Unix time)", next_na);
+	gauge(&t, "refgate_principal_certificates_expiring",
+	      "Active principals whose latest certificate expires within 30 days",
+	      (int64_t)atomic_load(&principals_cert_expiring));
 	if (t.failed) {
 		free(t.buf);
 		return NULL;

@@ -6,6 +6,7 @@
 #ifndef RG_METRICS_H
 #define RG_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,25 @@ void metrics_inc(enum metric_counter c);
  * HTTP status and duration. */
 void metrics_request(size_t route, int status, double seconds);
 
-/* Renders every metric; gauges are passed in. Returns a malloc'd text. */
-char *metrics_render(uint64_t open_connections, uint64_t waiting_polls,
-                     int64_t cases_total);
+/* Certificate expiry, as the expiry watch (expiry.c) last saw it: the
+ * server certificate's notAfter, the earliest notAfter among active
+ * principals' certificates (0: none), and how many principals' latest
+ * certificates expire within the warning window. */
+void metrics_cert_expiry(int64_t server_not_after, int64_t principal_next,
+                         uint64_t principals_expiring);
+
+/* The gauges read at each scrape. cases, queue_open, oldest_open_age and
+ * overdue are -1 when the database could not be read. */
+struct metrics_gauges {
+	uint64_t open_connections;
+	uint64_t waiting_polls;
+	int64_t cases;
+	int64_t queue_open;
+	int64_t oldest_open_age;     /* seconds, 0 when the queue is empty */
+	int64_t overdue;             /* open cases past a removal order's hour */
+};
+
+/* Renders every metric. Returns a malloc'd text. */
+char *metrics_render(const struct metrics_gauges *g);
 
 #endif

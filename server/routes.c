@@ -34,6 +34,8 @@ static const struct route table[] = {
 	{"DELETE", "/v1/admin/access-keys/{id}", h_access_key_revoke,
 	 ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/admin/audit", h_audit_list, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"POST", "/v1/admin/purge", h_purge, ROLE_BIT(ROLE_LEGAL), NULL},
+	{"GET", "/v1/admin/report", h_report, ROLE_BIT(ROLE_LEGAL), NULL},
 	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
 	/* the web console (console.h): reviewers and the legal team */
 #define ROLES_CONSOLE (ROLE_BIT(ROLE_REVIEWER) | ROLE_BIT(ROLE_LEGAL))

@@ -70,6 +70,8 @@ void h_access_key_issue(struct request *req, struct response *res);
 void h_access_key_list(struct request *req, struct response *res);
 void h_access_key_revoke(struct request *req, struct response *res);
 void h_audit_list(struct request *req, struct response *res);
+void h_purge(struct request *req, struct response *res);
+void h_report(struct request *req, struct response *res);
 void h_partner_stats(struct request *req, struct response *res);
 void h_log_checkpoint(struct request *req, struct response *res);
 void h_log_inclusion(struct request *req, struct response *res);

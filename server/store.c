@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -65,8 +66,7 @@ int st_reader(struct store *st, struct conn **out)
 /* Rolls back whatever transaction the writer still has open. */
 static void txn_abort(struct conn *w)
 {
-	if (!sqlite3_get_autocommit(w->db) && sq_run(w, "ROLLBACK") != RG_OK)
-		st_log(__func__, w, SQLITE_ERROR, "ROLLBACK");
+	w->drv->rollback(w->db);
 }
 
 /* What a job learns when its transaction failed as a whole. */
@@ -85,8 +85,8 @@ static void jobs_fail(struct job **jobs, size_t n, int rc)
  * Runs jobs[0..n) in one transaction, each inside its own savepoint so a
  * failing job is undone alone, and commits. Returns how many jobs it
  * settled (their rc set), which are then jobs[0..settled). That is fewer
- * than n only when SQLite rolled the whole transaction back under a job
- * (it may on SQLITE_FULL, IOERR, NOMEM): that job alone is settled (moved
+ * than n only when the engine rolled the whole transaction back under a
+ * job (SQLite may on SQLITE_FULL, IOERR, NOMEM): that job alone is settled (moved
  * to the front) and the others are for a new transaction. On commit, the
  * highest change seq goes to *seq, and *fed is set when a job appended to
  * a referrer's own feed (long polls wake on either).
@@ -98,7 +98,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 	struct txn t = { .st = st, .c = w };
 	int64_t max_seq = 0;
 	bool any_fed = false;
-	int rc = sq_run(w, "BEGIN IMMEDIATE");
+	int rc = w->drv->begin(w->db, DB_TXN_WRITE);
 	if (rc != RG_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
@@ -118,7 +118,7 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 			any_fed = any_fed || t.fed;
 			continue;
 		}
-		if (sqlite3_get_autocommit(w->db)) {
+		if (!w->drv->in_txn(w->db)) {
 			memmove(jobs + 1, jobs, i * sizeof *jobs);
 			jobs[0] = j;
 			pthread_mutex_lock(&st->q_mu);
@@ -132,7 +132,11 @@ static size_t writer_txn(struct store *st, struct job **jobs, size_t n,
 		if (rc != RG_OK)
 			goto fail;
 	}
-	rc = sq_run(w, "COMMIT");
+	/* Other nodes' long polls wake at this commit. */
+	if ((max_seq > 0 || any_fed) && w->drv->notify &&
+	    (rc = w->drv->notify(w->db, st->node_tag)) != RG_OK)
+		goto fail;
+	rc = w->drv->commit(w->db);
 	if (rc != RG_OK)
 		goto fail;
 	if (max_seq > *seq)
@@ -226,11 +230,11 @@ static void *writer_main(void *arg)
 		void (*hook)(void *) = st->hook;
 		void *hook_ctx = st->hook_ctx;
 		if ((seq > 0 || fed) && hook) {
-			st->hook_busy = true;
+			st->hook_busy++;
 			pthread_mutex_unlock(&st->q_mu);
 			hook(hook_ctx);
 			pthread_mutex_lock(&st->q_mu);
-			st->hook_busy = false;
+			st->hook_busy--;
 			pthread_cond_broadcast(&st->hook_cond);
 		}
 	}
@@ -242,9 +246,11 @@ int st_write(struct store *st, int (*run)(struct txn *t, void *arg),
              void *arg)
 {
 	struct job j = { .run = run, .arg = arg, .rc = RG_EIO };
+	if (st->opts.read_only)
+		return RG_EINVAL;
 	if (st->writer_started && pthread_equal(pthread_self(), st->writer)) {
 		/* From the commit hook: it would wait for itself. */
-		st_log(__func__, NULL, SQLITE_MISUSE, "write from the writer");
+		st_log(__func__, "write from the writer");
 		return RG_EINVAL;
 	}
 	if (pthread_cond_init(&j.cond, NULL) != 0)
@@ -275,7 +281,8 @@ void st_write_async(struct store *st, struct job *j)
 	j->done = false;
 	j->next = NULL;
 	pthread_mutex_lock(&st->q_mu);
-	if (st->stopping || st->async_queued >= ST_ASYNC_MAX) {
+	if (st->opts.read_only || st->stopping ||
+	    st->async_queued >= ST_ASYNC_MAX) {
 		pthread_mutex_unlock(&st->q_mu);
 		free(j);
 		return;
@@ -293,23 +300,71 @@ void st_write_async(struct store *st, struct job *j)
 
 /* ---- lifecycle ------------------------------------------------------ */
 
-/* The highest change seq on disk, for store_changes_head. */
-static int head_load(struct store *st)
+static const char head_sql[] = "SELECT COALESCE(MAX(seq), 0) FROM changes";
+
+/* The highest change seq in the database, for store_changes_head. */
+static int head_load(struct store *st, struct conn *c)
 {
-	struct q q = { 0 };
-	int rc = sq_open(&q, st->w, "SELECT COALESCE(MAX(seq), 0) FROM changes");
-	if (rc != RG_OK)
-		goto out;
-	rc = sq_step(&q);
-	if (rc == SQ_ROW) {
-		atomic_store(&st->head, sqlite3_column_int64(q.s, 0));
-		rc = RG_OK;
-	} else if (rc == SQ_DONE) {
-		rc = RG_EIO;
-	}
-out:
-	sq_close(&q);
+	int64_t v = 0;
+	int rc = sq_one_i64(c, head_sql, NULL, &v);
+	if (rc == RG_OK && v > atomic_load(&st->head))
+		atomic_store(&st->head, v);
 	return rc;
+}
+
+/* ---- other nodes' commits (PostgreSQL) ------------------------------ */
+
+/* Calls the commit hook as the writer does, for a commit of another node
+ * (or one that may have come while the listening connection was lost). */
+static void hook_call(struct store *st)
+{
+	pthread_mutex_lock(&st->q_mu);
+	void (*hook)(void *) = st->hook;
+	void *ctx = st->hook_ctx;
+	if (hook)
+		st->hook_busy++;
+	pthread_mutex_unlock(&st->q_mu);
+	if (!hook)
+		return;
+	hook(ctx);
+	pthread_mutex_lock(&st->q_mu);
+	st->hook_busy--;
+	pthread_cond_broadcast(&st->hook_cond);
+	pthread_mutex_unlock(&st->q_mu);
+}
+
+/* The listener thread: on each notification (and after each reconnect,
+ * since notifications sent meanwhile are lost) reloads the head from the
+ * database and wakes this node's long polls. It wakes at least every
+ * LISTEN_TICK_MS to see whether the store is stopping. */
+#define LISTEN_TICK_MS 500
+static void *listener_main(void *arg)
+{
+	struct store *st = arg;
+	struct conn *c = NULL;
+	int relisten = 0;
+	const struct timespec tick = { 0, LISTEN_TICK_MS * 1000000L };
+	while (!atomic_load(&st->listener_stop)) {
+		if (!c && st_conn_open(st, false, &c) != RG_OK) {
+			c = NULL;
+			nanosleep(&tick, NULL);
+			continue;
+		}
+		if (c->drv->listen(c->db) != RG_OK) {
+			nanosleep(&tick, NULL);
+			continue;
+		}
+		/* After a reconnect: look once (what came meanwhile is lost). */
+		int got = relisten;
+		relisten = 1;
+		while (got >= 0 && !atomic_load(&st->listener_stop)) {
+			if (got > 0 && head_load(st, c) == RG_OK)
+				hook_call(st);
+			got = c->drv->wait(c->db, LISTEN_TICK_MS, st->node_tag);
+		}
+	}
+	st_conn_close(c);
+	return NULL;
 }
 
 int store_open(const char *path, const struct store_opts *opts,
@@ -335,6 +390,7 @@ int store_open(const char *path, const struct store_opts *opts,
 	if (st->opts.max_page_count < 0)
 		st->opts.max_page_count = 0;
 	atomic_init(&st->head, 0);
+	st->drv = db_driver_for(path);
 	st->path = strdup(path);
 	st->batch = calloc((size_t)st->opts.batch_max, sizeof *st->batch);
 	if (!st->path || !st->batch)
@@ -361,9 +417,19 @@ int store_open(const char *path, const struct store_opts *opts,
 	if (pthread_key_create(&st->key, reader_release) != 0)
 		goto out;
 	st->key_made = true;
+	if (st->opts.read_only) {    /* this thread's reader, no writer */
+		struct conn *c;
+		rc = st_reader(st, &c);
+		if (rc == RG_OK)
+			rc = head_load(st, c);
+		if (rc != RG_OK)
+			goto out;
+		*out = st;
+		return RG_OK;
+	}
 	rc = st_conn_open(st, true, &st->w);
 	if (rc == RG_OK)
-		rc = head_load(st);
+		rc = head_load(st, st->w);
 	if (rc != RG_OK)
 		goto out;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
@@ -371,6 +437,17 @@ int store_open(const char *path, const struct store_opts *opts,
 		goto out;
 	}
 	st->writer_started = true;
+	if (st->drv->listen) {
+		uint8_t r[8];
+		randombytes_buf(r, sizeof r);
+		sodium_bin2hex(st->node_tag, sizeof st->node_tag, r, sizeof r);
+		atomic_init(&st->listener_stop, false);
+		if (pthread_create(&st->listener, NULL, listener_main, st) != 0) {
+			rc = RG_ENOMEM;
+			goto out;
+		}
+		st->listener_started = true;
+	}
 	*out = st;
 	return RG_OK;
 out:
@@ -382,6 +459,10 @@ void store_free(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->listener_started) {
+		atomic_store(&st->listener_stop, true);
+		pthread_join(st->listener, NULL);
+	}
 	if (st->writer_started) {
 		pthread_mutex_lock(&st->q_mu);
 		st->stopping = true;
@@ -447,20 +528,23 @@ int st_change_add(struct txn *t, const char *case_id, enum case_status status,
 	struct q q = { 0 };
 	int rc = sq_open(&q, t->c,
 	                 "INSERT INTO changes (case_id, status, action, at)"
-	                 " VALUES (?1, ?2, ?3, ?4)");
+	                 " VALUES (?1, ?2, ?3, ?4) RETURNING seq");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, case_id);
 		sq_i64(&q, 2, status);
 		sq_i64(&q, 3, action);
 		sq_i64(&q, 4, at);
-		rc = sq_exec(&q);
+		rc = sq_step(&q);
 	}
-	sq_close(&q);
-	if (rc == RG_OK) {
-		int64_t seq = sqlite3_last_insert_rowid(t->c->db);
+	if (rc == SQ_ROW) {
+		int64_t seq = sq_col_i64(&q, 0);
 		if (seq > t->max_seq)
 			t->max_seq = seq;
+		rc = sq_step(&q) == SQ_DONE ? RG_OK : RG_EIO;
+	} else if (rc == SQ_DONE) {
+		rc = RG_EIO;
 	}
+	sq_close(&q);
 	return rc;
 }
 
@@ -488,12 +572,12 @@ static const char changes_by_case_sql[] =
 	"  UNION ALL"
 	"  SELECT a.case_id, k.seq_at FROM access_keys k"
 	"  JOIN access_key_cases a ON a.key_id = k.id"
-	"  WHERE k.id = ?4 AND NOT k.all_own),"
+	"  WHERE k.id = ?4 AND k.all_own = 0),"
 	" mine(case_id, from_seq) AS (SELECT case_id, MIN(from_seq)"
 	"  FROM vis GROUP BY case_id)"
 	" SELECT ch.seq, ch.case_id, ch.status, ch.action, ch.at"
 	" FROM mine JOIN changes ch ON ch.case_id = mine.case_id"
-	" AND ch.seq > MAX(?1, mine.from_seq - 1)"
+	" AND ch.seq > ?1 AND ch.seq >= mine.from_seq"
 	" ORDER BY ch.seq LIMIT ?2";
 
 /* Driven by the feed from since, each row checked against the principal's
@@ -507,7 +591,7 @@ static const char changes_by_seq_sql[] =
 	"  AND r.seq_at <= ch.seq)"
 	" OR EXISTS (SELECT 1 FROM access_key_cases a"
 	"  JOIN access_keys k ON k.id = a.key_id"
-	"  WHERE a.key_id = ?4 AND a.case_id = ch.case_id AND NOT k.all_own"
+	"  WHERE a.key_id = ?4 AND a.case_id = ch.case_id AND k.all_own = 0"
 	"  AND k.seq_at <= ch.seq))"
 	" ORDER BY ch.seq LIMIT ?2";
 
@@ -535,12 +619,9 @@ static int changes_fn(struct conn *c, void *arg)
 	struct q q = { 0 };
 	int64_t head = 0;
 	size_t n = 0;
-	int rc = sq_open(&q, c, "SELECT COALESCE(MAX(seq), 0) FROM changes");
-	if (rc == RG_OK && (rc = sq_step(&q)) == SQ_ROW)
-		head = sqlite3_column_int64(q.s, 0);
-	sq_close(&q);
-	if (rc != SQ_ROW)
-		return rc == SQ_DONE ? RG_EIO : rc;
+	int rc = sq_one_i64(c, head_sql, NULL, &head);
+	if (rc != RG_OK)
+		return rc;
 	bool scoped = w->principal || w->key_id;
 	const char *sql = !scoped ? changes_all_sql
 	                : w->since >= head - CHANGES_SCAN_WINDOW
@@ -556,10 +637,10 @@ static int changes_fn(struct conn *c, void *arg)
 	}
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_change ch = {
-			.seq = sqlite3_column_int64(q.s, 0),
-			.status = (enum case_status)sqlite3_column_int(q.s, 2),
-			.action = (enum case_action)sqlite3_column_int(q.s, 3),
-			.at = sqlite3_column_int64(q.s, 4),
+			.seq = sq_col_i64(&q, 0),
+			.status = (enum case_status)sq_col_int(&q, 2),
+			.action = (enum case_action)sq_col_int(&q, 3),
+			.at = sq_col_i64(&q, 4),
 		};
 		rc = sq_col_str(&q, 1, ch.case_id, sizeof ch.case_id);
 		if (rc != RG_OK)

@@ -1,6 +1,7 @@
 /*
- * store.h - refgate's storage interface: the only module with SQL.
- * SQLite in WAL mode, synchronous=FULL. Reads use one connection per
+ * store.h - refgate's storage interface: the only module with SQL, over
+ * a driver per engine (db.h): SQLite in WAL mode, synchronous=FULL, or
+ * PostgreSQL. Reads use one connection per
  * calling thread (made on first use, prepared statements kept). Every write
  * goes through one writer thread that commits concurrent requests together
  * (group commit: one fsync serves several) and returns to each caller only
@@ -22,10 +23,21 @@ struct store_opts {
 	int busy_timeout_ms;        /* 0: 5000 */
 	int64_t max_page_count;     /* 0: SQLite's default (no cap) */
 	int batch_max;              /* referrals per group commit, 0: 64 */
+	bool read_only;             /* see store_open */
+	int connect_timeout_s;      /* PostgreSQL, 0: libpq's default */
 };
 
 /* Opens (creating file and schema if needed) the database at path and
- * starts the writer thread. opts may be NULL. */
+ * starts the writer thread. path is a SQLite file, or a postgresql://
+ * URI (libpq's), which may be shared by several gateway processes: then
+ * their writes are serial across processes, and a commit of any of them
+ * calls the commit hook of every one. opts may be NULL.
+ * With opts->read_only, opens an existing database of this build's
+ * schema version for reading only, beside a gateway that may be writing
+ * it: a SQLite file is opened read-only (it may be mode 0400), a
+ * PostgreSQL session is made read-only (default_transaction_read_only);
+ * nothing is created or migrated, no writer starts, and every write
+ * function answers RG_EINVAL with nothing written. */
 int store_open(const char *path, const struct store_opts *opts,
                struct store **out);
 /* Stops the writer (after draining queued writes) and closes everything,
@@ -232,7 +244,8 @@ struct store_referral {
 	enum referral_urgency urgency;
 	int64_t deadline_at;
 	size_t n_subjects;
-	const uint8_t *sealed;       /* only in callbacks; NULL otherwise */
+	const uint8_t *sealed;       /* only in callbacks; NULL otherwise, and
+	                                once retention erased it */
 	size_t sealed_len;
 };
 
@@ -430,23 +443,9 @@ int64_t store_changes_head(struct store *st);
 
 /* ---- audit ---------------------------------------------------------- */
 
-/*
- * The hash of one audit row, chained to the previous row's hash (32 zero
- * bytes before the first row). Exact byte layout, for verifiers:
- *   BLAKE2b-256 (libsodium crypto_generichash, no key, 32-byte output) of
- *     prev       32 bytes, the previous row's hash
- *     seq         8 bytes, big-endian two's complement
- *     at          8 bytes, big-endian two's complement (Unix seconds)
- *     actor, kind, object, detail, each as
- *       length    4 bytes, big-endian unsigned: its byte count
- *       bytes     that many bytes of UTF-8, no terminating NUL
- * concatenated in that order, nothing else. A NULL string counts as ""
- * (the store never writes one). RG_EINVAL when a string is over 1 MiB.
- */
-int store_audit_hash(int64_t seq, int64_t at, const char *actor,
-                     const char *kind, const char *object,
-                     const char *detail, const uint8_t prev[32],
-                     uint8_t out[32]);
+/* The audit log: one record per state change and disclosure, each
+ * chained to the one before by audit_record_hash (proto/audit_record.h,
+ * which documents the byte layout). */
 
 /* One row of the audit log. detail is compact JSON text holding ids and
  * enum names only, never account identifiers or free text. */
@@ -495,9 +494,8 @@ enum key_tier {
 	TIER_DISCLOSURE = 2,
 };
 
-#define ACCESS_KEY_MAX_CASES 1000
-#define ACCESS_KEY_MAX_CIDRS 16
-#define ACCESS_KEY_BASIS_MAX 1000      /* legal_basis, characters */
+/* ACCESS_KEY_MAX_CASES, ACCESS_KEY_MAX_CIDRS and ACCESS_KEY_BASIS_MAX,
+ * the wire limits of an access key, are in proto/rg.h. */
 
 struct store_access_key {
 	char id[RG_ID_MAX + 1];         /* "k_" + 22 base64url */
@@ -585,15 +583,9 @@ int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32]);
 
 /* Records a signature (Ed25519 by the gateway key, 64 bytes) over the
  * head at seq; the signed message is documented with
- * store_audit_head_message. Durable before it returns. */
+ * audit_head_message (proto/audit_record.h). Durable before it returns. */
 int store_audit_head_sign(struct store *st, int64_t seq, const uint8_t hash[32],
                           int64_t at, const uint8_t sig[64]);
-
-/* The bytes that are signed for a head: "refgate-audit-head:v1:" ||
- * seq (8 bytes big-endian) || at (8 bytes big-endian) || hash (32). */
-#define AUDIT_HEAD_MESSAGE_LEN (22 + 8 + 8 + 32)
-void store_audit_head_message(int64_t seq, int64_t at, const uint8_t hash[32],
-                              uint8_t out[AUDIT_HEAD_MESSAGE_LEN]);
 
 struct store_audit_signature {
 	int64_t seq;
@@ -627,6 +619,17 @@ int store_partner_stats(struct store *st, const char *principal,
 
 /* The number of cases (canonical, merged ones not counted). */
 int store_cases_count(struct store *st, int64_t *out);
+
+/* The review queue for monitoring: open (received or in_review) cases,
+ * the opened_at of the oldest (0 when none), and those whose removal-order
+ * deadline passed before now. */
+struct store_queue_gauges {
+	int64_t open;
+	int64_t oldest_opened_at;
+	int64_t overdue;
+};
+int store_queue_gauges(struct store *st, int64_t now,
+                       struct store_queue_gauges *out);
 
 /* ---- transparency log (store_log.c) --------------------------------- */
 
@@ -670,5 +673,83 @@ int store_log_inclusion(struct store *st, uint64_t index, uint64_t size,
                         uint8_t out[][32], size_t *n);
 int store_log_consistency(struct store *st, uint64_t from, uint64_t size,
                           uint8_t out[][32], size_t *n);
+
+/* ---- retention (contract section 13, store_retention.c) ------------- */
+
+/* An actioned case that a removal order named is held this long after
+ * its decision (Regulation (EU) 2021/784 Art. 6: six months). */
+#define STORE_PRESERVE_SECONDS (INT64_C(183) * 86400)
+
+struct store_purge_result {
+	int64_t cases;               /* cases whose identifiers were erased */
+	int64_t referrals;           /* referrals whose content was erased */
+	int64_t identifiers;         /* identifier index entries erased */
+	int64_t held;                /* closed before the cutoff, not erased:
+	                                under a preservation hold */
+	bool compacted;              /* the WAL was checkpointed and emptied */
+};
+
+/*
+ * Erases what retention says must go: for every case closed (actioned or
+ * no_action) at or before `cutoff` and not held at `now`
+ * (preserved_until <= now), its identifier index entries (case_idents,
+ * and the same hashes in referral_idents, referrer_idents and
+ * access_key_idents), and the sealed content (subjects, evidence,
+ * summary) of each of its referrals once every case that referral named
+ * is erased. The case keeps its id, status, dates and decisions; each
+ * erased case gets one "purge" audit record (actor: `actor`) in the
+ * same transaction. Works in transactions of at most 100 cases until
+ * none is left, then checkpoints the WAL into the file and empties it
+ * (st_wal_truncate) so that, with the writer's secure_delete, the erased
+ * bytes are in neither file. `retention_days` only goes into the audit
+ * detail. RG_OK with *out (also when nothing was due), or an rg_err
+ * (what committed before stays committed).
+ */
+int store_purge(struct store *st, const char *actor, int64_t now,
+                int64_t cutoff, int retention_days,
+                struct store_purge_result *out);
+
+/* ---- transparency report (contract section 13, store_report.c) ------ */
+
+#define STORE_REPORT_WEEKS 54        /* weeks a range of 366 days touches */
+#define STORE_N_CATEGORIES 5         /* enum referral_category */
+#define STORE_N_URGENCIES 3          /* enum referral_urgency */
+#define STORE_N_OUTCOMES 4           /* the three actions, then no_action */
+#define STORE_N_GROUNDS 2            /* illegal_content, terms_of_service */
+
+/* The counts of a period [from, to) (Unix seconds; the caller keeps it
+ * within 366 days). Weeks are counted from week_base, the Monday 00:00
+ * UTC on or before `from`. */
+struct store_report {
+	int64_t referrals[2][STORE_N_CATEGORIES];  /* [0] partner, [1] agency */
+	int64_t per_week[STORE_REPORT_WEEKS][STORE_N_CATEGORIES];
+	size_t n_weeks;
+	int64_t cases_opened;                  /* live cases (after merges) */
+	/* decisions that closed a case in the period: outcome (action - 1
+	 * for actioned, 3 for no_action) by ground */
+	int64_t decisions[STORE_N_OUTCOMES][STORE_N_GROUNDS];
+	/* cases whose (latest) decision falls in the period: opened_at ->
+	 * decided_at, by the case's urgency; -1 when none */
+	int64_t decided[STORE_N_URGENCIES];
+	int64_t median_seconds[STORE_N_URGENCIES];
+	int64_t p90_seconds[STORE_N_URGENCIES];
+	/* removal orders received in the period, each by all of its cases:
+	 * every one actioned by its deadline, every one actioned but the
+	 * last after it, one still undecided, or decided otherwise */
+	int64_t orders_received;
+	int64_t orders_within;
+	int64_t orders_after;
+	int64_t orders_open;
+	int64_t orders_not_actioned;
+	int64_t holds_started;                 /* held cases decided in it */
+	int64_t holds_active;                  /* held at `now` */
+	int64_t keys_issued[2];                /* [0] status, [1] disclosure */
+	int64_t disclosures;                   /* "disclosure" audit records */
+};
+
+/* Fills *out for [from, to) from one read snapshot. RG_EINVAL when the
+ * period is empty or longer than STORE_REPORT_WEEKS weeks allow. */
+int store_report(struct store *st, int64_t from, int64_t to,
+                 int64_t week_base, int64_t now, struct store_report *out);
 
 #endif

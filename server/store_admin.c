@@ -5,6 +5,7 @@
  * connections and the writer of store.c.
  */
 #include "store_int.h"
+#include "../proto/audit_record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,53 +13,7 @@
 
 #include <sodium.h>
 
-#define AUDIT_STR_MAX (1u << 20)
-
 /* ---- audit ---------------------------------------------------------- */
-
-static void be64(uint8_t b[8], int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	for (int i = 7; i >= 0; i--, u >>= 8)
-		b[i] = (uint8_t)u;
-}
-
-/* Hashes a string as 4-byte big-endian length + bytes. */
-static void hash_str(crypto_generichash_state *h, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-	                   (uint8_t)(n >> 8), (uint8_t)n };
-	crypto_generichash_update(h, len, sizeof len);
-	if (n)
-		crypto_generichash_update(h, (const uint8_t *)s, n);
-}
-
-/* The chain's one hash function; the byte layout is documented in
- * store.h beside the declaration. */
-int store_audit_hash(int64_t seq, int64_t at, const char *actor,
-                     const char *kind, const char *object,
-                     const char *detail, const uint8_t prev[32],
-                     uint8_t out[32])
-{
-	const char *strs[] = { actor, kind, object, detail };
-	crypto_generichash_state h;
-	uint8_t num[8];
-	for (size_t i = 0; i < 4; i++)
-		if (strs[i] && strlen(strs[i]) > AUDIT_STR_MAX)
-			return RG_EINVAL;
-	if (crypto_generichash_init(&h, NULL, 0, 32) != 0)
-		return RG_ECRYPTO;
-	crypto_generichash_update(&h, prev, 32);
-	be64(num, seq);
-	crypto_generichash_update(&h, num, sizeof num);
-	be64(num, at);
-	crypto_generichash_update(&h, num, sizeof num);
-	for (size_t i = 0; i < 4; i++)
-		hash_str(&h, strs[i]);
-	return crypto_generichash_final(&h, out, 32) == 0 ? RG_OK
-	                                                  : RG_ECRYPTO;
-}
 
 int st_audit_add(struct txn *t, int64_t at, const char *actor,
                  const char *kind, const char *object, const char *detail)
@@ -72,13 +27,13 @@ int st_audit_add(struct txn *t, int64_t at, const char *actor,
 		goto out;
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		seq = sqlite3_column_int64(q.s, 0) + 1;
+		seq = sq_col_i64(&q, 0) + 1;
 		rc = sq_col_32(&q, 1, prev);
 	}
 	sq_close(&q);
 	if (rc < 0)
 		return rc;
-	rc = store_audit_hash(seq, at, actor, kind, object, detail, prev, hash);
+	rc = audit_record_hash(seq, at, actor, kind, object, detail, prev, hash);
 	if (rc != RG_OK)
 		return rc;
 	rc = sq_open(&q, t->c,
@@ -129,7 +84,7 @@ int store_audit_append(struct store *st, const char *actor, const char *kind,
 {
 	struct audit_job a = { actor, kind, object, detail, now };
 	if (!st || !actor || !*actor || !kind || !*kind || !object || !detail ||
-	    strlen(detail) > AUDIT_STR_MAX)
+	    strlen(detail) > AUDIT_RECORD_STR_MAX)
 		return RG_EINVAL;
 	json_t *j = json_loads(detail, JSON_REJECT_DUPLICATES, NULL);
 	bool ok = j && json_is_object(j);
@@ -160,12 +115,12 @@ int store_audit_each(struct store *st, int64_t since, size_t limit,
 	sq_i64(&q, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_audit a = {
-			.seq = sqlite3_column_int64(q.s, 0),
-			.at = sqlite3_column_int64(q.s, 1),
-			.actor = (const char *)sqlite3_column_text(q.s, 2),
-			.kind = (const char *)sqlite3_column_text(q.s, 3),
-			.object = (const char *)sqlite3_column_text(q.s, 4),
-			.detail = (const char *)sqlite3_column_text(q.s, 5),
+			.seq = sq_col_i64(&q, 0),
+			.at = sq_col_i64(&q, 1),
+			.actor = sq_col_text(&q, 2),
+			.kind = sq_col_text(&q, 3),
+			.object = sq_col_text(&q, 4),
+			.detail = sq_col_text(&q, 5),
 		};
 		if (!a.actor || !a.kind || !a.object || !a.detail ||
 		    sq_col_32(&q, 6, a.prev_hash) != RG_OK ||
@@ -189,10 +144,6 @@ out:
 
 /* ---- signed audit heads -------------------------------------------- */
 
-#define HEAD_PREFIX "refgate-audit-head:v1:"
-_Static_assert(sizeof HEAD_PREFIX - 1 + 8 + 8 + 32 == AUDIT_HEAD_MESSAGE_LEN,
-               "audit head message layout");
-
 int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32])
 {
 	struct conn *c;
@@ -210,7 +161,7 @@ int store_audit_head(struct store *st, int64_t *seq, uint8_t hash[32])
 		goto out;
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		s = sqlite3_column_int64(q.s, 0);
+		s = sq_col_i64(&q, 0);
 		rc = sq_col_32(&q, 1, h);
 	}
 out:
@@ -222,16 +173,6 @@ out:
 		memcpy(hash, h, 32);
 	}
 	return rc;
-}
-
-void store_audit_head_message(int64_t seq, int64_t at, const uint8_t hash[32],
-                              uint8_t out[AUDIT_HEAD_MESSAGE_LEN])
-{
-	size_t n = sizeof HEAD_PREFIX - 1;
-	memcpy(out, HEAD_PREFIX, n);
-	be64(out + n, seq);
-	be64(out + n + 8, at);
-	memcpy(out + n + 16, hash, 32);
 }
 
 struct head_job {
@@ -259,7 +200,7 @@ static int head_sign_run(struct txn *t, void *arg)
 	if (rc == SQ_DONE) {
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW && (rc = sq_col_32(&q, 0, row)) == RG_OK) {
-		signed_before = sqlite3_column_int(q.s, 1) != 0;
+		signed_before = sq_col_int(&q, 1) != 0;
 		if (memcmp(row, h->hash, 32) != 0)
 			rc = RG_ECONFLICT;
 	}
@@ -309,13 +250,14 @@ int store_audit_heads_each(struct store *st,
 		goto out;
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_audit_signature h = {
-			.seq = sqlite3_column_int64(q.s, 0),
-			.at = sqlite3_column_int64(q.s, 1),
+			.seq = sq_col_i64(&q, 0),
+			.at = sq_col_i64(&q, 1),
 		};
-		const void *sig = sqlite3_column_blob(q.s, 3);
+		size_t sig_len = 0;
+		const void *sig = sq_col_blob(&q, 3, &sig_len);
 		if ((rc = sq_col_32(&q, 2, h.hash)) != RG_OK)
 			goto out;
-		if (!sig || sqlite3_column_bytes(q.s, 3) != 64) {
+		if (!sig || sig_len != 64) {
 			rc = RG_EIO;
 			goto out;
 		}
@@ -356,9 +298,9 @@ int store_principal_by_spki(struct store *st, const uint8_t spki_sha256[32],
 	if (rc == SQ_DONE) {
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW) {
-		p.role = (enum rg_role)sqlite3_column_int(q.s, 1);
-		p.created_at = sqlite3_column_int64(q.s, 2);
-		p.revoked_at = sqlite3_column_int64(q.s, 3);
+		p.role = (enum rg_role)sq_col_int(&q, 1);
+		p.created_at = sq_col_i64(&q, 2);
+		p.revoked_at = sq_col_i64(&q, 3);
 		rc = sq_col_str(&q, 0, p.name, sizeof p.name);
 	}
 out:
@@ -446,8 +388,8 @@ static int enrol_principal(struct txn *t, const struct enrol_job *e)
 	sq_text(&q, 1, e->name);
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		bool same = sqlite3_column_int(q.s, 0) == (int)e->role &&
-		            sqlite3_column_int64(q.s, 1) == 0;
+		bool same = sq_col_int(&q, 0) == (int)e->role &&
+		            sq_col_i64(&q, 1) == 0;
 		rc = same ? RG_OK : RG_ECONFLICT;
 		goto out;
 	}
@@ -598,8 +540,8 @@ static int revoke_run(struct txn *t, void *arg)
 			sq_i64(&q, 2, r->now);
 			rc = sq_exec(&q);
 		}
+		counts[i] = (int)sq_changes(&q);
 		sq_close(&q);
-		counts[i] = sqlite3_changes(t->c->db);
 	}
 	if (rc != RG_OK)
 		return rc;
@@ -645,12 +587,12 @@ int store_principals_each(struct store *st,
 		goto out;
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_principal p = {
-			.role = (enum rg_role)sqlite3_column_int(q.s, 1),
-			.created_at = sqlite3_column_int64(q.s, 2),
-			.revoked_at = sqlite3_column_int64(q.s, 3),
-			.n_certs = (size_t)sqlite3_column_int64(q.s, 4),
-			.n_keys = (size_t)sqlite3_column_int64(q.s, 5),
-			.cert_expires_at = sqlite3_column_int64(q.s, 6),
+			.role = (enum rg_role)sq_col_int(&q, 1),
+			.created_at = sq_col_i64(&q, 2),
+			.revoked_at = sq_col_i64(&q, 3),
+			.n_certs = (size_t)sq_col_i64(&q, 4),
+			.n_keys = (size_t)sq_col_i64(&q, 5),
+			.cert_expires_at = sq_col_i64(&q, 6),
 		};
 		if ((rc = sq_col_str(&q, 0, p.name, sizeof p.name)) != RG_OK)
 			goto out;

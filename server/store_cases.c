@@ -97,15 +97,15 @@ static int case_row_load(struct conn *c, const char *id, struct case_row *r)
 	if (rc == SQ_DONE) {
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW) {
-		r->status = (enum case_status)sqlite3_column_int(q.s, 1);
-		r->action = (enum case_action)sqlite3_column_int(q.s, 2);
-		r->opened_at = sqlite3_column_int64(q.s, 3);
-		r->updated_at = sqlite3_column_int64(q.s, 4);
-		r->decided_at = sqlite3_column_int64(q.s, 5);
-		r->deadline_at = sqlite3_column_int64(q.s, 6);
-		r->urgency = (enum referral_urgency)sqlite3_column_int(q.s, 7);
-		r->reopen_count = sqlite3_column_int64(q.s, 8);
-		r->seq_opened = sqlite3_column_int64(q.s, 9);
+		r->status = (enum case_status)sq_col_int(&q, 1);
+		r->action = (enum case_action)sq_col_int(&q, 2);
+		r->opened_at = sq_col_i64(&q, 3);
+		r->updated_at = sq_col_i64(&q, 4);
+		r->decided_at = sq_col_i64(&q, 5);
+		r->deadline_at = sq_col_i64(&q, 6);
+		r->urgency = (enum referral_urgency)sq_col_int(&q, 7);
+		r->reopen_count = sq_col_i64(&q, 8);
+		r->seq_opened = sq_col_i64(&q, 9);
 		rc = sq_col_str(&q, 0, r->id, sizeof r->id);
 	}
 out:
@@ -132,9 +132,9 @@ static int case_row_save(struct txn *t, const struct case_row *r)
 		sq_i64(&q, 8, r->reopen_count);
 		rc = sq_exec(&q);
 	}
-	sq_close(&q);
-	if (rc == RG_OK && sqlite3_changes(t->c->db) != 1)
+	if (rc == RG_OK && sq_changes(&q) != 1)
 		rc = RG_EIO;
+	sq_close(&q);
 	return rc;
 }
 
@@ -191,7 +191,7 @@ static int case_open(struct txn *t, const struct store_referral_in *in,
 	sq_i64(&q, 4, in->urgency);
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		r->seq_opened = sqlite3_column_int64(q.s, 0);
+		r->seq_opened = sq_col_i64(&q, 0);
 		rc = sq_exec(&q);
 	} else if (rc == SQ_DONE) {
 		rc = RG_EIO;
@@ -212,9 +212,14 @@ static const char *const merge_sql[] = {
 	"UPDATE referrer_cases SET case_id = ?2 WHERE case_id = ?1",
 	"INSERT INTO case_aliases (alias, case_id) VALUES (?1, ?2)",
 	/* an access key listing both keeps one row */
-	"INSERT OR IGNORE INTO access_key_cases (key_id, case_id)"
-	" SELECT key_id, ?2 FROM access_key_cases WHERE case_id = ?1",
+	"INSERT INTO access_key_cases (key_id, case_id)"
+	" SELECT key_id, ?2 FROM access_key_cases WHERE case_id = ?1"
+	" ON CONFLICT DO NOTHING",
 	"DELETE FROM access_key_cases WHERE case_id = ?1",
+	/* the later preservation hold of the two */
+	"UPDATE cases SET preserved_until = (SELECT preserved_until"
+	" FROM cases WHERE id = ?1) WHERE id = ?2 AND preserved_until <"
+	" (SELECT preserved_until FROM cases WHERE id = ?1)",
 	/* the survivor's claim stays; else the absorbed case's moves */
 	"INSERT INTO case_claims (case_id, reviewer, claimed_at, expires_at)"
 	" SELECT ?2, reviewer, claimed_at, expires_at FROM case_claims"
@@ -276,7 +281,7 @@ static int case_merge(struct txn *t, struct case_row *into,
 		rc = sq_open(&q, t->c, merge_sql[i]);
 		if (rc == RG_OK) {
 			sq_text(&q, 1, from->id);
-			if (sqlite3_bind_parameter_count(q.s) >= 2)
+			if (strstr(merge_sql[i], "?2"))
 				sq_text(&q, 2, into->id);
 			rc = sq_exec(&q);
 		}
@@ -330,13 +335,13 @@ static int first_answer(struct conn *c, struct store_referral_out *out)
 	sq_text(&q, 1, out->id);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		if (n >= REFERRAL_MAX_SUBJECTS ||
-		    sqlite3_column_int64(q.s, 0) != (int64_t)n) {
+		    sq_col_i64(&q, 0) != (int64_t)n) {
 			rc = RG_EIO;
 			goto out;
 		}
 		struct store_case_ref *cr = &out->cases[n++];
-		cr->status = (enum case_status)sqlite3_column_int(q.s, 2);
-		cr->new_case = sqlite3_column_int(q.s, 3) != 0;
+		cr->status = (enum case_status)sq_col_int(&q, 2);
+		cr->new_case = sq_col_int(&q, 3) != 0;
 		rc = sq_col_str(&q, 1, cr->case_id, sizeof cr->case_id);
 		if (rc != RG_OK)
 			goto out;
@@ -385,7 +390,7 @@ static int referral_seen(struct conn *c, const struct store_referral_in *in,
 	if (rc == SQ_DONE) {
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW) {
-		out->received_at = sqlite3_column_int64(q.s, 2);
+		out->received_at = sq_col_i64(&q, 2);
 		if ((rc = sq_col_32(&q, 1, sha)) == RG_OK &&
 		    (rc = sq_col_str(&q, 0, out->id, sizeof out->id)) == RG_OK)
 			rc = memcmp(sha, in->jws_sha256, 32) ? RG_ECONFLICT
@@ -465,9 +470,10 @@ static int referral_idents_insert(struct txn *t,
 		const struct store_subject *s = &in->subjects[i];
 		for (size_t k = 0; rc == RG_OK && k < s->n_idents; k++) {
 			struct q q = { 0 };
-			rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO"
+			rc = sq_open(&q, t->c, "INSERT INTO"
 			                       " referral_idents (hash, referral_id)"
-			                       " VALUES (?1, ?2)");
+			                       " VALUES (?1, ?2)"
+			                       " ON CONFLICT DO NOTHING");
 			if (rc == RG_OK) {
 				sq_blob(&q, 1, s->idents[k].hash, 32);
 				sq_text(&q, 2, in->id);
@@ -781,7 +787,7 @@ static int quota_load(struct conn *c, const char *principal, int64_t day,
 		rc = RG_ENOTFOUND;
 	} else if (rc == SQ_ROW) {
 		for (int i = 0; i < 3; i++)
-			counts[i] = sqlite3_column_int64(q.s, i);
+			counts[i] = sq_col_i64(&q, i);
 		rc = RG_OK;
 	}
 out:
@@ -1042,6 +1048,8 @@ static int decide_run(struct txn *t, void *arg)
 	if (d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION)
 		r.decided_at = d->at;
 	rc = case_row_save(t, &r);
+	if (rc == RG_OK && d->status == CASE_ACTIONED)
+		rc = st_hold_actioned(t, id, d->at);
 	if (rc == RG_OK)
 		rc = decision_insert(t, id, d);
 	if (rc == RG_OK)

@@ -5,17 +5,19 @@
  * change feed), store_admin.c (principals, audit chain, signed heads),
  * store_cases.c (referrals, deduplication, merges, decisions),
  * store_reads.c (case reads, review queue, statistics), store_keys.c
- * (access keys) and store_log.c (the transparency log).
+ * (access keys), store_log.c (the transparency log), store_retention.c
+ * (preservation holds and the retention purge) and store_report.c (the
+ * transparency report's counts).
  */
 #ifndef RG_STORE_INT_H
 #define RG_STORE_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 
 #include <jansson.h>
 
+#include "db.h"
 #include "store.h"
 
 /* Prepared statements kept per connection (open addressing on the SQL
@@ -25,14 +27,15 @@
 
 struct stmt_slot {
 	const char *sql;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	bool busy;                   /* handed out; a nested use prepares anew */
 };
 
-/* One SQLite connection, used by one thread at a time. */
+/* One database connection, used by one thread at a time. */
 struct conn {
 	struct store *st;
-	sqlite3 *db;
+	const struct db_driver *drv;
+	struct db *db;
 	int depth;                   /* read transaction nesting */
 	struct conn *prev, *next;    /* the store's registry of readers */
 	struct stmt_slot slot[CONN_SLOTS];
@@ -61,7 +64,8 @@ struct job {
 
 struct store {
 	struct store_opts opts;
-	char *path;
+	char *path;                  /* a file, or a postgresql:// URI */
+	const struct db_driver *drv;
 	struct conn *w;              /* the writer thread's connection */
 	pthread_t writer;
 	bool writer_started;
@@ -75,7 +79,8 @@ struct store {
 	uint64_t async_queued;       /* async jobs among the queued */
 	void (*hook)(void *ctx);
 	void *hook_ctx;
-	bool hook_busy;              /* the writer is in the hook */
+	int hook_busy;               /* threads in the hook (the writer, the
+	                              * listener) */
 	pthread_cond_t hook_cond;    /* signalled when it leaves it */
 
 	pthread_key_t key;           /* this thread's reader connection */
@@ -85,6 +90,13 @@ struct store {
 
 	_Atomic int64_t head;        /* highest committed change seq */
 	bool mu_made;
+
+	/* Several nodes (PostgreSQL): a thread listening for the other
+	 * nodes' commits, which reloads head and calls the hook. */
+	pthread_t listener;
+	bool listener_started;
+	char node_tag[17];           /* this process's NOTIFY payload */
+	_Atomic bool listener_stop;
 };
 
 /* The writer's transaction, as a job sees it. */
@@ -99,27 +111,23 @@ struct txn {
  * the first failure in rc, which sq_step then returns. */
 struct q {
 	struct conn *c;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int slot;                    /* -1: a temporary statement */
 	int rc;
 };
 
-enum { SQ_DONE = 0, SQ_ROW = 1 };
+enum { SQ_DONE = DB_DONE, SQ_ROW = DB_ROW };
 
 /* ---- store_schema.c ---- */
 
-/* Opens a connection with refgate's pragmas. The writer's (writer=true)
- * creates the file (0600) and the schema; readers are query_only. */
+/* Opens a connection on the store's engine. The writer's (writer=true)
+ * creates the database (a SQLite file 0600) and the schema, or migrates
+ * it; readers only read. */
 int st_conn_open(struct store *st, bool writer, struct conn **out);
 /* Finalizes every cached statement and closes. NULL is a no-op. */
 void st_conn_close(struct conn *c);
-
-/* SQLite result code to rg_err: SQLITE_FULL -> RG_EFULL, SQLITE_NOMEM ->
- * RG_ENOMEM, anything else RG_EIO. */
-int st_rc(int sqlite_rc);
-/* One JSON line on stderr about a database fault (no values, no SQL
- * parameters: only the statement text and SQLite's message). */
-void st_log(const char *func, struct conn *c, int sqlite_rc, const char *sql);
+/* One line on stderr about a fault of the store's own (no values). */
+void st_log(const char *func, const char *what);
 
 int sq_open(struct q *q, struct conn *c, const char *sql);
 void sq_close(struct q *q);
@@ -130,15 +138,39 @@ void sq_blob(struct q *q, int idx, const void *p, size_t n);
 int sq_step(struct q *q);
 /* Steps a statement that returns no row: RG_OK or a negative rg_err. */
 int sq_exec(struct q *q);
-/* Runs a statement without parameters (BEGIN, COMMIT, SAVEPOINT, ...). */
+/* Runs a statement without parameters (SAVEPOINT, RELEASE, ...). */
 int sq_run(struct conn *c, const char *sql);
+/* Rows changed by the INSERT/UPDATE/DELETE q just ran. */
+int64_t sq_changes(struct q *q);
 /* Copies a TEXT column into buf; NULL reads as "". RG_EIO when it does not
  * fit (the database is not what this code wrote). */
 int sq_col_str(struct q *q, int col, char *buf, size_t cap);
 /* Copies a 32-byte BLOB column. RG_EIO when it has another size. */
 int sq_col_32(struct q *q, int col, uint8_t out[32]);
-/* An INTEGER column's value (NULL reads as 0). */
+/* An integer column (NULL reads as 0; a comparison as 0 or 1). */
 int64_t sq_col_i64(struct q *q, int col);
+int sq_col_int(struct q *q, int col);
+bool sq_col_null(struct q *q, int col);
+/* A TEXT column in place (NULL for NULL), valid until the next step. */
+const char *sq_col_text(struct q *q, int col);
+/* A BLOB column in place and its size (NULL, 0 for NULL or empty),
+ * valid until the next step. */
+const void *sq_col_blob(struct q *q, int col, size_t *n);
+/* Runs one statement that yields one integer (COUNT, MAX, ...) with no
+ * parameters or ?1 = p1 (p1 NULL: none). RG_EIO when it yields no row. */
+int sq_one_i64(struct conn *c, const char *sql, const char *p1,
+               int64_t *out);
+/* The rows the statement's last step inserted, updated or deleted. */
+int64_t sq_changes(struct q *q);
+
+/* Copies every frame of the WAL into the database file and truncates the
+ * WAL to zero bytes (SQLITE_CHECKPOINT_TRUNCATE, on a connection of its
+ * own), waiting up to the busy timeout for readers and the writer. *done
+ * is false when they held on longer (RG_OK: the next run tries again).
+ * With the writer's secure_delete, content deleted before the call is
+ * then in neither file. On PostgreSQL it does nothing (*done true): see
+ * docs/operators.md section 7a. */
+int st_wal_truncate(struct store *st, bool *done);
 
 /* Read transactions on a reader connection; they nest (a callback may
  * call back into the store on the same thread). */
@@ -211,6 +243,13 @@ int st_log_append(struct txn *t, const char *referral_id, uint64_t index,
  * RG_ENOTFOUND for a referral recorded before the log existed. */
 int st_log_leaf(struct conn *c, const char *referral_id, int64_t *index,
                 char **payload, size_t *len);
+
+/* ---- store_retention.c (writer only) ---- */
+
+/* The preservation hold of a case just actioned (at): when one of its
+ * referrals carried a removal order, it is held until at + 183 days (a
+ * later hold already set stays). */
+int st_hold_actioned(struct txn *t, const char *case_id, int64_t at);
 
 /* ---- store_reads.c ---- */
 

@@ -166,17 +166,18 @@ static int issue_cases(struct txn *t, const struct store_access_key *k,
 		struct q q = { 0 };
 		rc = st_case_live(t->c, k->cases[i], live);
 		if (rc == RG_OK)
-			rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO"
+			rc = sq_open(&q, t->c, "INSERT INTO"
 			                       " access_key_cases (key_id, case_id)"
-			                       " VALUES (?1, ?2)");
+			                       " VALUES (?1, ?2)"
+			                       " ON CONFLICT DO NOTHING");
 		if (rc == RG_OK) {
 			sq_text(&q, 1, k->id);
 			sq_text(&q, 2, live);
 			rc = sq_exec(&q);
 		}
-		sq_close(&q);
 		if (rc == RG_OK)
-			*n += sqlite3_changes(t->c->db);
+			*n += (size_t)sq_changes(&q);
+		sq_close(&q);
 	}
 	return rc;
 }
@@ -187,10 +188,11 @@ static int issue_cases(struct txn *t, const struct store_access_key *k,
 static int issue_idents(struct txn *t, const struct store_access_key *k)
 {
 	struct q q = { 0 };
-	int rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO access_key_idents"
+	int rc = sq_open(&q, t->c, "INSERT INTO access_key_idents"
 	                           " (key_id, hash) SELECT a.key_id, i.hash"
 	                           " FROM access_key_cases a JOIN case_idents i"
-	                           " ON i.case_id = a.case_id WHERE a.key_id = ?1");
+	                           " ON i.case_id = a.case_id WHERE a.key_id = ?1"
+	                           " ON CONFLICT DO NOTHING");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, k->id);
 		rc = sq_exec(&q);
@@ -219,17 +221,18 @@ static int issue_run(struct txn *t, void *arg)
 		rc = issue_idents(t, k);
 	if (rc != RG_OK)
 		return rc;
-	/* ids, enum names, times and the legal basis: never the secret or
-	 * its hash */
+	/* ids, enum names, times (RFC 3339, as everywhere in the audit log)
+	 * and the legal basis: never the secret or its hash */
+	char expires[21];
+	rg_time_format(k->expires_at, expires);
 	return st_audit_add_json(t, k->created_at, ij->actor, "key_issue", k->id,
-	                         json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:s}",
+	                         json_pack("{s:s, s:s, s:s, s:b, s:I, s:s, s:s}",
 	                                   "id", k->id,
 	                                   "principal", k->principal,
 	                                   "tier", tier_name(k->tier),
 	                                   "all_own", (int)k->all_own,
 	                                   "cases", (json_int_t)n,
-	                                   "expires_at",
-	                                   (json_int_t)k->expires_at,
+	                                   "expires_at", expires,
 	                                   "legal_basis", k->legal_basis));
 }
 
@@ -256,8 +259,8 @@ int store_access_key_issue(struct store *st, const char *actor,
 /* Copies column col (TEXT) to *p and advances it; NULL reads as "". */
 static const char *text_put(struct q *q, int col, char **p)
 {
-	const char *s = (const char *)sqlite3_column_text(q->s, col);
-	size_t n = s ? (size_t)sqlite3_column_bytes(q->s, col) : 0;
+	const char *s = sq_col_text(q, col);
+	size_t n = s ? strlen(s) : 0;
 	char *out = *p;
 	if (n)
 		memcpy(out, s, n);
@@ -275,13 +278,13 @@ static int key_read(struct conn *c, struct q *q, struct store_access_key *k,
 	struct q cq = { 0 };
 	int64_t n = 0;
 	*k = (struct store_access_key){
-		.tier = (enum key_tier)sqlite3_column_int(q->s, 3),
-		.all_own = sqlite3_column_int(q->s, 4) != 0,
-		.created_at = sqlite3_column_int64(q->s, 7),
-		.expires_at = sqlite3_column_int64(q->s, 8),
-		.revoked_at = sqlite3_column_int64(q->s, 9),
-		.last_used_at = sqlite3_column_int64(q->s, 10),
-		.use_count = sqlite3_column_int64(q->s, 11),
+		.tier = (enum key_tier)sq_col_int(q, 3),
+		.all_own = sq_col_int(q, 4) != 0,
+		.created_at = sq_col_i64(q, 7),
+		.expires_at = sq_col_i64(q, 8),
+		.revoked_at = sq_col_i64(q, 9),
+		.last_used_at = sq_col_i64(q, 10),
+		.use_count = sq_col_i64(q, 11),
 	};
 	int rc = sq_col_str(q, 0, k->id, sizeof k->id);
 	if (rc == RG_OK)
@@ -293,8 +296,8 @@ static int key_read(struct conn *c, struct q *q, struct store_access_key *k,
 	/* text first: the bytes count is of the text form */
 	size_t text = 2;
 	for (int col = 5; col <= 6; col++)
-		if (sqlite3_column_text(q->s, col))
-			text += (size_t)sqlite3_column_bytes(q->s, col);
+		if (sq_col_text(q, col))
+			text += strlen(sq_col_text(q, col));
 	int64_t cap = 0;
 	rc = sq_open(&cq, c, "SELECT COUNT(*) FROM access_key_cases"
 	                     " WHERE key_id = ?1");
@@ -303,7 +306,7 @@ static int key_read(struct conn *c, struct q *q, struct store_access_key *k,
 	sq_text(&cq, 1, k->id);
 	rc = sq_step(&cq);
 	if (rc == SQ_ROW)
-		cap = sqlite3_column_int64(cq.s, 0);
+		cap = sq_col_i64(&cq, 0);
 	sq_close(&cq);
 	/* a key is issued with at most the maximum, and merges only fold
 	 * its cases together */
@@ -419,7 +422,7 @@ int store_access_key_covers(struct store *st, const struct store_access_key *k,
 	             "WITH live(id) AS (SELECT COALESCE((SELECT case_id"
 	             "  FROM case_aliases WHERE alias = ?2), ?2))"
 	             " SELECT 1 FROM access_keys k, live WHERE k.id = ?1 AND CASE"
-	             " WHEN k.all_own THEN EXISTS (SELECT 1"
+	             " WHEN k.all_own <> 0 THEN EXISTS (SELECT 1"
 	             "  FROM referral_subjects s JOIN referrals r"
 	             "  ON r.id = s.referral_id WHERE s.case_id = live.id"
 	             "  AND r.principal = k.principal)"
@@ -453,7 +456,7 @@ int store_access_key_ident_allowed(struct store *st,
 		return rc;
 	rc = sq_open(&q, c,
 	             "SELECT 1 FROM access_keys k WHERE k.id = ?1 AND CASE"
-	             " WHEN k.all_own THEN EXISTS (SELECT 1"
+	             " WHEN k.all_own <> 0 THEN EXISTS (SELECT 1"
 	             "  FROM referral_idents i JOIN referrals r"
 	             "  ON r.id = i.referral_id WHERE i.hash = ?2"
 	             "  AND r.principal = k.principal)"
@@ -519,7 +522,8 @@ static int touch_run(struct txn *t, void *arg)
 	const struct touch_job *tj = arg;
 	struct q q = { 0 };
 	int rc = sq_open(&q, t->c, "UPDATE access_keys SET"
-	                           " last_used_at = MAX(last_used_at, ?2),"
+	                           " last_used_at = CASE WHEN last_used_at > ?2"
+	                           "  THEN last_used_at ELSE ?2 END,"
 	                           " use_count = use_count + ?3 WHERE id = ?1");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, tj->id);

@@ -16,7 +16,7 @@ int st_log_size(struct conn *c, uint64_t *size)
 	struct q q = { 0 };
 	int rc = sq_open(&q, c, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves");
 	if (rc == RG_OK && (rc = sq_step(&q)) == SQ_ROW) {
-		int64_t v = sqlite3_column_int64(q.s, 0);
+		int64_t v = sq_col_i64(&q, 0);
 		rc = v >= 0 ? RG_OK : RG_EIO;
 		*size = (uint64_t)v;
 	} else if (rc == SQ_DONE) {
@@ -114,16 +114,16 @@ int st_log_leaf(struct conn *c, const char *referral_id, int64_t *index,
 	}
 	if (rc != SQ_ROW)
 		goto out;
-	const void *p = sqlite3_column_blob(q.s, 1);
-	int n = sqlite3_column_bytes(q.s, 1);
-	char *copy = n > 0 ? malloc((size_t)n + 1) : NULL;
+	size_t n = 0;
+	const void *p = sq_col_blob(&q, 1, &n);
+	char *copy = p && n > 0 ? malloc(n + 1) : NULL;
 	if (!copy) {
-		rc = n > 0 ? RG_ENOMEM : RG_EIO;
+		rc = p && n > 0 ? RG_ENOMEM : RG_EIO;
 		goto out;
 	}
-	memcpy(copy, p, (size_t)n);
+	memcpy(copy, p, n);
 	copy[n] = '\0';
-	*index = sqlite3_column_int64(q.s, 0);
+	*index = sq_col_i64(&q, 0);
 	*payload = copy;
 	*len = (size_t)n;
 	rc = RG_OK;
@@ -165,8 +165,8 @@ static int checkpoint_latest(struct conn *c, struct store_checkpoint *out)
 	}
 	if (rc != SQ_ROW)
 		goto out;
-	out->size = (uint64_t)sqlite3_column_int64(q.s, 0);
-	out->at = sqlite3_column_int64(q.s, 2);
+	out->size = (uint64_t)sq_col_i64(&q, 0);
+	out->at = sq_col_i64(&q, 2);
 	rc = sq_col_32(&q, 1, out->root);
 	if (rc == RG_OK)
 		rc = sq_col_str(&q, 3, out->note, sizeof out->note);

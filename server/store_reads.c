@@ -35,16 +35,16 @@ int st_in_snapshot(struct store *st, int (*fn)(struct conn *c, void *arg),
 
 static int case_read(struct q *q, struct store_case *out)
 {
-	out->status = (enum case_status)sqlite3_column_int(q->s, 1);
-	out->action = (enum case_action)sqlite3_column_int(q->s, 2);
-	out->opened_at = sqlite3_column_int64(q->s, 3);
-	out->updated_at = sqlite3_column_int64(q->s, 4);
-	out->decided_at = sqlite3_column_int64(q->s, 5);
-	out->deadline_at = sqlite3_column_int64(q->s, 6);
-	out->urgency = (enum referral_urgency)sqlite3_column_int(q->s, 7);
-	out->reopen_count = sqlite3_column_int(q->s, 8);
-	out->n_referrals = sqlite3_column_int(q->s, 9);
-	out->n_principals = sqlite3_column_int(q->s, 10);
+	out->status = (enum case_status)sq_col_int(q, 1);
+	out->action = (enum case_action)sq_col_int(q, 2);
+	out->opened_at = sq_col_i64(q, 3);
+	out->updated_at = sq_col_i64(q, 4);
+	out->decided_at = sq_col_i64(q, 5);
+	out->deadline_at = sq_col_i64(q, 6);
+	out->urgency = (enum referral_urgency)sq_col_int(q, 7);
+	out->reopen_count = sq_col_int(q, 8);
+	out->n_referrals = sq_col_int(q, 9);
+	out->n_principals = sq_col_int(q, 10);
 	out->claim_expires_at = sq_col_i64(q, 12);
 	int rc = sq_col_str(q, 11, out->claimed_by, sizeof out->claimed_by);
 	return rc == RG_OK ? sq_col_str(q, 0, out->id, sizeof out->id) : rc;
@@ -139,12 +139,12 @@ static int referral_read(struct q *q, struct store_referral *r, bool sealed)
 {
 	int rc;
 	*r = (struct store_referral){
-		.has_partner_ref = sqlite3_column_type(q->s, 2) != SQLITE_NULL,
-		.received_at = sqlite3_column_int64(q->s, 3),
-		.category = (enum referral_category)sqlite3_column_int(q->s, 4),
-		.urgency = (enum referral_urgency)sqlite3_column_int(q->s, 5),
-		.deadline_at = sqlite3_column_int64(q->s, 6),
-		.n_subjects = (size_t)sqlite3_column_int64(q->s, 7),
+		.has_partner_ref = !sq_col_null(q, 2),
+		.received_at = sq_col_i64(q, 3),
+		.category = (enum referral_category)sq_col_int(q, 4),
+		.urgency = (enum referral_urgency)sq_col_int(q, 5),
+		.deadline_at = sq_col_i64(q, 6),
+		.n_subjects = (size_t)sq_col_i64(q, 7),
 	};
 	if ((rc = sq_col_str(q, 0, r->id, sizeof r->id)) != RG_OK ||
 	    (rc = sq_col_str(q, 1, r->principal, sizeof r->principal)) != RG_OK ||
@@ -152,10 +152,10 @@ static int referral_read(struct q *q, struct store_referral *r, bool sealed)
 	    RG_OK)
 		return rc;
 	if (sealed) {
-		r->sealed = sqlite3_column_blob(q->s, 8);
-		r->sealed_len = (size_t)sqlite3_column_bytes(q->s, 8);
-		if (!r->sealed)
-			return RG_EIO;
+		/* Empty once retention erased it (store_purge): sealed NULL. */
+		r->sealed = sq_col_blob(q, 8, &r->sealed_len);
+		if (r->sealed_len == 0)
+			r->sealed = NULL;
 	}
 	return RG_OK;
 }
@@ -220,7 +220,7 @@ static int referral_cases_fn(struct conn *c, void *arg)
 		    (rc = st_case_load(c, id, &cs)) != RG_OK)
 			goto out;
 		if ((rc = wk->cb.subject(wk->ctx,
-		                         (size_t)sqlite3_column_int64(q.s, 0),
+		                         (size_t)sq_col_i64(&q, 0),
 		                         &cs)) != 0)
 			goto out;
 	}
@@ -342,12 +342,11 @@ static int case_idents_fn(struct conn *c, void *arg)
 		goto out;
 	sq_text(&q, 1, id);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
-		const unsigned char *kind = sqlite3_column_text(q.s, 0);
+		const char *kind = sq_col_text(&q, 0);
 		struct store_ident ident = {
-			.kind = kind ? (char)kind[0] : '\0',
-			.sealed = sqlite3_column_blob(q.s, 2),
-			.sealed_len = (size_t)sqlite3_column_bytes(q.s, 2),
+			.kind = kind ? kind[0] : '\0',
 		};
+		ident.sealed = sq_col_blob(&q, 2, &ident.sealed_len);
 		if (!ident.kind || !ident.sealed ||
 		    (rc = sq_col_32(&q, 1, ident.hash)) != RG_OK) {
 			rc = RG_EIO;
@@ -390,13 +389,13 @@ static int case_decisions_fn(struct conn *c, void *arg)
 	sq_text(&q, 1, id);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_decision d = {
-			.status = (enum case_status)sqlite3_column_int(q.s, 0),
-			.action = (enum case_action)sqlite3_column_int(q.s, 1),
-			.ground = (const char *)sqlite3_column_text(q.s, 2),
-			.explanation = (const char *)sqlite3_column_text(q.s, 3),
-			.reviewer = (const char *)sqlite3_column_text(q.s, 4),
-			.at = sqlite3_column_int64(q.s, 5),
-			.automated = sqlite3_column_int(q.s, 6) != 0,
+			.status = (enum case_status)sq_col_int(&q, 0),
+			.action = (enum case_action)sq_col_int(&q, 1),
+			.ground = sq_col_text(&q, 2),
+			.explanation = sq_col_text(&q, 3),
+			.reviewer = sq_col_text(&q, 4),
+			.at = sq_col_i64(&q, 5),
+			.automated = sq_col_int(&q, 6) != 0,
 		};
 		if (!d.reviewer) {
 			rc = RG_EIO;
@@ -494,7 +493,7 @@ static int query_i64(struct conn *c, const char *sql, const char *arg,
 		sq_text(&q, 1, arg);
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		*out = sqlite3_column_int64(q.s, 0);
+		*out = sq_col_i64(&q, 0);
 		rc = RG_OK;
 	} else if (rc == SQ_DONE) {
 		rc = RG_EIO;
@@ -525,7 +524,7 @@ static int stats_median(struct conn *c, struct stats_walk *sw, int64_t n)
 	sq_i64(&q, 2, (n - 1) / 2);
 	sq_i64(&q, 3, want);
 	while (got < want && (rc = sq_step(&q)) == SQ_ROW)
-		v[got++] = sqlite3_column_int64(q.s, 0);
+		v[got++] = sq_col_i64(&q, 0);
 	if (rc < 0)
 		goto out;
 	if (got != want) {
@@ -555,9 +554,9 @@ static int stats_fn(struct conn *c, void *arg)
 		goto out;
 	sq_text(&q, 1, sw->principal);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
-		int64_t n = sqlite3_column_int64(q.s, 1);
+		int64_t n = sq_col_i64(&q, 1);
 		sw->out.distinct_accounts += n;
-		switch (sqlite3_column_int(q.s, 0)) {
+		switch (sq_col_int(&q, 0)) {
 		case CASE_ACTIONED: sw->out.actioned += n; break;
 		case CASE_NO_ACTION: sw->out.no_action += n; break;
 		default: sw->out.pending += n; break;
@@ -581,6 +580,38 @@ int store_partner_stats(struct store *st, const char *principal,
 	int rc = st_in_snapshot(st, stats_fn, &sw);
 	if (rc == RG_OK)
 		*out = sw.out;
+	return rc;
+}
+
+int store_queue_gauges(struct store *st, int64_t now,
+                       struct store_queue_gauges *out)
+{
+	struct conn *c;
+	struct q q = { 0 };
+	if (!st || !out)
+		return RG_EINVAL;
+	int rc = st_reader(st, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = sq_open(&q, c,
+	             "SELECT COUNT(*), COALESCE(MIN(opened_at), 0),"
+	             " COALESCE(SUM(CASE WHEN deadline_at > 0 AND deadline_at < ?1"
+	             " THEN 1 ELSE 0 END), 0)"
+	             " FROM cases WHERE status IN (0, 1)");
+	if (rc != RG_OK)
+		goto out;
+	sq_i64(&q, 1, now);
+	rc = sq_step(&q);
+	if (rc == SQ_ROW) {
+		out->open = sq_col_i64(&q, 0);
+		out->oldest_opened_at = sq_col_i64(&q, 1);
+		out->overdue = sq_col_i64(&q, 2);
+		rc = RG_OK;
+	} else if (rc == SQ_DONE) {
+		rc = RG_EIO;
+	}
+out:
+	sq_close(&q);
 	return rc;
 }
 

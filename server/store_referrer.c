@@ -93,9 +93,10 @@ static int view_insert(struct txn *t, const char *principal,
 		sq_close(&q);
 	}
 	if (rc == RG_OK)
-		rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO referrer_cases (principal,"
+		rc = sq_open(&q, t->c, "INSERT INTO referrer_cases (principal,"
 		                       " alias, case_id, status, action, opened_at,"
-		                       " updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4, ?4)");
+		                       " updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4, ?4)"
+		                       " ON CONFLICT DO NOTHING");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, principal);
 		sq_text(&q, 2, alias);
@@ -115,8 +116,9 @@ static int idents_claim(struct txn *t, const char *principal,
 	int rc = RG_OK;
 	for (size_t k = 0; rc == RG_OK && k < s->n_idents; k++) {
 		struct q q = { 0 };
-		rc = sq_open(&q, t->c, "INSERT OR IGNORE INTO referrer_idents"
-		                       " (principal, hash, alias) VALUES (?1, ?2, ?3)");
+		rc = sq_open(&q, t->c, "INSERT INTO referrer_idents"
+		                       " (principal, hash, alias) VALUES (?1, ?2, ?3)"
+		                       " ON CONFLICT DO NOTHING");
 		if (rc == RG_OK) {
 			sq_text(&q, 1, principal);
 			sq_blob(&q, 2, s->idents[k].hash, 32);
@@ -182,7 +184,8 @@ int st_referrer_referred(struct txn *t, const char *principal,
 	*status = actioned ? CASE_ACTIONED : CASE_RECEIVED;
 	int rc = sq_open(&q, t->c,
 	                 "UPDATE referrer_cases SET status = ?3, action = ?4,"
-	                 " decided_at = ?5, updated_at = MAX(updated_at, ?6),"
+	                 " decided_at = ?5, updated_at = CASE WHEN"
+	                 " updated_at > ?6 THEN updated_at ELSE ?6 END,"
 	                 " deadline_at = CASE WHEN ?7 > 0 THEN ?7"
 	                 " ELSE deadline_at END"
 	                 " WHERE principal = ?1 AND alias = ?2");
@@ -196,9 +199,9 @@ int st_referrer_referred(struct txn *t, const char *principal,
 		sq_i64(&q, 7, deadline_at);
 		rc = sq_exec(&q);
 	}
-	sq_close(&q);
-	if (rc == RG_OK && sqlite3_changes(t->c->db) != 1)
+	if (rc == RG_OK && sq_changes(&q) != 1)
 		rc = RG_EIO;
+	sq_close(&q);
 	if (rc == RG_OK)
 		rc = feed_add(t, principal, alias, *status,
 		              actioned ? live->action : ACTION_NONE, at);
@@ -264,7 +267,8 @@ int st_referrer_decided(struct txn *t, const char *case_id,
 	if (rc == RG_OK)
 		rc = sq_open(&q, t->c,
 		             "UPDATE referrer_cases SET status = ?2, action = ?3,"
-		             " decided_at = ?4, updated_at = MAX(updated_at, ?4)"
+		             " decided_at = ?4, updated_at = CASE WHEN"
+		             " updated_at > ?4 THEN updated_at ELSE ?4 END"
 		             " WHERE case_id = ?1");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, case_id);
@@ -289,12 +293,12 @@ int st_referrer_decided(struct txn *t, const char *case_id,
 static int view_read(struct q *q, struct store_case *out)
 {
 	*out = (struct store_case){
-		.status = (enum case_status)sqlite3_column_int(q->s, 1),
-		.action = (enum case_action)sqlite3_column_int(q->s, 2),
-		.opened_at = sqlite3_column_int64(q->s, 3),
-		.updated_at = sqlite3_column_int64(q->s, 4),
-		.decided_at = sqlite3_column_int64(q->s, 5),
-		.deadline_at = sqlite3_column_int64(q->s, 6),
+		.status = (enum case_status)sq_col_int(q, 1),
+		.action = (enum case_action)sq_col_int(q, 2),
+		.opened_at = sq_col_i64(q, 3),
+		.updated_at = sq_col_i64(q, 4),
+		.decided_at = sq_col_i64(q, 5),
+		.deadline_at = sq_col_i64(q, 6),
 	};
 	return sq_col_str(q, 0, out->id, sizeof out->id);
 }
@@ -359,7 +363,7 @@ static int subjects_fn(struct conn *c, void *arg)
 			rc = rc == RG_ENOTFOUND ? RG_EIO : rc;
 			goto out;
 		}
-		if ((rc = w->cb(w->ctx, (size_t)sqlite3_column_int64(q.s, 0),
+		if ((rc = w->cb(w->ctx, (size_t)sq_col_i64(&q, 0),
 		                &v)) != 0)
 			goto out;
 	}
@@ -408,10 +412,10 @@ int store_referrer_changes(struct store *st, const char *principal,
 	sq_i64(&q, 3, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_change ch = {
-			.seq = sqlite3_column_int64(q.s, 0),
-			.status = (enum case_status)sqlite3_column_int(q.s, 2),
-			.action = (enum case_action)sqlite3_column_int(q.s, 3),
-			.at = sqlite3_column_int64(q.s, 4),
+			.seq = sq_col_i64(&q, 0),
+			.status = (enum case_status)sq_col_int(&q, 2),
+			.action = (enum case_action)sq_col_int(&q, 3),
+			.at = sq_col_i64(&q, 4),
 		};
 		if ((rc = sq_col_str(&q, 1, ch.case_id, sizeof ch.case_id)) !=
 		    RG_OK)

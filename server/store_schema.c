@@ -1,26 +1,20 @@
 /*
- * store_schema.c - SQLite plumbing under the store: opening a connection
- * with refgate's pragmas, the schema (version 8, migrated from 1 on), the
- * per-connection cache of prepared statements with checked binds, and
- * SQLite result codes mapped to rg_err.
+ * store_schema.c - what the store's rules stand on: the schema of both
+ * engines (version 8, migrated from 1 to 7) with its migration ladder,
+ * opening a connection through the engine's driver (db.h), and the
+ * per-connection cache of prepared statements with checked binds.
  */
 #include "store_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 
 #define SCHEMA_VERSION 8
-#define XSTR(x) STR(x)
-#define STR(x) #x
-#define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
 
 /*
  * Version 1. Times are Unix seconds, 0 meaning "never/none". Statuses,
@@ -328,6 +322,26 @@ static const char schema_v6_sql[] =
 	" ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'log is append-only'); END;";
 
 /*
+ * Version 7: retention and preservation (store_retention.c).
+ * cases.preserved_until: a preservation hold (Art. 6 of Regulation (EU)
+ * 2021/784): an actioned case that a removal order named is held until
+ * its decision time + 183 days; a held case is never purged (0: no
+ * hold). cases.purged_at and referrals.purged_at: when retention erased
+ * the case's identifier index entries and the referral's sealed content
+ * (0: not erased; an erased referral's sealed is empty). Migrating holds
+ * every actioned case a removal order named, from its decision time.
+ */
+static const char schema_v7_sql[] =
+	"ALTER TABLE cases ADD COLUMN preserved_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE referrals ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX IF NOT EXISTS cases_retention ON cases(purged_at, decided_at);"
+	"UPDATE cases SET preserved_until = decided_at + 15811200"
+	" WHERE status = 2 AND EXISTS (SELECT 1 FROM referral_subjects s"
+	"  JOIN referrals r ON r.id = s.referral_id"
+	"  WHERE s.case_id = cases.id AND r.deadline_at > 0);";
+
+/*
  * Version 8: review claims (store_claims.c). One row per claimed open
  * case: the reviewer and until when the claim holds; a row past its
  * expires_at is no claim. A decision (actioned, no_action) deletes it; a
@@ -342,22 +356,274 @@ static const char schema_v8_sql[] =
 	" expires_at INTEGER NOT NULL"
 	") STRICT;";
 
-int st_rc(int sqlite_rc)
-{
-	switch (sqlite_rc & 0xff) {
-	case SQLITE_OK: return RG_OK;
-	case SQLITE_FULL: return RG_EFULL;
-	case SQLITE_NOMEM: return RG_ENOMEM;
-	default: return RG_EIO;
-	}
-}
+/*
+ * The same versions for PostgreSQL: the same tables, columns and
+ * constraints in its types (BIGINT for INTEGER, BYTEA for BLOB, identity
+ * columns for SQLite's implicit and AUTOINCREMENT rowids; a `rowid`
+ * column where the store orders by insertion). Append-only tables refuse
+ * UPDATE and DELETE through one trigger function. PostgreSQL support
+ * began at version 6, so version 4's data migration has nothing to move
+ * there and only its tables are created.
+ */
+static const char pg_v1_sql[] =
+	"CREATE TABLE IF NOT EXISTS principals ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" role BIGINT NOT NULL CHECK (role BETWEEN 1 AND 4),"
+	" created_at BIGINT NOT NULL,"
+	" revoked_at BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS certs ("
+	" spki BYTEA PRIMARY KEY NOT NULL CHECK (octet_length(spki) = 32),"
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" pem TEXT NOT NULL,"
+	" not_after BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" revoked_at BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS certs_principal ON certs(principal);"
+	"CREATE TABLE IF NOT EXISTS signing_keys ("
+	" kid TEXT PRIMARY KEY NOT NULL,"
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" pk BYTEA NOT NULL CHECK (octet_length(pk) = 32),"
+	" created_at BIGINT NOT NULL,"
+	" revoked_at BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS signing_keys_principal"
+	" ON signing_keys(principal);"
+	"CREATE TABLE IF NOT EXISTS cases ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" status BIGINT NOT NULL CHECK (status BETWEEN 0 AND 3),"
+	" action BIGINT NOT NULL CHECK (action BETWEEN 0 AND 3),"
+	" opened_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" decided_at BIGINT NOT NULL DEFAULT 0,"
+	" deadline_at BIGINT NOT NULL DEFAULT 0,"
+	" urgency BIGINT NOT NULL CHECK (urgency BETWEEN 0 AND 2),"
+	" reopen_count BIGINT NOT NULL DEFAULT 0,"
+	" seq_opened BIGINT NOT NULL UNIQUE);"
+	"CREATE INDEX IF NOT EXISTS cases_open ON cases(status, deadline_at);"
+	"CREATE TABLE IF NOT EXISTS case_aliases ("
+	" alias TEXT PRIMARY KEY NOT NULL,"
+	" case_id TEXT NOT NULL REFERENCES cases(id));"
+	"CREATE INDEX IF NOT EXISTS case_aliases_case ON case_aliases(case_id);"
+	"CREATE TABLE IF NOT EXISTS case_idents ("
+	" hash BYTEA PRIMARY KEY NOT NULL CHECK (octet_length(hash) = 32),"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('i', 'h')),"
+	" sealed BYTEA NOT NULL,"
+	" rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE);"
+	"CREATE INDEX IF NOT EXISTS case_idents_case ON case_idents(case_id);"
+	"CREATE TABLE IF NOT EXISTS referrals ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" jti TEXT NOT NULL,"
+	" jws_sha256 BYTEA NOT NULL CHECK (octet_length(jws_sha256) = 32),"
+	" received_at BIGINT NOT NULL,"
+	" category BIGINT NOT NULL,"
+	" urgency BIGINT NOT NULL,"
+	" partner_ref TEXT,"
+	" deadline_at BIGINT NOT NULL DEFAULT 0,"
+	" n_subjects BIGINT NOT NULL,"
+	" sealed BYTEA NOT NULL,"
+	" rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,"
+	" UNIQUE (principal, jti));"
+	"CREATE TABLE IF NOT EXISTS referral_subjects ("
+	" referral_id TEXT NOT NULL REFERENCES referrals(id),"
+	" idx BIGINT NOT NULL,"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" first_case_id TEXT NOT NULL,"
+	" first_status BIGINT NOT NULL,"
+	" new_case BIGINT NOT NULL,"
+	" PRIMARY KEY (referral_id, idx));"
+	"CREATE INDEX IF NOT EXISTS referral_subjects_case"
+	" ON referral_subjects(case_id, referral_id);"
+	"CREATE TABLE IF NOT EXISTS decisions ("
+	" id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" status BIGINT NOT NULL,"
+	" action BIGINT NOT NULL,"
+	" ground TEXT,"
+	" explanation TEXT,"
+	" reviewer TEXT NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" automated BIGINT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS decisions_case ON decisions(case_id, id);"
+	"CREATE TABLE IF NOT EXISTS changes ("
+	" seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" status BIGINT NOT NULL,"
+	" action BIGINT NOT NULL,"
+	" at BIGINT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS changes_case ON changes(case_id, seq);"
+	"CREATE TABLE IF NOT EXISTS audit ("
+	" seq BIGINT PRIMARY KEY NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" object TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" prev_hash BYTEA NOT NULL CHECK (octet_length(prev_hash) = 32),"
+	" hash BYTEA NOT NULL CHECK (octet_length(hash) = 32));"
+	"CREATE OR REPLACE FUNCTION refgate_append_only() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;"
+	"CREATE OR REPLACE TRIGGER audit_append_only"
+	" BEFORE UPDATE OR DELETE ON audit"
+	" FOR EACH ROW EXECUTE FUNCTION refgate_append_only();";
 
-void st_log(const char *func, struct conn *c, int sqlite_rc, const char *sql)
+static const char pg_v2_sql[] =
+	"CREATE TABLE IF NOT EXISTS access_keys ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" issued_by TEXT NOT NULL,"
+	" tier BIGINT NOT NULL CHECK (tier IN (1, 2)),"
+	" all_own BIGINT NOT NULL CHECK (all_own IN (0, 1)),"
+	" legal_basis TEXT NOT NULL,"
+	" cidrs TEXT NOT NULL DEFAULT '',"
+	" secret_hash BYTEA NOT NULL UNIQUE"
+	"  CHECK (octet_length(secret_hash) = 32),"
+	" created_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL,"
+	" revoked_at BIGINT NOT NULL DEFAULT 0,"
+	" last_used_at BIGINT NOT NULL DEFAULT 0,"
+	" use_count BIGINT NOT NULL DEFAULT 0,"
+	" rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE);"
+	"CREATE INDEX IF NOT EXISTS access_keys_principal"
+	" ON access_keys(principal);"
+	"CREATE TABLE IF NOT EXISTS access_key_cases ("
+	" key_id TEXT NOT NULL REFERENCES access_keys(id),"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" PRIMARY KEY (key_id, case_id));"
+	"CREATE INDEX IF NOT EXISTS access_key_cases_case"
+	" ON access_key_cases(case_id);"
+	"CREATE TABLE IF NOT EXISTS audit_heads ("
+	" seq BIGINT PRIMARY KEY REFERENCES audit(seq),"
+	" at BIGINT NOT NULL,"
+	" hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),"
+	" sig BYTEA NOT NULL CHECK (octet_length(sig) = 64));";
+
+static const char pg_v3_sql[] =
+	"ALTER TABLE referrals ADD COLUMN IF NOT EXISTS"
+	" seq_at BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE access_keys ADD COLUMN IF NOT EXISTS"
+	" seq_at BIGINT NOT NULL DEFAULT 0;"
+	"CREATE TABLE IF NOT EXISTS referral_idents ("
+	" hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),"
+	" referral_id TEXT NOT NULL REFERENCES referrals(id),"
+	" PRIMARY KEY (hash, referral_id));"
+	"CREATE TABLE IF NOT EXISTS access_key_idents ("
+	" key_id TEXT NOT NULL REFERENCES access_keys(id),"
+	" hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),"
+	" PRIMARY KEY (key_id, hash));";
+
+static const char pg_v4_sql[] =
+	"CREATE TABLE IF NOT EXISTS referrer_cases ("
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" alias TEXT NOT NULL,"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
+	" status BIGINT NOT NULL CHECK (status BETWEEN 0 AND 3),"
+	" action BIGINT NOT NULL CHECK (action BETWEEN 0 AND 3),"
+	" opened_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" decided_at BIGINT NOT NULL DEFAULT 0,"
+	" deadline_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (principal, alias));"
+	"CREATE INDEX IF NOT EXISTS referrer_cases_case"
+	" ON referrer_cases(case_id);"
+	"CREATE TABLE IF NOT EXISTS referrer_idents ("
+	" principal TEXT NOT NULL,"
+	" hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),"
+	" alias TEXT NOT NULL,"
+	" PRIMARY KEY (principal, hash));"
+	"CREATE TABLE IF NOT EXISTS referrer_feed ("
+	" principal TEXT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" alias TEXT NOT NULL,"
+	" status BIGINT NOT NULL,"
+	" action BIGINT NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" PRIMARY KEY (principal, n));"
+	"CREATE INDEX IF NOT EXISTS referral_subjects_first"
+	" ON referral_subjects(first_case_id);";
+
+static const char pg_v5_sql[] =
+	"CREATE TABLE IF NOT EXISTS quota_days ("
+	" principal TEXT NOT NULL REFERENCES principals(name),"
+	" day BIGINT NOT NULL,"
+	" referrals BIGINT NOT NULL,"
+	" subjects BIGINT NOT NULL,"
+	" bytes BIGINT NOT NULL,"
+	" PRIMARY KEY (principal, day));";
+
+static const char pg_v6_sql[] =
+	"CREATE TABLE IF NOT EXISTS log_leaves ("
+	" idx BIGINT PRIMARY KEY CHECK (idx >= 0),"
+	" referral_id TEXT NOT NULL UNIQUE REFERENCES referrals(id),"
+	" payload BYTEA NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS log_nodes ("
+	" level BIGINT NOT NULL CHECK (level BETWEEN 0 AND 62),"
+	" idx BIGINT NOT NULL CHECK (idx >= 0),"
+	" hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),"
+	" PRIMARY KEY (level, idx));"
+	"CREATE TABLE IF NOT EXISTS log_checkpoints ("
+	" size BIGINT PRIMARY KEY CHECK (size >= 0),"
+	" root BYTEA NOT NULL CHECK (octet_length(root) = 32),"
+	" at BIGINT NOT NULL,"
+	" note TEXT NOT NULL);"
+	"CREATE OR REPLACE TRIGGER log_leaves_append_only"
+	" BEFORE UPDATE OR DELETE ON log_leaves"
+	" FOR EACH ROW EXECUTE FUNCTION refgate_append_only();"
+	"CREATE OR REPLACE TRIGGER log_nodes_append_only"
+	" BEFORE UPDATE OR DELETE ON log_nodes"
+	" FOR EACH ROW EXECUTE FUNCTION refgate_append_only();"
+	"CREATE OR REPLACE TRIGGER log_checkpoints_append_only"
+	" BEFORE UPDATE OR DELETE ON log_checkpoints"
+	" FOR EACH ROW EXECUTE FUNCTION refgate_append_only();";
+
+/* Version 7 on PostgreSQL: schema_v7_sql's columns, index and holds. */
+static const char pg_v7_sql[] =
+	"ALTER TABLE cases ADD COLUMN IF NOT EXISTS preserved_until BIGINT"
+	" NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN IF NOT EXISTS purged_at BIGINT"
+	" NOT NULL DEFAULT 0;"
+	"ALTER TABLE referrals ADD COLUMN IF NOT EXISTS purged_at BIGINT"
+	" NOT NULL DEFAULT 0;"
+	"CREATE INDEX IF NOT EXISTS cases_retention ON cases(purged_at, decided_at);"
+	"UPDATE cases SET preserved_until = decided_at + 15811200"
+	" WHERE status = 2 AND EXISTS (SELECT 1 FROM referral_subjects s"
+	"  JOIN referrals r ON r.id = s.referral_id"
+	"  WHERE s.case_id = cases.id AND r.deadline_at > 0);";
+
+/* Version 8 on PostgreSQL: schema_v8_sql's table. */
+static const char pg_v8_sql[] =
+	"CREATE TABLE IF NOT EXISTS case_claims ("
+	" case_id TEXT PRIMARY KEY NOT NULL REFERENCES cases(id),"
+	" reviewer TEXT NOT NULL REFERENCES principals(name),"
+	" claimed_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL);";
+
+/*
+ * The migration ladder: version v's step brings a database at v - 1 to
+ * v, one text per engine (db.h's enum db_engine). Adding version 8: write
+ * its DDL for both engines, add a row here, raise SCHEMA_VERSION.
+ */
+static const struct schema_step {
+	int version;
+	const char *sql[2];
+} ladder[] = {
+	{ 1, { [DB_SQLITE] = schema_sql, [DB_PG] = pg_v1_sql } },
+	{ 2, { [DB_SQLITE] = schema_v2_sql, [DB_PG] = pg_v2_sql } },
+	{ 3, { [DB_SQLITE] = schema_v3_sql, [DB_PG] = pg_v3_sql } },
+	{ 4, { [DB_SQLITE] = schema_v4_sql, [DB_PG] = pg_v4_sql } },
+	{ 5, { [DB_SQLITE] = schema_v5_sql, [DB_PG] = pg_v5_sql } },
+	{ 6, { [DB_SQLITE] = schema_v6_sql, [DB_PG] = pg_v6_sql } },
+	{ 7, { [DB_SQLITE] = schema_v7_sql, [DB_PG] = pg_v7_sql } },
+	{ 8, { [DB_SQLITE] = schema_v8_sql, [DB_PG] = pg_v8_sql } },
+};
+
+_Static_assert(sizeof ladder / sizeof ladder[0] == SCHEMA_VERSION,
+               "one ladder step per schema version");
+
+void st_log(const char *func, const char *what)
 {
-	const char *msg = c && c->db ? sqlite3_errmsg(c->db)
-	                             : sqlite3_errstr(sqlite_rc);
-	log_msg(LOG_ERROR, "store: %s: sqlite %d: %s%s%.200s", func, sqlite_rc,
-	        msg ? msg : "", sql ? ": " : "", sql ? sql : "");
+	log_msg(LOG_ERROR, "store: %s: %s", func, what);
 }
 
 /* The slot of this SQL text in c's cache: where it is, or the empty slot
@@ -373,7 +639,7 @@ static int slot_find(struct conn *c, const char *sql)
 	return -1;
 }
 
-/* Hands out the cached statement for sql (preparing it persistently the
+/* Hands out the cached statement for sql (preparing it to be kept the
  * first time), or a temporary one when it is already in use higher up on
  * this thread or the cache is full. */
 int sq_open(struct q *q, struct conn *c, const char *sql)
@@ -387,14 +653,10 @@ int sq_open(struct q *q, struct conn *c, const char *sql)
 		return RG_OK;
 	}
 	bool keep = k >= 0 && c->slot[k].sql == NULL;
-	int rc = sqlite3_prepare_v3(c->db, sql, -1,
-	                            keep ? SQLITE_PREPARE_PERSISTENT : 0,
-	                            &q->s, NULL);
-	if (rc != SQLITE_OK || !q->s) {
-		st_log(__func__, c, rc, sql);
-		sqlite3_finalize(q->s);
+	int rc = c->drv->prepare(c->db, sql, keep, &q->s);
+	if (rc != RG_OK) {
 		q->s = NULL;
-		return q->rc = rc != SQLITE_OK ? st_rc(rc) : RG_EIO;
+		return q->rc = rc;
 	}
 	if (keep) {
 		c->slot[k] = (struct stmt_slot){ .sql = sql, .stmt = q->s,
@@ -405,68 +667,47 @@ int sq_open(struct q *q, struct conn *c, const char *sql)
 }
 
 /* Resets a cached statement and clears its bindings, or finalizes a
- * temporary one. The reset's result only repeats the last step's, which
- * sq_step already reported. */
+ * temporary one. */
 void sq_close(struct q *q)
 {
 	if (!q->s)
 		return;
 	if (q->slot >= 0) {
-		(void)sqlite3_reset(q->s);
-		(void)sqlite3_clear_bindings(q->s);
+		q->c->drv->reset(q->s);
 		q->c->slot[q->slot].busy = false;
 	} else {
-		(void)sqlite3_finalize(q->s);
+		q->c->drv->finalize(q->s);
 	}
 	q->s = NULL;
 }
 
 /* Keeps the first bind failure. */
-static void bind_check(struct q *q, int rc)
-{
-	if (rc != SQLITE_OK && q->rc == RG_OK) {
-		st_log("sq_bind", q->c, rc, q->s ? sqlite3_sql(q->s) : NULL);
-		q->rc = st_rc(rc);
-	}
-}
-
 void sq_text(struct q *q, int idx, const char *s)
 {
-	if (q->rc != RG_OK)
-		return;
-	bind_check(q, s ? sqlite3_bind_text(q->s, idx, s, -1, SQLITE_TRANSIENT)
-	                : sqlite3_bind_null(q->s, idx));
+	if (q->rc == RG_OK)
+		q->rc = q->c->drv->bind_text(q->s, idx, s);
 }
 
 void sq_i64(struct q *q, int idx, int64_t v)
 {
-	if (q->rc != RG_OK)
-		return;
-	bind_check(q, sqlite3_bind_int64(q->s, idx, v));
+	if (q->rc == RG_OK)
+		q->rc = q->c->drv->bind_i64(q->s, idx, v);
 }
 
 void sq_blob(struct q *q, int idx, const void *p, size_t n)
 {
-	if (q->rc != RG_OK)
-		return;
-	if (n == 0)
-		bind_check(q, sqlite3_bind_zeroblob(q->s, idx, 0));
-	else
-		bind_check(q, sqlite3_bind_blob64(q->s, idx, p, n,
-		                                  SQLITE_TRANSIENT));
+	if (q->rc == RG_OK)
+		q->rc = q->c->drv->bind_blob(q->s, idx, p, n);
 }
 
 int sq_step(struct q *q)
 {
 	if (q->rc != RG_OK)
 		return q->rc;
-	int rc = sqlite3_step(q->s);
-	if (rc == SQLITE_ROW)
-		return SQ_ROW;
-	if (rc == SQLITE_DONE)
-		return SQ_DONE;
-	st_log(__func__, q->c, rc, sqlite3_sql(q->s));
-	return q->rc = st_rc(rc);
+	int rc = q->c->drv->step(q->s);
+	if (rc < 0)
+		q->rc = rc;
+	return rc;
 }
 
 int sq_exec(struct q *q)
@@ -475,7 +716,7 @@ int sq_exec(struct q *q)
 	if (rc == SQ_DONE)
 		return RG_OK;
 	if (rc == SQ_ROW) {
-		st_log(__func__, q->c, SQLITE_MISUSE, sqlite3_sql(q->s));
+		st_log(__func__, "a statement returned a row");
 		return q->rc = RG_EIO;
 	}
 	return rc;
@@ -491,27 +732,33 @@ int sq_run(struct conn *c, const char *sql)
 	return rc;
 }
 
+int64_t sq_changes(struct q *q)
+{
+	return q->s ? q->c->drv->changes(q->s) : 0;
+}
+
 int sq_col_str(struct q *q, int col, char *buf, size_t cap)
 {
-	const unsigned char *t = sqlite3_column_text(q->s, col);
-	int n = sqlite3_column_bytes(q->s, col);
+	size_t n = 0;
+	const char *t = q->c->drv->col_text(q->s, col, &n);
 	if (!t) {
-		if (sqlite3_column_type(q->s, col) != SQLITE_NULL)
+		if (!q->c->drv->col_null(q->s, col))
 			return RG_ENOMEM;
 		n = 0;
 	}
-	if (n < 0 || (size_t)n >= cap)
+	if (n >= cap)
 		return RG_EIO;
 	if (n)
-		memcpy(buf, t, (size_t)n);
+		memcpy(buf, t, n);
 	buf[n] = '\0';
 	return RG_OK;
 }
 
 int sq_col_32(struct q *q, int col, uint8_t out[32])
 {
-	const void *p = sqlite3_column_blob(q->s, col);
-	if (!p || sqlite3_column_bytes(q->s, col) != 32)
+	size_t n = 0;
+	const void *p = q->c->drv->col_blob(q->s, col, &n);
+	if (!p || n != 32)
 		return RG_EIO;
 	memcpy(out, p, 32);
 	return RG_OK;
@@ -519,52 +766,43 @@ int sq_col_32(struct q *q, int col, uint8_t out[32])
 
 int64_t sq_col_i64(struct q *q, int col)
 {
-	return sqlite3_column_int64(q->s, col);
+	return q->c->drv->col_i64(q->s, col);
 }
 
-int sq_read_begin(struct conn *c)
+int sq_col_int(struct q *q, int col)
 {
-	if (c->depth++ > 0)
-		return RG_OK;
-	int rc = sq_run(c, "BEGIN");
-	if (rc != RG_OK)
-		c->depth = 0;
-	return rc;
+	int64_t v = q->c->drv->col_i64(q->s, col);
+	return v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
 }
 
-int sq_read_end(struct conn *c)
+bool sq_col_null(struct q *q, int col)
 {
-	if (c->depth <= 0 || --c->depth > 0)
-		return RG_OK;
-	int rc = sq_run(c, "COMMIT");
-	if (rc != RG_OK && !sqlite3_get_autocommit(c->db))
-		(void)sq_run(c, "ROLLBACK");
-	return rc;
+	return q->c->drv->col_null(q->s, col);
 }
 
-/* Runs a script (pragmas, DDL); rows are discarded. */
-static int db_exec(struct conn *c, const char *sql)
+const char *sq_col_text(struct q *q, int col)
 {
-	char *err = NULL;
-	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &err);
-	sqlite3_free(err);
-	if (rc != SQLITE_OK) {
-		st_log(__func__, c, rc, NULL);
-		return st_rc(rc);
-	}
-	return RG_OK;
+	size_t n;
+	return q->c->drv->col_text(q->s, col, &n);
 }
 
-/* Reads an integer pragma (user_version, ...). */
-static int db_pragma_int(struct conn *c, const char *sql, int64_t *out)
+const void *sq_col_blob(struct q *q, int col, size_t *n)
+{
+	return q->c->drv->col_blob(q->s, col, n);
+}
+
+int sq_one_i64(struct conn *c, const char *sql, const char *p1,
+               int64_t *out)
 {
 	struct q q = { 0 };
 	int rc = sq_open(&q, c, sql);
 	if (rc != RG_OK)
 		goto out;
+	if (p1)
+		sq_text(&q, 1, p1);
 	rc = sq_step(&q);
 	if (rc == SQ_ROW) {
-		*out = sqlite3_column_int64(q.s, 0);
+		*out = sq_col_i64(&q, 0);
 		rc = RG_OK;
 	} else if (rc == SQ_DONE) {
 		rc = RG_EIO;
@@ -574,138 +812,91 @@ out:
 	return rc;
 }
 
-/* Switches the file to WAL (a persistent setting) and checks it took. */
-static int db_wal(struct conn *c)
+int sq_read_begin(struct conn *c)
 {
-	struct q q = { 0 };
-	int rc = sq_open(&q, c, "PRAGMA journal_mode=WAL");
+	if (c->depth++ > 0)
+		return RG_OK;
+	int rc = c->drv->begin(c->db, DB_TXN_READ);
 	if (rc != RG_OK)
-		goto out;
-	rc = sq_step(&q);
-	if (rc == SQ_ROW) {
-		const unsigned char *mode = sqlite3_column_text(q.s, 0);
-		rc = mode && strcmp((const char *)mode, "wal") == 0 ? RG_OK
-		                                                    : RG_EIO;
-	} else if (rc == SQ_DONE) {
-		rc = RG_EIO;
-	}
-	if (rc != RG_OK)
-		st_log(__func__, c, SQLITE_ERROR, "PRAGMA journal_mode=WAL");
-out:
-	sq_close(&q);
+		c->depth = 0;
 	return rc;
 }
 
-/* Creates the schema when the file is new, migrates an older file to
- * SCHEMA_VERSION (in one transaction); refuses a newer version. */
+int sq_read_end(struct conn *c)
+{
+	if (c->depth <= 0 || --c->depth > 0)
+		return RG_OK;
+	int rc = c->drv->commit(c->db);
+	if (rc != RG_OK)
+		c->drv->rollback(c->db);
+	return rc;
+}
+
+/* Creates the schema in an empty database, or migrates an older version
+ * step by step (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
 {
+	const struct db_driver *d = c->drv;
 	int64_t version = 0;
-	int rc = sq_run(c, "BEGIN IMMEDIATE");
+	int rc = d->begin(c->db, DB_TXN_SCHEMA);
 	if (rc != RG_OK)
 		return rc;
-	rc = db_pragma_int(c, "PRAGMA user_version", &version);
-	if (rc != RG_OK)
-		goto out;
-	if (version == 0) {
-		rc = db_exec(c, schema_sql);
-	} else if (version < 1 || version > SCHEMA_VERSION) {
-		st_log(__func__, c, SQLITE_ERROR, "unknown schema version");
+	rc = d->version_get(c->db, &version);
+	if (rc == RG_OK && (version < 0 || version > SCHEMA_VERSION)) {
+		st_log(__func__, "unknown schema version");
 		rc = RG_EIO;
 	}
-	if (rc == RG_OK && version < 2)
-		rc = db_exec(c, schema_v2_sql);
-	if (rc == RG_OK && version < 3)
-		rc = db_exec(c, schema_v3_sql);
-	if (rc == RG_OK && version < 4)
-		rc = db_exec(c, schema_v4_sql);
-	if (rc == RG_OK && version < 5)
-		rc = db_exec(c, schema_v5_sql);
-	if (rc == RG_OK && version < 6)
-		rc = db_exec(c, schema_v6_sql);
-	if (rc == RG_OK && version < 8)
-		rc = db_exec(c, schema_v8_sql);
+	for (size_t i = 0; rc == RG_OK && i < sizeof ladder / sizeof *ladder;
+	     i++)
+		if (ladder[i].version > version)
+			rc = d->script(c->db, ladder[i].sql[d->engine]);
 	if (rc == RG_OK && version < SCHEMA_VERSION)
-		rc = db_exec(c, "PRAGMA user_version = "
-		                XSTR(SCHEMA_VERSION));
+		rc = d->version_set(c->db, SCHEMA_VERSION);
 	if (rc == RG_OK)
-		rc = sq_run(c, "COMMIT");
-out:
-	if (rc != RG_OK && !sqlite3_get_autocommit(c->db))
-		(void)sq_run(c, "ROLLBACK");
+		rc = d->commit(c->db);
+	if (rc != RG_OK)
+		d->rollback(c->db);
 	return rc;
 }
 
-/* Connection settings every connection gets. */
-static int db_configure(struct conn *c, const struct store_opts *o,
-                        bool writer)
+/* For a read-only store: the schema must be the one this build writes
+ * (it migrates nothing, and would misread an older or newer one). */
+static int db_schema_current(struct conn *c)
 {
-	char sql[64];
-	int rc = sqlite3_extended_result_codes(c->db, 1);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_busy_timeout(c->db, o->busy_timeout_ms);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-		                       NULL);
-	if (rc != SQLITE_OK) {
-		st_log(__func__, c, rc, NULL);
-		return st_rc(rc);
+	int64_t version = 0;
+	int rc = c->drv->begin(c->db, DB_TXN_READ);
+	if (rc == RG_OK) {
+		rc = c->drv->version_get(c->db, &version);
+		c->drv->rollback(c->db);
 	}
-	rc = db_exec(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
-	if (rc == RG_OK && o->max_page_count > 0) {
-		snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
-		         (long long)o->max_page_count);
-		rc = db_exec(c, sql);
+	if (rc == RG_OK && version != SCHEMA_VERSION) {
+		st_log(__func__, version == 0 ? "no refgate schema"
+		                              : "another schema version");
+		rc = RG_EIO;
 	}
-	if (rc == RG_OK && writer)
-		rc = db_wal(c);
-	if (rc == RG_OK && !writer)
-		rc = db_exec(c, "PRAGMA query_only = ON");
 	return rc;
-}
-
-/* Creates the database file 0600 when it does not exist (SQLite would
- * use 0644; its -wal and -shm files copy the database file's mode). */
-static int file_create(const char *path)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		log_msg(LOG_ERROR, "store: %s: %s", __func__, strerror(errno));
-		return RG_EIO;
-	}
-	close(fd);
-	return RG_OK;
 }
 
 int st_conn_open(struct store *st, bool writer, struct conn **out)
 {
-	struct conn *c = NULL;
-	int rc;
-	if (sqlite3_libversion_number() < SQLITE_MIN_VERSION) {
-		st_log(__func__, NULL, SQLITE_ERROR, "SQLite too old");
-		return RG_EIO;
-	}
-	if (writer && (rc = file_create(st->path)) != RG_OK)
-		return rc;
-	c = calloc(1, sizeof *c);
+	struct db_params p = {
+		.target = st->path,
+		.writer = writer,
+		.busy_timeout_ms = st->opts.busy_timeout_ms,
+		.max_page_count = st->opts.max_page_count,
+		.connect_timeout_s = st->opts.connect_timeout_s,
+		.read_only = st->opts.read_only,
+	};
+	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return RG_ENOMEM;
 	c->st = st;
-	rc = sqlite3_open_v2(st->path, &c->db,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-	                     SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
-	                     NULL);
-	if (rc != SQLITE_OK) {
-		st_log(__func__, c, rc, NULL);
-		rc = st_rc(rc);
-		goto out;
-	}
-	rc = db_configure(c, &st->opts, writer);
+	c->drv = st->drv;
+	int rc = c->drv->open(&p, &c->db);
 	if (rc == RG_OK && writer)
 		rc = db_schema(c);
-out:
+	else if (rc == RG_OK && st->opts.read_only)
+		rc = db_schema_current(c);
 	if (rc != RG_OK) {
 		st_conn_close(c);
 		return rc;
@@ -719,11 +910,17 @@ void st_conn_close(struct conn *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < CONN_SLOTS; i++)
-		(void)sqlite3_finalize(c->slot[i].stmt);
-	/* Every statement is finalized, so close cannot be refused as busy;
-	 * a failure here has nothing left to undo. */
-	int rc = sqlite3_close(c->db);
-	if (rc != SQLITE_OK)
-		st_log(__func__, NULL, rc, NULL);
+		c->drv->finalize(c->slot[i].stmt);
+	if (c->db)
+		c->drv->close(c->db);
 	free(c);
+}
+
+int st_wal_truncate(struct store *st, bool *done)
+{
+	if (st->drv->engine != DB_SQLITE) {
+		*done = true;        /* PostgreSQL: nothing of the kind to do */
+		return RG_OK;
+	}
+	return db_sqlite_wal_truncate(st->path, st->opts.busy_timeout_ms, done);
 }

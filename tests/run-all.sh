@@ -1,10 +1,16 @@
 #!/bin/sh
 # run-all.sh - every test of refgate (called by `make check`, after
 # `make deps`), from the repository root:
-#   1. build into build/ (`make -j2 all units`), run every build/tests/test_*
-#      unit binary (cmocka) and every tests/integration/t_*.sh scenario;
-#   2. rebuild into build/asan with AddressSanitizer + UndefinedBehavior-
-#      Sanitizer and run the units and scenarios again.
+#   1. build into build/ (`make -j2 all units`), check that refgatectl
+#      links none of the daemon (tests/link/ctl_symbols.sh), run every
+#      build/tests/test_* unit binary (cmocka) and every
+#      tests/integration/t_*.sh scenario;
+#   2. on PostgreSQL, once (plain build only, to keep CI's time): the
+#      store's unit tests and the scenarios in PG_SCENARIOS against a
+#      throwaway PostgreSQL 15 each (tests/integration/helpers/pg.sh), and
+#      the scenarios in ONCE (several nodes on one PostgreSQL: t_nodes);
+#   3. rebuild into build/asan with AddressSanitizer + UndefinedBehavior-
+#      Sanitizer and run the units and scenarios again (on SQLite).
 # Counts: a unit binary contributes cmocka's "[  PASSED  ] N test(s)." and
 # "[  FAILED  ] N test(s)" numbers (plus one failure when it exits non-zero
 # without reporting a failed test: a crash or a sanitizer abort); a scenario
@@ -14,7 +20,8 @@
 # test ran at all.
 # Logs: build/test-logs/<phase>/ (RG_LOGDIR for the scenarios' kept logs).
 # Environment: RG_TESTS="t_tls t_cli" runs only those scenarios;
-# RG_NO_ASAN=1 skips the sanitizer phase; RG_SCENARIO_TIMEOUT (s, default 900).
+# RG_NO_ASAN=1 skips the sanitizer phase; RG_NO_PG=1 the PostgreSQL one;
+# RG_SCENARIO_TIMEOUT (s, default 900).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -79,12 +86,23 @@ units() {
 	[ "$n" -gt 0 ] || say "-- $phase: no unit test binaries in $dir/tests"
 }
 
-# scenarios PHASE BIN: every tests/integration/t_*.sh against BIN.
+# The scenarios that run once, in the PostgreSQL phase (they start their
+# own PostgreSQL), and the ones that run there on PostgreSQL as well.
+ONCE="t_nodes"
+PG_SCENARIOS="t_referrals t_dedup t_status t_decisions t_keys t_crash"
+
+# scenarios PHASE BIN [NAMES]: every tests/integration/t_*.sh but ONCE
+# (or those NAMES) against BIN.
 scenarios() {
-	phase=$1; bin=$2
+	phase=$1; bin=$2; only=${3:-}
 	for s in tests/integration/t_*.sh; do
 		[ -f "$s" ] || continue
 		name=$(basename "$s" .sh)
+		if [ -n "$only" ]; then
+			case " $only " in *" $name "*) ;; *) continue ;; esac
+		else
+			case " $ONCE " in *" $name "*) continue ;; esac
+		fi
 		if [ -n "${RG_TESTS:-}" ]; then
 			case " $RG_TESTS " in *" $name "*) ;; *) continue ;; esac
 		fi
@@ -113,10 +131,53 @@ scenarios() {
 	done
 }
 
+# link PHASE B: refgatectl holds none of the daemon (make ctl-link-check).
+link() {
+	log=build/test-logs/$1/ctl_symbols.log
+	say "== $1: ctl-link-check"
+	sh tests/link/ctl_symbols.sh "$2" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	p=0; f=0
+	if [ -n "$line" ]; then p=${line%% passed*}; f=${line#*, }; f=${f%% failed}; fi
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - $1/ctl_symbols exited $rc"; fi
+	if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - $1/ctl_symbols ran nothing"; fi
+	say "-- $1/ctl_symbols: $p passed, $f failed"
+	add "$p" "$f"
+}
+
+# pg_units: the store's unit tests on a throwaway PostgreSQL.
+pg_units() {
+	mkdir -p build/test-logs/pg
+	log=build/test-logs/pg/units.log
+	bash tests/unit/pg-run.sh build >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/.*\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/.*\[  FAILED  \] \([0-9][0-9]*\) test(s).*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+		say "not ok - pg/units exited with status $rc without a failed-test line"
+	fi
+	if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; say "not ok - pg/units ran no test"; fi
+	say "-- pg/units: $p passed, $f failed"
+	add "$p" "$f"
+}
+
 # ---- plain build -------------------------------------------------------------
 if build plain -j2 all units; then
+	link plain build
 	units plain build
 	scenarios plain build
+	# ---- PostgreSQL, once ----------------------------------------------------
+	if [ -z "${RG_NO_PG:-}" ]; then
+		pg_units
+		export RG_DB=pg
+		scenarios pg build "$PG_SCENARIOS"
+		unset RG_DB
+		scenarios pg build "$ONCE"
+	fi
 fi
 
 # ---- AddressSanitizer + UndefinedBehaviorSanitizer ------------------------------

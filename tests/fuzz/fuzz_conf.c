@@ -85,6 +85,9 @@ static void check_ok(const struct conf *c)
 	FUZZ_CHECK(c->long_poll_max >= 0);
 	FUZZ_CHECK(c->max_db_pages >= 0);
 	FUZZ_CHECK(c->access_key_max_days >= 1);
+	FUZZ_CHECK(c->retention_days >= 30 && c->retention_days <= 3650);
+	FUZZ_CHECK(c->retention_interval >= 1 && c->retention_interval <= 86400);
+	FUZZ_CHECK(c->report_min_count >= 1 && c->report_min_count <= 1000);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,6 +9,9 @@
 #             node_modules, installed on first use)
 #   RG_LOGDIR where to copy the scenario's logs when something failed
 #             (default: $BIN/test-logs)
+#   RG_DB     sqlite (default) or pg: the deployment's database is then a
+#             throwaway PostgreSQL 15 of the scenario's own
+#             (helpers/pg.sh), made by `refgatectl init --database`
 #
 # Everything listens on 127.0.0.1 only, on a random free port; every loop
 # is bounded; the EXIT trap stops the daemon and removes the temp folder.
@@ -23,6 +26,12 @@ RG_NODE_CACHE=${RG_NODE_CACHE:-/tmp/rg-test-node}
 export RG_NM=${RG_NM:-$RG_NODE_CACHE/node_modules}
 SCENARIO=$(basename "$0" .sh)
 RG_LOGDIR=${RG_LOGDIR:-$BIN/test-logs}
+RG_DB=${RG_DB:-sqlite}
+case $RG_DB in
+sqlite) ;;
+pg) . "$ITDIR/helpers/pg.sh" ;;
+*) echo "lib.sh: RG_DB must be sqlite or pg" >&2; exit 2 ;;
+esac
 
 T=$(mktemp -d "/tmp/rgit-$SCENARIO.XXXXXX")
 PASS=0
@@ -138,6 +147,7 @@ cleanup() {
 	local p
 	for p in $BGPIDS; do kill "$p" 2>/dev/null; done
 	if [ -n "$PID" ]; then kill -9 "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
+	[ "$RG_DB" = pg ] && pg_stop
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -209,7 +219,13 @@ rg_init() {
 	PORT=$(free_port) || { notok "free port"; return 1; }
 	U=https://localhost:$PORT
 	D=$T/gw
-	if ! "$BIN/refgatectl" init "$D" --listen "127.0.0.1:$PORT" --hostname localhost >"$T/init.log" 2>&1; then
+	local dbopt=
+	if [ "$RG_DB" = pg ]; then
+		[ -n "$PG_DIR" ] || pg_start || { notok "throwaway PostgreSQL starts"; return 1; }
+		dbopt="--database $RG_PG_URI"
+	fi
+	# shellcheck disable=SC2086
+	if ! "$BIN/refgatectl" init "$D" --listen "127.0.0.1:$PORT" --hostname localhost $dbopt >"$T/init.log" 2>&1; then
 		notok "refgatectl init" "$(tail -n 3 "$T/init.log" | tr '\n' ' ')"; return 1
 	fi
 	[ -f "$D/refgate.conf" ] || { notok "refgatectl init" "no $D/refgate.conf"; return 1; }
@@ -408,6 +424,7 @@ conf_set() {
 # call: the statements share one connection; wrap them in BEGIN/COMMIT
 # for one snapshot).
 dbq() {
+	if [ "$RG_DB" = pg ]; then pg_psql "$1" 2>&1; return; fi
 	local db; db=$(conf_path database)
 	sqlite3 -readonly -cmd '.timeout 10000' "$db" "$1" 2>&1
 }

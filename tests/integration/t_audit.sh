@@ -47,6 +47,16 @@ for k in enrol referral decision key_issue disclosure key_revoke revoke; do
 done
 eq "the disclosure record names the key, the case and the legal basis" "$KID $C1 Order 1" \
 	"$(jeval "$T/all.json" '(r=>r?[r.detail.key,r.detail.case_id||r.object,r.detail.legal_basis].join(" "):"none")(j.records.find(r=>r.kind==="disclosure"))')"
+# one time format: every time in a record (its "at" and every "*_at" of its
+# detail, at any depth) is RFC 3339 UTC, never Unix seconds
+eq "every time in every record is RFC 3339 (at, and each *_at of the details)" "" \
+	"$(jeval "$T/all.json" '(()=>{const bad=[];const re=/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+const walk=(o,where)=>{if(o&&typeof o==="object")for(const [k,v] of Object.entries(o)){
+ if(/_at$/.test(k)&&!(typeof v==="string"&&re.test(v)))bad.push(where+"."+k+"="+JSON.stringify(v)); walk(v,where)}};
+for(const r of j.records){ if(!re.test(r.at))bad.push(r.kind+".at"); walk(r.detail,r.kind)}
+return bad.slice(0,3).join(" ")})()')"
+eq "the key_issue record's expires_at is there" true \
+	"$(jeval "$T/all.json" 'j.records.some(r=>r.kind==="key_issue"&&typeof r.detail.expires_at==="string")')"
 eq "no record holds an account identifier in clear" "" "$(jeval "$T/all.json" 'JSON.stringify(j).match(/audit_one|audit_two/)||""')"
 
 # paging with the cursor, 3 at a time
@@ -105,23 +115,44 @@ rg_stop
 verify "$D"; rc=$?
 eq "audit verify on the clean, stopped deployment exits 0" 0 $rc
 check "audit verify says the chain is intact" grep -q 'chain intact' "$T/verify.out"
-NTOT=$(sqlite3 -readonly "$(conf_path database)" 'SELECT COUNT(*) FROM audit')
-HEADS=$(sqlite3 -readonly "$(conf_path database)" 'SELECT COUNT(*) FROM audit_heads')
+# dbat DIR SQL: a deployment's database (the original or a tampered
+# copy), through sqlite3 or psql; rows '|'-separated either way.
+dbat() {
+	if [ "$RG_DB" = pg ]; then
+		"$PG_BIN/psql" -X -q -At -h "$PG_DIR" -U refgate -d "$(pgdb_of "$1")" -v ON_ERROR_STOP=1 -c "$2"
+	else
+		sqlite3 "$1/$DBREL" "$2"
+	fi
+}
+# pgdb_of DIR: the PostgreSQL database name in DIR's refgate.conf.
+pgdb_of() { sed -n 's|^database = postgresql:///\([a-z_0-9]*\)?.*|\1|p' "$1/refgate.conf"; }
+# ZERO64: a 64-byte zero blob in the engine's SQL.
+if [ "$RG_DB" = pg ]; then ZERO64="decode(repeat('00', 64), 'hex')"; else ZERO64="zeroblob(64)"; fi
+DBREL=$(sed -n 's/^[[:space:]]*database[[:space:]]*=[[:space:]]*//p' "$D/refgate.conf" | tail -n 1)
+NTOT=$(dbat "$D" 'SELECT COUNT(*) FROM audit')
+HEADS=$(dbat "$D" 'SELECT COUNT(*) FROM audit_heads')
 ne "signed heads were recorded" 0 "${HEADS:-0}"
 K=$((NTOT / 2))
 [ "$K" -ge 2 ] && [ "$K" -lt "$NTOT" ] || notok "enough records to tamper with" "$NTOT"
 
 # tamper NAME SQL: a copy of the stopped deployment, its audit triggers
-# dropped, SQL applied; sets TD.
+# dropped (PostgreSQL: a copy of the database, made from it as a template,
+# with triggers and foreign keys off for the session), SQL applied; sets TD.
 tamper() {
 	TD=$T/tamper-$1
 	cp -a "$D" "$TD"
-	local db=$TD/${DBREL}
-	if ! sqlite3 "$db" "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete; $2" >"$T/sqlite-$1.log" 2>&1; then
-		notok "tamper $1 applied" "$(head -c 200 "$T/sqlite-$1.log")"
+	local db=$TD/${DBREL} ok=0
+	if [ "$RG_DB" = pg ]; then
+		local name; name=tamper_$(printf '%s' "$1" | tr -c 'a-z0-9' '_')
+		sed -i "s|^database = postgresql:///[a-z_0-9]*?|database = postgresql:///$name?|" "$TD/refgate.conf"
+		"$PG_BIN/psql" -X -q -h "$PG_DIR" -U refgate -d postgres -v ON_ERROR_STOP=1 \
+			-c "CREATE DATABASE $name TEMPLATE $(pgdb_of "$D")" >"$T/sqlite-$1.log" 2>&1 &&
+		dbat "$TD" "SET session_replication_role = replica; $2" >>"$T/sqlite-$1.log" 2>&1 && ok=1
+	else
+		sqlite3 "$db" "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete; $2" >"$T/sqlite-$1.log" 2>&1 && ok=1
 	fi
+	[ $ok = 1 ] || notok "tamper $1 applied" "$(head -c 200 "$T/sqlite-$1.log")"
 }
-DBREL=$(sed -n 's/^[[:space:]]*database[[:space:]]*=[[:space:]]*//p' "$D/refgate.conf" | tail -n 1)
 # expect_bad NAME WHY SEQ...: verify fails the way the CLI reports a bad
 # log: exit status 1 (not a crash, a signal or a usage error) and the line
 # "audit: record SEQ: WHY..." naming one of the seqs, WHY an ERE for the
@@ -136,64 +167,69 @@ expect_bad() {
 tamper sanity "SELECT 1;"
 verify "$TD"; eq "an untouched copy verifies (control)" 0 $?
 tamper edit "UPDATE audit SET detail = '{\"role\":\"reviewer\"}' WHERE seq = $K;"
-eq "edit applied" 1 "$(sqlite3 "$TD/$DBREL" "SELECT COUNT(*) FROM audit WHERE seq = $K AND detail = '{\"role\":\"reviewer\"}'")"
+eq "edit applied" 1 "$(dbat "$TD" "SELECT COUNT(*) FROM audit WHERE seq = $K AND detail = '{\"role\":\"reviewer\"}'")"
 expect_bad "record $K edited" "hash does not match" "$K"
 tamper actor "UPDATE audit SET actor = 'someone' WHERE seq = $K;"
 expect_bad "record $K's actor edited" "hash does not match" "$K"
 tamper delete "DELETE FROM audit WHERE seq = $K;"
 expect_bad "record $K deleted" "missing|prev_hash|hash does not match" "$K" "$((K + 1))"
 tamper reorder "UPDATE audit SET seq = -1 WHERE seq = $K; UPDATE audit SET seq = $K WHERE seq = $((K + 1)); UPDATE audit SET seq = $((K + 1)) WHERE seq = -1;"
-eq "reorder applied" "$(sqlite3 -readonly "$D/$DBREL" "SELECT kind||object FROM audit WHERE seq = $((K + 1))")" \
-	"$(sqlite3 -readonly "$TD/$DBREL" "SELECT kind||object FROM audit WHERE seq = $K")"
+eq "reorder applied" "$(dbat "$D" "SELECT kind||object FROM audit WHERE seq = $((K + 1))")" \
+	"$(dbat "$TD" "SELECT kind||object FROM audit WHERE seq = $K")"
 expect_bad "records $K and $((K + 1)) swapped" "hash does not match|prev_hash" "$K"
-LAST=$(sqlite3 -readonly "$D/$DBREL" "SELECT MAX(seq) FROM audit")
+LAST=$(dbat "$D" "SELECT MAX(seq) FROM audit")
 tamper tail "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit);"
-eq "tail cut applied" "$((LAST - 1))" "$(sqlite3 -readonly "$TD/$DBREL" "SELECT MAX(seq) FROM audit")"
+eq "tail cut applied" "$((LAST - 1))" "$(dbat "$TD" "SELECT MAX(seq) FROM audit")"
 expect_bad "the last record ($LAST) cut off (caught by the signed head)" "missing: the signed head" "$LAST"
 sed 's/^/#   /' "$T/verify.out"
-HS=$(sqlite3 -readonly "$D/$DBREL" "SELECT MAX(seq) FROM audit_heads")
-tamper forged "UPDATE audit_heads SET sig = zeroblob(64) WHERE seq = $HS;"
-eq "forged head applied" 1 "$(sqlite3 -readonly "$TD/$DBREL" "SELECT COUNT(*) FROM audit_heads WHERE seq = $HS AND sig = zeroblob(64)")"
+HS=$(dbat "$D" "SELECT MAX(seq) FROM audit_heads")
+tamper forged "UPDATE audit_heads SET sig = $ZERO64 WHERE seq = $HS;"
+eq "forged head applied" 1 "$(dbat "$TD" "SELECT COUNT(*) FROM audit_heads WHERE seq = $HS AND sig = $ZERO64")"
 expect_bad "the signed head of record $HS forged (zero signature)" "forged head" "$HS"
+
+# rehash DIR K fix|check: recomputes the chain from record K on in DIR's
+# database (the gateway's record hash: BLAKE2b-256 of the previous hash,
+# seq and at as big-endian int64, and actor, kind, object, detail each
+# length-prefixed); fix writes the new hashes, check prints how many
+# stored hashes differ from the recomputed ones. Text travels as hex
+# through sqlite3 or psql, so no separator inside a value can confuse it.
+rehash() {
+	local q="SELECT seq, at, hex(actor), hex(kind), hex(object), hex(detail), hex(hash) FROM audit WHERE seq >= $2 - 1 ORDER BY seq"
+	[ "$RG_DB" = pg ] && q="SELECT seq, at, encode(convert_to(actor, 'UTF8'), 'hex'), encode(convert_to(kind, 'UTF8'), 'hex'), encode(convert_to(object, 'UTF8'), 'hex'), encode(convert_to(detail, 'UTF8'), 'hex'), encode(hash, 'hex') FROM audit WHERE seq >= $2 - 1 ORDER BY seq"
+	dbat "$1" "$q" >"$T/rehash-rows" || return 1
+	python3 - "$T/rehash-rows" "$3" "$RG_DB" >"$T/rehash.sql" <<'EOF' || return 1
+import hashlib, struct, sys
+rows = [l.strip().split("|") for l in open(sys.argv[1]) if l.strip()]
+mode, pg = sys.argv[2], sys.argv[3] == "pg"
+lit = (lambda x: "decode('%s', 'hex')" % x.hex()) if pg else (lambda x: "X'%s'" % x.hex())
+prev = bytes.fromhex(rows[0][6])
+bad = 0
+for seq, at, actor, kind, obj, detail, stored in rows[1:]:
+    m = prev + struct.pack(">qq", int(seq), int(at))
+    for x in (actor, kind, obj, detail):
+        b = bytes.fromhex(x)
+        m += struct.pack(">I", len(b)) + b
+    h = hashlib.blake2b(m, digest_size=32).digest()
+    bad += h != bytes.fromhex(stored)
+    if mode == "fix":
+        print("UPDATE audit SET prev_hash = %s, hash = %s WHERE seq = %s;" % (lit(prev), lit(h), seq))
+    prev = h
+if mode == "check":
+    print("SELECT 'recomputed-mismatches %d';" % bad)
+EOF
+	if [ "$RG_DB" = pg ]; then dbat "$1" "SET session_replication_role = replica; $(cat "$T/rehash.sql")"
+	else dbat "$1" "DROP TRIGGER IF EXISTS audit_no_update; $(cat "$T/rehash.sql")"; fi
+}
 
 # A rehashed chain: record K edited and every hash from K on recomputed
 # (the attacker has the file, not the gateway's signing key). Only the
 # signed heads can tell.
 if command -v python3 >/dev/null 2>&1; then
 	tamper rehash "UPDATE audit SET detail = '{\"role\":\"reviewer\"}' WHERE seq = $K;"
-	python3 - "$TD/$DBREL" "$K" <<'EOF' >"$T/rehash.log" 2>&1
-import hashlib, sqlite3, struct, sys
-db = sqlite3.connect(sys.argv[1]); k = int(sys.argv[2])
-rows = db.execute("SELECT seq, at, actor, kind, object, detail FROM audit WHERE seq >= ? ORDER BY seq", (k,)).fetchall()
-prev = db.execute("SELECT hash FROM audit WHERE seq = ?", (k - 1,)).fetchone()[0]
-for seq, at, actor, kind, obj, detail in rows:
-    m = bytes(prev) + struct.pack(">qq", seq, at)
-    for s in (actor, kind, obj, detail):
-        b = s.encode()
-        m += struct.pack(">I", len(b)) + b
-    h = hashlib.blake2b(m, digest_size=32).digest()
-    db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
-    prev = h
-db.commit()
-EOF
+	rehash "$TD" "$K" fix >"$T/rehash.log" 2>&1
 	# The control: the same recomputation without the edit leaves the chain as it was.
 	tamper rehash-control "SELECT 1;"
-	python3 - "$TD/$DBREL" "$K" <<'EOF' >>"$T/rehash.log" 2>&1
-import hashlib, sqlite3, struct, sys
-db = sqlite3.connect(sys.argv[1]); k = int(sys.argv[2])
-rows = db.execute("SELECT seq, at, actor, kind, object, detail, hash FROM audit WHERE seq >= ? ORDER BY seq", (k,)).fetchall()
-prev = db.execute("SELECT hash FROM audit WHERE seq = ?", (k - 1,)).fetchone()[0]
-bad = 0
-for seq, at, actor, kind, obj, detail, stored in rows:
-    m = bytes(prev) + struct.pack(">qq", seq, at)
-    for s in (actor, kind, obj, detail):
-        b = s.encode()
-        m += struct.pack(">I", len(b)) + b
-    h = hashlib.blake2b(m, digest_size=32).digest()
-    bad += h != bytes(stored)
-    prev = h
-print("recomputed-mismatches", bad)
-EOF
+	rehash "$TD" "$K" check >>"$T/rehash.log" 2>&1
 	check "the test's recomputation matches the gateway's hashes (control)" grep -q 'recomputed-mismatches 0' "$T/rehash.log"
 	TD=$T/tamper-rehash
 	expect_bad "record $K edited and the chain rehashed (signed heads)" "hash differs from the signed head" "$K" $(seq "$((K + 1))" "$LAST")

@@ -58,6 +58,9 @@ while read -r cmd; do
 done < <("$P/sbin/refgatectl" help 2>&1 | sed -n '/^commands/,$p' | sed -n 's/^  \([a-z][a-z]*\( [a-z][a-z]*\)\?\)\( [][A-Z-].*\|\)$/\1/p')
 [ "$n" -ge 10 ] && ok "read $n commands from refgatectl help" || notok "read the commands from refgatectl help" "only $n"
 eq "refgatectl(8) describes every command" "" "$missing"
+"$P/sbin/refgatectl" help >"$T/help.txt" 2>&1
+eq "refgatectl help: a one-line description under every command" \
+	"$(grep -c '^  [a-z]' "$T/help.txt")" "$(grep -c '^      [a-z]' "$T/help.txt")"
 
 # ---- the systemd unit ------------------------------------------------------------------
 U_FILE=$P/lib/systemd/system/refgate.service

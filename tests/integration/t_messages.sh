@@ -93,6 +93,16 @@ grep -Eq "^legal +legal +active +1 +0  [0-9-]{10} \(in 39[67] days\)\$" "$T/ctl.
 	&& ok "legal's 397-day certificate is not flagged" || notok "legal's 397-day certificate is not flagged" "$(cat "$T/ctl.out")"
 grep -Fq "warning: the certificate of 1 principal expires within 30 days ($SOON)" "$T/ctl.out" \
 	&& ok "a warning names the principal whose certificate expires soon" || notok "a warning names the principal whose certificate expires soon" "$(cat "$T/ctl.out")"
+# the daemon warns in its log (at start, then daily) and counts it in /metrics
+PORT2=$(free_port)
+conf_set metrics_listen "127.0.0.1:$PORT2"
+rg_stop && rg_start
+grep -F '"level":"warn"' "$D/server.log" | grep -qF "certificate of principal $SOON expires at" \
+	&& ok "the daemon warns about $SOON's certificate at start" || notok "the daemon warns about $SOON's certificate at start" "$(grep -F certificate "$D/server.log" | tail -n 2)"
+if grep -F '"level":"warn"' "$D/server.log" | grep -qF "certificate of principal legal"; then
+	notok "... and not about legal's 397-day one"; else ok "... and not about legal's 397-day one"; fi
+curl -s --max-time 10 "http://127.0.0.1:$PORT2/metrics" >"$T/m.txt"
+eq "refgate_principal_certificates_expiring 1" 1 "$(awk '$1 == "refgate_principal_certificates_expiring" {print $2}' "$T/m.txt")"
 ctl principals --json
 eq "principals --json carries certificate_expires_at" "yes" \
 	"$(sed -n '/^{/,$p' "$T/ctl.out" >"$T/pj.json"; jeval "$T/pj.json" '(j.principals.find(p=>p.name==="legal")||{}).certificate_expires_at ? "yes" : "no"')"

@@ -51,6 +51,15 @@ done
 check "histogram has le=\"+Inf\", _sum and _count" grep -q 'refgate_request_duration_seconds_bucket{le="+Inf"}' "$T/m0.txt"
 eq "every sample line is NAME{LABELS} VALUE or NAME VALUE" "" \
 	"$(grep -v '^#' "$T/m0.txt" | grep -Ev '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfa]+$' | head -n 3)"
+eq "refgate_review_queue_open: 0 before any referral" "0 0 0" \
+	"$(metric refgate_review_queue_open "$T/m0.txt") $(metric refgate_review_oldest_open_seconds "$T/m0.txt") $(metric refgate_removal_orders_overdue "$T/m0.txt")"
+check "refgate_review_queue_open is a gauge (present even at 0)" grep -q '^# TYPE refgate_review_queue_open gauge' "$T/m0.txt"
+SNA=$(date -u -d "$(openssl x509 -enddate -noout -in "$(conf_path tls_cert)" | cut -d= -f2)" +%s)
+eq "refgate_server_certificate_expiry_timestamp_seconds is the server certificate's notAfter" "$SNA" \
+	"$(metric refgate_server_certificate_expiry_timestamp_seconds "$T/m0.txt")"
+eq "refgate_principal_certificates_expiring: 0 (every certificate has 397 days)" 0 "$(metric refgate_principal_certificates_expiring "$T/m0.txt")"
+NEXT=$(metric refgate_principal_certificate_next_expiry_timestamp_seconds "$T/m0.txt")
+gt "refgate_principal_certificate_next_expiry_timestamp_seconds is more than 390 days ahead" "$NEXT" "$(( $(date +%s) + 390 * 86400 ))"
 ops /metrics -X POST; expect "POST /metrics -> 405" 405
 ops /nothing-here; expect "GET /nothing-here on the ops listener -> 404" 404
 req ps GET /metrics
@@ -125,6 +134,10 @@ post_json rev "/v1/cases/$B/decision" '{"status":"no_action","ground":"terms_of_
 expect "B no_action" 200
 post_json rev "/v1/cases/$C/decision" '{"status":"in_review"}'
 expect "C in_review" 200
+scrape m6.txt
+eq "refgate_review_queue_open: C (in_review), D and Z (received)" 3 "$(metric refgate_review_queue_open "$T/m6.txt")"
+gt "refgate_review_oldest_open_seconds: C was opened over 3 s ago" "$(metric refgate_review_oldest_open_seconds "$T/m6.txt")" 2
+eq "refgate_removal_orders_overdue: none" 0 "$(metric refgate_removal_orders_overdue "$T/m6.txt")"
 # decided_at - opened_at of A and B, from the reviewer's view
 dur() { req rev GET "/v1/cases/$1"; jeval "$BODY" '(Date.parse(j.decided_at)-Date.parse(j.opened_at))/1000'; }
 DA=$(dur "$A"); DB=$(dur "$B")

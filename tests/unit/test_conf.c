@@ -43,6 +43,39 @@ static void test_defaults(void **state)
 }
 
 /* The fair-share keys: parsed, bounded, no 0 = unlimited. */
+/* Retention and the report: defaults, the bounds, a value on each side. */
+static void test_retention_keys(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	assert_int_equal(parse(&c, "", err), RG_OK);
+	assert_int_equal(c.retention_days, 365);
+	assert_int_equal(c.retention_interval, 3600);
+	assert_int_equal(c.report_min_count, 10);
+	assert_int_equal(parse(&c, "retention_days = 30\n"
+	                           "retention_interval = 1\n"
+	                           "report_min_count = 1\n", err), RG_OK);
+	assert_int_equal(c.retention_days, 30);
+	assert_int_equal(c.retention_interval, 1);
+	assert_int_equal(c.report_min_count, 1);
+	assert_int_equal(parse(&c, "retention_days = 3650\n"
+	                           "retention_interval = 86400\n"
+	                           "report_min_count = 1000\n", err), RG_OK);
+	assert_int_equal(c.retention_days, 3650);
+	static const char *const bad[] = {
+		"retention_days = 29\n", "retention_days = 3651\n",
+		"retention_days = 0\n", "retention_days = -1\n",
+		"retention_days = 365d\n", "retention_interval = 0\n",
+		"retention_interval = 86401\n", "report_min_count = 0\n",
+		"report_min_count = 1001\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(parse(&c, bad[i], err), RG_EINVAL);
+		assert_non_null(strstr(err, "line 1"));
+	}
+}
+
 static void test_fairshare_keys(void **state)
 {
 	struct conf c;
@@ -150,6 +183,34 @@ static void test_values(void **state)
 	assert_int_equal(conf_path(&c, c.policy, path, 8), RG_ETOOBIG);
 }
 
+/* PostgreSQL's settings: the URI kept as written, the timeout's limits. */
+static void test_database_keys(void **state)
+{
+	struct conf c;
+	char err[128];
+	(void)state;
+	assert_int_equal(parse(&c, "listen = 127.0.0.1:1", err), RG_OK);
+	assert_int_equal(c.database_connect_timeout, 5);
+	assert_string_equal(c.database_passfile, "");
+	assert_int_equal(parse(&c, "database = postgresql://gw@db.example/rg"
+	                           "?sslmode=verify-full\n"
+	                           "database_connect_timeout = 60\n"
+	                           "database_passfile = /etc/refgate/pgpass\n",
+	                       err), RG_OK);
+	assert_string_equal(c.database,
+	                    "postgresql://gw@db.example/rg?sslmode=verify-full");
+	assert_int_equal(c.database_connect_timeout, 60);
+	assert_string_equal(c.database_passfile, "/etc/refgate/pgpass");
+	assert_int_equal(parse(&c, "database_connect_timeout = 1", err), RG_OK);
+	assert_int_equal(c.database_connect_timeout, 1);
+	assert_int_equal(parse(&c, "database_connect_timeout = 0", err),
+	                 RG_EINVAL);
+	assert_int_equal(parse(&c, "database_connect_timeout = 61", err),
+	                 RG_EINVAL);
+	assert_int_equal(parse(&c, "database_connect_timeout = 5s", err),
+	                 RG_EINVAL);
+}
+
 static void test_refusals(void **state)
 {
 	static const char *const bad[] = {
@@ -191,9 +252,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_database_keys),
 		cmocka_unit_test(test_log_origin),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fairshare_keys),
+		cmocka_unit_test(test_retention_keys),
 		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

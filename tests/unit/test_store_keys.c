@@ -20,7 +20,10 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "dbfix.h"
+
 #include "../../server/store.h"
+#include "../../proto/audit_record.h"
 
 #define T0 1800000000         /* a fixed "now" */
 #define DAY 86400
@@ -158,7 +161,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	strcpy(f->dir, "/tmp/rg_keys_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/refgate.db", f->dir);
+	assert_true(dbfix_target(f->dir, f->path, sizeof f->path));
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
 	enrol(f->st, "pave", ROLE_PARTNER);
 	enrol(f->st, "isd", ROLE_PARTNER);
@@ -225,18 +228,9 @@ static int find(struct store *st, const char *secret,
 /* Rows in a table, read with a separate read-only connection. */
 static int count_rows(const char *path, const char *table)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	char sql[96];
-	int n = -1;
+	char sql[320];
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return (int)dbfix_int(path, sql);
 }
 
 /* Runs a script on the file with a plain connection. */
@@ -262,6 +256,36 @@ static int64_t user_version(const char *path)
 	return v;
 }
 
+/* The schema version, read the engine's way. */
+static int64_t schema_version(const char *path)
+{
+	return dbfix_int(path, dbfix_pg() ? "SELECT version FROM refgate_schema"
+	                                  : "PRAGMA user_version");
+}
+
+/* Either engine: a new database is at version 6 (one numbering for
+ * both); a database of a newer version is refused, not touched. */
+static void test_schema_version(void **state)
+{
+	struct fx *f = *state;
+	char sql[96];
+	store_free(f->st);
+	f->st = NULL;
+	int64_t v = schema_version(f->path);
+	assert_true(v >= 7);
+	snprintf(sql, sizeof sql, dbfix_pg() ? "UPDATE refgate_schema SET version = %lld"
+	                                     : "PRAGMA user_version = %lld", (long long)v + 1);
+	assert_true(dbfix_exec(f->path, sql));
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_EIO);
+	assert_null(f->st);
+	assert_int_equal(schema_version(f->path), v + 1);
+	snprintf(sql, sizeof sql, dbfix_pg() ? "UPDATE refgate_schema SET version = %lld"
+	                                     : "PRAGMA user_version = %lld", (long long)v);
+	assert_true(dbfix_exec(f->path, sql));
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+	assert_int_equal(count_rows(f->path, "principals"), 4);
+}
+
 /* The audit rows, collected. */
 struct rows {
 	int n;
@@ -280,7 +304,7 @@ static int rows_cb(void *ctx, const struct store_audit *a)
 	struct rows *w = ctx;
 	uint8_t h[32];
 	if (memcmp(a->prev_hash, w->prev, 32) != 0 ||
-	    store_audit_hash(a->seq, a->at, a->actor, a->kind, a->object,
+	    audit_record_hash(a->seq, a->at, a->actor, a->kind, a->object,
 	                     a->detail, w->prev, h) != RG_OK ||
 	    memcmp(h, a->hash, 32) != 0)
 		w->broken = true;
@@ -310,6 +334,17 @@ static void audit_rows(struct store *st, struct rows *w)
 
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
  * referrer views (version 4), no daily quota counts (version 5). */
+/* The newest schema version (store_schema.c's SCHEMA_VERSION). */
+#define SCHEMA_LATEST 8
+
+/* Back to version 6: no claims (8), no retention columns (7). */
+static const char to_v6_sql[] =
+	"DROP TABLE case_claims;"
+	" DROP INDEX cases_retention;"
+	" ALTER TABLE cases DROP COLUMN preserved_until;"
+	" ALTER TABLE cases DROP COLUMN purged_at;"
+	" ALTER TABLE referrals DROP COLUMN purged_at;"
+	" PRAGMA user_version = 6;";
 static const char to_v2_sql[] =
 	"DROP TABLE log_checkpoints; DROP TABLE log_nodes; DROP TABLE log_leaves;"
 	" DROP TABLE quota_days;"
@@ -343,7 +378,9 @@ static void test_schema_migration(void **state)
 	assert_int_equal(issue(f->st, &in, "s-old"), RG_OK);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
+
+	raw_exec(f->path, to_v6_sql);
 
 	/* version 2 to 3: existing rows kept, seq_at 0 (their feed whole),
 	 * no provenance (a key issued before discloses no identifier: its
@@ -352,7 +389,7 @@ static void test_schema_migration(void **state)
 	assert_int_equal(user_version(f->path), 2);
 	assert_int_equal(count_rows(f->path, "referral_idents"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
 	assert_int_equal(count_rows(f->path, "referral_idents"), 0);
 	assert_int_equal(count_rows(f->path, "access_key_idents"), 0);
 	assert_int_equal(store_changes(f->st, "pave", 0, 100, feed_count_cb, &n,
@@ -388,13 +425,14 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* version 1 to 3: the tables of 2 and 3 made, nothing lost */
+	raw_exec(f->path, to_v6_sql);
 	raw_exec(f->path, to_v2_sql);
 	raw_exec(f->path, "DROP TABLE access_key_cases; DROP TABLE access_keys;"
 	                  " DROP TABLE audit_heads; PRAGMA user_version = 1;");
 	assert_int_equal(user_version(f->path), 1);
 	assert_int_equal(count_rows(f->path, "access_keys"), -1);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
-	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
 	struct store_case c;
 	assert_int_equal(store_case_get(f->st, cid, &c), RG_OK);
 	assert_int_equal(c.n_referrals, 2);
@@ -408,12 +446,45 @@ static void test_schema_migration(void **state)
 	f->st = NULL;
 
 	/* a version from the future is refused */
-	raw_exec(f->path, "PRAGMA user_version = 7;");
+	char future[48];
+	snprintf(future, sizeof future, "PRAGMA user_version = %d;",
+	         SCHEMA_LATEST + 1);
+	raw_exec(f->path, future);
 	struct store *st = NULL;
 	assert_int_equal(store_open(f->path, NULL, &st), RG_EIO);
 	assert_null(st);
-	raw_exec(f->path, "PRAGMA user_version = 6;");
+	snprintf(future, sizeof future, "PRAGMA user_version = %d;",
+	         SCHEMA_LATEST);
+	raw_exec(f->path, future);
 	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+}
+
+/* Version 6 to 7: an actioned case a removal order named (a referral
+ * with a deadline) is held from its decision; the others are not. */
+static void test_schema_v7_holds(void **state)
+{
+	struct fx *f = *state;
+	char held[RG_ID_MAX + 1], free_case[RG_ID_MAX + 1], sql[256];
+	refer1(f->st, "nca", T0 + 5, "h:held", held);
+	refer1(f->st, "pave", T0 + 6, "h:free", free_case);
+	close_case(f->st, held, CASE_ACTIONED, T0 + 20);
+	close_case(f->st, free_case, CASE_ACTIONED, T0 + 21);
+	store_free(f->st);
+	f->st = NULL;
+	raw_exec(f->path, to_v6_sql);
+	snprintf(sql, sizeof sql, "UPDATE referrals SET deadline_at = %lld"
+	         " WHERE id IN (SELECT referral_id FROM referral_subjects"
+	         " WHERE case_id = '%s');", (long long)(T0 + 3605), held);
+	raw_exec(f->path, sql);
+	assert_int_equal(user_version(f->path), 6);
+	assert_int_equal(store_open(f->path, NULL, &f->st), RG_OK);
+	assert_int_equal(user_version(f->path), SCHEMA_LATEST);
+	snprintf(sql, sizeof sql, "cases WHERE id = '%s' AND preserved_until"
+	         " = %lld", held, (long long)(T0 + 20 + STORE_PRESERVE_SECONDS));
+	assert_int_equal(count_rows(f->path, sql), 1);
+	snprintf(sql, sizeof sql, "cases WHERE id = '%s' AND preserved_until"
+	         " = 0", free_case);
+	assert_int_equal(count_rows(f->path, sql), 1);
 }
 
 /* ---- issue and find ------------------------------------------------- */
@@ -837,8 +908,10 @@ static void test_key_audit(void **state)
 	                    "disclosure");
 	assert_true(json_is_false(json_object_get(d, "all_own")));
 	assert_int_equal(json_integer_value(json_object_get(d, "cases")), 2);
-	assert_int_equal(json_integer_value(json_object_get(d, "expires_at")),
-	                 T0 + 30 * DAY);
+	char expires[21];
+	rg_time_format(T0 + 30 * DAY, expires);   /* RFC 3339, not Unix */
+	assert_string_equal(json_string_value(json_object_get(d, "expires_at")),
+	                    expires);
 	assert_string_equal(json_string_value(json_object_get(d, "legal_basis")),
 	                    in.legal_basis);
 	json_decref(d);
@@ -1211,7 +1284,7 @@ static void test_audit_heads(void **state)
 	assert_int_equal(seq, w.r[w.n - 1].seq);
 	assert_memory_equal(hash, w.prev, 32);
 
-	store_audit_head_message(seq, T0, hash, msg);
+	audit_head_message(seq, T0, hash, msg);
 	crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
 	assert_int_equal(store_audit_head_sign(f->st, seq, hash, T0, sig), RG_OK);
 	/* signed again (a signer restarting): the first signature stays */
@@ -1235,7 +1308,7 @@ static void test_audit_heads(void **state)
 	uint8_t hash2[32], sig2[64];
 	assert_int_equal(store_audit_head(f->st, &seq2, hash2), RG_OK);
 	assert_true(seq2 > seq);
-	store_audit_head_message(seq2, T0 + 60, hash2, msg);
+	audit_head_message(seq2, T0 + 60, hash2, msg);
 	crypto_sign_detached(sig2, NULL, msg, sizeof msg, sk);
 	assert_int_equal(store_audit_head_sign(f->st, seq2, hash2, T0 + 60,
 	                                       sig2), RG_OK);
@@ -1251,7 +1324,7 @@ static void test_audit_heads(void **state)
 	assert_memory_equal(hs.h[0].sig, sig, 64);
 	assert_int_equal(hs.h[1].seq, seq2);
 	for (int i = 0; i < hs.n; i++) {
-		store_audit_head_message(hs.h[i].seq, hs.h[i].at, hs.h[i].hash,
+		audit_head_message(hs.h[i].seq, hs.h[i].at, hs.h[i].hash,
 		                         msg);
 		assert_int_equal(crypto_sign_verify_detached(hs.h[i].sig, msg,
 		                                             sizeof msg, pk), 0);
@@ -1272,7 +1345,7 @@ static void test_audit_head_message(void **state)
 	assert_int_equal(AUDIT_HEAD_MESSAGE_LEN, 70);
 	for (int i = 0; i < 32; i++)
 		hash[i] = (uint8_t)i;
-	store_audit_head_message(0x0102030405060708, -2, hash, msg);
+	audit_head_message(0x0102030405060708, -2, hash, msg);
 	sodium_bin2hex(hex, sizeof hex, msg, sizeof msg);
 	assert_string_equal(hex,
 	        /* "refgate-audit-head:v1:" */
@@ -1283,7 +1356,7 @@ static void test_audit_head_message(void **state)
 	        "000102030405060708090a0b0c0d0e0f"
 	        "101112131415161718191a1b1c1d1e1f");
 	memset(hash, 0xab, sizeof hash);
-	store_audit_head_message(1, 1800000000, hash, msg);
+	audit_head_message(1, 1800000000, hash, msg);
 	assert_memory_equal(msg, "refgate-audit-head:v1:", 22);
 	static const uint8_t nums[16] = { 0, 0, 0, 0, 0, 0, 0, 1,
 	                                  0, 0, 0, 0, 0x6b, 0x49, 0xd2, 0x00 };
@@ -1401,7 +1474,7 @@ static void test_cases_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
+		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_issue_find, setup,
 		                                teardown),
@@ -1427,7 +1500,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cases_count, setup,
 		                                teardown),
 	};
+	/* Migrating version 1 and 2 files: PostgreSQL support began at
+	 * version 6, so there is no older PostgreSQL database to migrate. */
+	const struct CMUnitTest sqlite_tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_migration, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_schema_v7_holds, setup,
+		                                teardown),
+	};
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name(
+		dbfix_pg() ? "keys on postgresql" : "keys on sqlite", tests,
+		NULL, NULL);
+	if (!dbfix_pg())
+		failed += cmocka_run_group_tests_name("keys, sqlite only",
+		                                      sqlite_tests, NULL, NULL);
+	return failed;
 }
