@@ -231,6 +231,13 @@ static char *conf_text(const char *listen, const char *hostname,
 "# grown), so that `refgatectl audit verify` detects records edited,\n"
 "# removed or reordered even with the hash chain recomputed. 1 to 86400.\n"
 "audit_sign_interval = %d\n"
+"\n"
+"## Review\n"
+"\n"
+"# Minutes a reviewer's claim on a case holds (taking a case claims it;\n"
+"# claiming again renews it); meanwhile no other reviewer may decide the\n"
+"# case. 1 to 1440.\n"
+"claim_minutes = %d\n"
 "# The origin line of the transparency log's signed checkpoints (GET\n"
 "# /v1/log/checkpoint): 1-200 printable characters, no space, no '+'.\n"
 "# Default: <hostname>/refgate. Changing it later makes every checkpoint\n"
@@ -247,7 +254,8 @@ static char *conf_text(const char *listen, const char *hostname,
 	        (long long)d.quota_referrals_per_day,
 	        (long long)d.quota_subjects_per_day,
 	        (long long)d.quota_bytes_per_day,
-	        d.access_key_max_days, d.audit_sign_interval, hostname);
+	        d.access_key_max_days, d.audit_sign_interval, d.claim_minutes,
+	        hostname);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;

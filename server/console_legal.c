@@ -390,6 +390,9 @@ void h_console_key_issue(struct request *req, struct response *res)
 	sodium_memzero(r.body, r.body_len);   /* it held the secret */
 	free(r.body);
 	show_secret(req, res, k);
+	const char *secret = json_str(k, "secret");
+	if (secret)                           /* jansson's own copy */
+		sodium_memzero((char *)secret, strlen(secret));
 	json_decref(k);
 }
 

@@ -66,7 +66,7 @@ decide "$B" "$NOA" rev2
 expect "after the release the other reviewer decides -> 200" 200
 # the claimant's taking renewed its claim, then it renewed once more
 eq "audit: claim, renewals and release recorded" "claim claim_renew claim_renew release" \
-	"$(dbq "SELECT group_concat(kind, ' ') FROM (SELECT kind FROM audit WHERE object = '$B' AND kind IN ('claim','claim_renew','release') ORDER BY seq)")"
+	"$(dbq "SELECT kind FROM audit WHERE object = '$B' AND kind IN ('claim','claim_renew','release') ORDER BY seq" | paste -sd ' ')"
 req rev POST "/v1/cases/$B/claim"
 expect_problem "claiming a decided case -> 409 bad_transition" 409 bad_transition
 eq "the refusal names the status" yes "$(jeval "$BODY" '/no_action/.test(j.detail)?"yes":"no"')"
