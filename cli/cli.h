@@ -242,6 +242,13 @@ int cli_cred_dir(const char *dir, struct cli_cred *cred);
  * with --key-file FILE also the access key secret read from FILE. */
 int cli_cred_pick(const struct cli_ctx *ctx, const struct cli_args *a,
                   struct cli_cred *cred);
+/* Reads a secret of one line (a final LF or CRLF dropped, no NUL) of at
+ * most max bytes from a regular file that neither group nor others may
+ * read or write. CLI_OK with *out malloc'd (the caller wipes and frees
+ * it) and *len its length; CLI_FAIL after printing why, naming path and
+ * "what" it should hold. */
+int cli_secret_line_read(const char *path, size_t max, const char *what,
+                         char **out, size_t *len);
 /* Reads an access key secret from FILE into cred->bearer: one line (a
  * final newline allowed) of 1 to CLI_BEARER_MAX b64token characters, in a
  * regular file not readable or writable by group or others. CLI_OK, or

@@ -75,29 +75,12 @@ int cli_bearer_read(const char *path, struct cli_cred *cred)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct stat sb;
 	int ret = CLI_FAIL;
 
-	int rc = cli_read_file(path, CLI_BEARER_MAX + 2, &text, &len);
-	if (rc == RG_ETOOBIG)
-		return cli_fail("%s: not an access key (too long)", path);
-	if (rc != RG_OK)
-		return cli_fail("%s: %s", path, cli_read_why(rc));
-	if (stat(path, &sb) != 0) {
-		cli_fail("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		cli_fail("%s: readable or writable by others; it holds a "
-		         "secret (chmod 600 %s)", path, path);
-		goto out;
-	}
-	if (len > 0 && text[len - 1] == '\n')
-		text[--len] = '\0';
-	if (len > 0 && text[len - 1] == '\r')
-		text[--len] = '\0';
-	if (len > CLI_BEARER_MAX || strlen(text) != len ||
-	    !cli_b64token(text)) {
+	if (cli_secret_line_read(path, CLI_BEARER_MAX, "an access key",
+	                         &text, &len) != CLI_OK)
+		return CLI_FAIL;
+	if (!cli_b64token(text)) {
 		cli_fail("%s: not an access key secret (one line of "
 		         "[A-Za-z0-9._~+/-])", path);
 		goto out;

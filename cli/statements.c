@@ -45,27 +45,11 @@ static int token_read(const char *path, char out[PUSH_TOKEN_MAX + 1])
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct stat sb;
 	int ret = CLI_FAIL;
-	int rc = cli_read_file(path, PUSH_TOKEN_MAX + 2, &text, &len);
-	if (rc == RG_ETOOBIG)
-		return cli_fail("%s: not a token (too long)", path);
-	if (rc != RG_OK)
-		return cli_fail("%s: %s", path, cli_read_why(rc));
-	if (stat(path, &sb) != 0) {
-		cli_fail("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		cli_fail("%s: readable or writable by others; it holds a "
-		         "secret (chmod 600 %s)", path, path);
-		goto out;
-	}
-	if (len > 0 && text[len - 1] == '\n')
-		text[--len] = '\0';
-	if (len > 0 && text[len - 1] == '\r')
-		text[--len] = '\0';
-	bool ok = len >= 1 && len <= PUSH_TOKEN_MAX && strlen(text) == len;
+	if (cli_secret_line_read(path, PUSH_TOKEN_MAX, "a token", &text,
+	                         &len) != CLI_OK)
+		return CLI_FAIL;
+	bool ok = len >= 1;
 	for (size_t i = 0; ok && i < len; i++)
 		ok = text[i] > 0x20 && text[i] < 0x7f;
 	if (!ok) {

@@ -276,3 +276,41 @@ int cli_confirm(const struct cli_args *a, const char *question)
 		return CLI_OK;
 	return cli_fail("not done");
 }
+
+int cli_secret_line_read(const char *path, size_t max, const char *what,
+                         char **out, size_t *out_len)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct stat sb;
+	int rc = cli_read_file(path, max + 2, &text, &len);
+	if (rc == RG_ETOOBIG)
+		return cli_fail("%s: not %s (too long)", path, what);
+	if (rc != RG_OK)
+		return cli_fail("%s: %s", path, cli_read_why(rc));
+	if (stat(path, &sb) != 0) {
+		cli_fail("%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (sb.st_mode & 077) {
+		cli_fail("%s: readable or writable by others; it holds a "
+		         "secret (chmod 600 %s)", path, path);
+		goto fail;
+	}
+	if (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (len > 0 && text[len - 1] == '\r')
+		text[--len] = '\0';
+	if (len > max || strlen(text) != len) {
+		cli_fail("%s: not %s (one line, at most %zu characters)", path,
+		         what, max);
+		goto fail;
+	}
+	*out = text;
+	*out_len = len;
+	return CLI_OK;
+fail:
+	sodium_memzero(text, len);
+	free(text);
+	return CLI_FAIL;
+}
