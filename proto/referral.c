@@ -522,10 +522,30 @@ static void order_legal_basis(struct ctx *c, json_t *v, const char *ptr,
 		   "must be 1-512 characters", o->legal_basis);
 }
 
+/* "issuing_authority": the authority's name, 1-200 characters. */
+static void order_authority(struct ctx *c, json_t *v, const char *ptr,
+			    void *dst)
+{
+	struct referral_removal_order *o = dst;
+	check_text(c, v, ptr, 1, REFERRAL_AUTHORITY_MAX, false,
+		   "must be 1-200 characters", o->issuing_authority);
+}
+
+/* "withhold_notice_until": a time; its bound against issued_at is
+ * checked once both are read (top_removal_order). */
+static void order_withhold(struct ctx *c, json_t *v, const char *ptr,
+			   void *dst)
+{
+	struct referral_removal_order *o = dst;
+	check_time(c, v, ptr, &o->withhold_notice_until);
+}
+
 static const struct member order_members[] = {
 	{"reference", true, order_reference},
 	{"issued_at", true, order_issued_at},
 	{"legal_basis", true, order_legal_basis},
+	{"issuing_authority", false, order_authority},
+	{"withhold_notice_until", false, order_withhold},
 };
 
 /* --- top level --- */
@@ -662,6 +682,16 @@ static void top_removal_order(struct ctx *c, json_t *v, const char *ptr,
 	check_object(c, v, ptr, order_members,
 		     sizeof order_members / sizeof order_members[0],
 		     &r->removal_order);
+	const struct referral_removal_order *o = &r->removal_order;
+	if (c->n_errors == errors_before && o->withhold_notice_until &&
+	    (o->withhold_notice_until <= o->issued_at ||
+	     o->withhold_notice_until - o->issued_at >
+	     REFERRAL_WITHHOLD_MAX_SECONDS)) {
+		char p[PTR_MAX];
+		if (ptr_member(p, ptr, "withhold_notice_until"))
+			fail(c, p, "must be after issued_at and at most 6 "
+			     "weeks after it");
+	}
 	r->has_removal_order = c->n_errors == errors_before;
 }
 

@@ -21,6 +21,11 @@
 #define REFERRAL_ACCOUNT_ID_MAX 20       /* digits */
 #define REFERRAL_TEXT_MAX 512            /* removal order legal_basis, characters */
 #define REFERRAL_REFERENCE_MAX 128       /* removal order reference, characters */
+#define REFERRAL_AUTHORITY_MAX 200       /* removal order issuing_authority */
+/* Art. 11(3) of Regulation (EU) 2021/784: the account holder may be kept
+ * uninformed at most six weeks after the order's issue (and once six
+ * more weeks on the authority's extension). */
+#define REFERRAL_WITHHOLD_MAX_SECONDS (INT64_C(42) * 86400)
 
 enum referral_category {
 	CAT_TERRORIST_CONTENT,
@@ -57,6 +62,8 @@ struct referral_removal_order {
 	char reference[REFERRAL_REFERENCE_MAX * 4 + 1];  /* UTF-8 */
 	int64_t issued_at;
 	char legal_basis[REFERRAL_TEXT_MAX * 4 + 1];     /* UTF-8 */
+	char issuing_authority[REFERRAL_AUTHORITY_MAX * 4 + 1]; /* "": none */
+	int64_t withhold_notice_until;                   /* 0: none */
 };
 
 struct referral {

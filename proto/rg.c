@@ -58,18 +58,19 @@ static const char *const status_names[] = {
 	[CASE_IN_REVIEW] = "in_review",
 	[CASE_ACTIONED] = "actioned",
 	[CASE_NO_ACTION] = "no_action",
+	[CASE_CANNOT_EXECUTE] = "cannot_execute",
 };
 
 const char *rg_status_name(enum case_status s)
 {
-	if ((unsigned)s > CASE_NO_ACTION)
+	if ((unsigned)s > CASE_CANNOT_EXECUTE)
 		return "received";
 	return status_names[s];
 }
 
 int rg_status_parse(const char *name, enum case_status *out)
 {
-	for (unsigned s = 0; name && s <= CASE_NO_ACTION; s++) {
+	for (unsigned s = 0; name && s <= CASE_CANNOT_EXECUTE; s++) {
 		if (strcmp(name, status_names[s]) == 0) {
 			*out = (enum case_status)s;
 			return RG_OK;

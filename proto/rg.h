@@ -50,6 +50,8 @@ enum case_status {
 	CASE_IN_REVIEW,
 	CASE_ACTIONED,
 	CASE_NO_ACTION,
+	CASE_CANNOT_EXECUTE,     /* a removal order the platform cannot
+	                            execute (contract section 9) */
 };
 
 enum case_action {

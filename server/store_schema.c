@@ -1,6 +1,6 @@
 /*
  * store_schema.c - what the store's rules stand on: the schema of both
- * engines (version 9, migrated from 1 to 8) with its migration ladder,
+ * engines (version 10, migrated from 1 to 9) with its migration ladder,
  * opening a connection through the engine's driver (db.h), and the
  * per-connection cache of prepared statements with checked binds.
  */
@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 
 /*
  * Version 1. Times are Unix seconds, 0 meaning "never/none". Statuses,
@@ -383,6 +383,74 @@ static const char schema_v9_sql[] =
 	" ON statements(exported_at, seq);";
 
 /*
+ * Version 10: removal orders (Regulation (EU) 2021/784, contract section
+ * 9; store_orders.c). One row per order, keyed by the issuing agency and
+ * its reference: the clock (received_at of its first or clarifying
+ * referral, deadline_at), its answer (status: the case statuses,
+ * 4 cannot_execute with reason), the preservation hold and the notice
+ * hold (notice_withheld_until, extended at most once). Each referral
+ * that carried the order is linked to it (removal_order_referrals); the
+ * order's cases are those referrals' cases. cases.status gains 4,
+ * cannot_execute: SQLite cannot change a CHECK in place, so the table is
+ * rebuilt: copied aside, dropped, made again and refilled, with the
+ * foreign keys deferred to the commit (foreign_keys cannot be turned off
+ * inside the migration's transaction; the other tables' references to
+ * cases name it, so they hold again once it is refilled). Migrating links no earlier referral: an order
+ * received before version 10 has only its cases' deadlines.
+ */
+static const char schema_v10_sql[] =
+	"PRAGMA defer_foreign_keys = ON;"
+	"CREATE TABLE cases_v9 AS SELECT * FROM cases;"
+	"DROP TABLE cases;"
+	"CREATE TABLE cases ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
+	" action INTEGER NOT NULL CHECK (action BETWEEN 0 AND 3),"
+	" opened_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" decided_at INTEGER NOT NULL DEFAULT 0,"
+	" deadline_at INTEGER NOT NULL DEFAULT 0,"
+	" urgency INTEGER NOT NULL CHECK (urgency BETWEEN 0 AND 2),"
+	" reopen_count INTEGER NOT NULL DEFAULT 0,"
+	" seq_opened INTEGER NOT NULL UNIQUE,"
+	" preserved_until INTEGER NOT NULL DEFAULT 0,"
+	" purged_at INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"INSERT INTO cases (id, status, action, opened_at, updated_at,"
+	" decided_at, deadline_at, urgency, reopen_count, seq_opened,"
+	" preserved_until, purged_at)"
+	" SELECT id, status, action, opened_at, updated_at, decided_at,"
+	" deadline_at, urgency, reopen_count, seq_opened, preserved_until,"
+	" purged_at FROM cases_v9;"
+	"DROP TABLE cases_v9;"
+	"CREATE INDEX IF NOT EXISTS cases_open ON cases(status, deadline_at);"
+	"CREATE INDEX IF NOT EXISTS cases_retention ON cases(purged_at, decided_at);"
+	"CREATE TABLE IF NOT EXISTS removal_orders ("
+	" agency TEXT NOT NULL REFERENCES principals(name),"
+	" reference TEXT NOT NULL,"
+	" issuing_authority TEXT,"
+	" issued_at INTEGER NOT NULL,"
+	" received_at INTEGER NOT NULL,"
+	" deadline_at INTEGER NOT NULL,"
+	" status INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 4),"
+	" reason TEXT,"
+	" preserved_until INTEGER NOT NULL DEFAULT 0,"
+	" preservation_reason TEXT,"
+	" notice_withheld_until INTEGER NOT NULL DEFAULT 0,"
+	" withhold_extended INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (agency, reference)"
+	") STRICT;"
+	"CREATE TABLE IF NOT EXISTS removal_order_referrals ("
+	" referral_id TEXT PRIMARY KEY NOT NULL REFERENCES referrals(id),"
+	" agency TEXT NOT NULL,"
+	" reference TEXT NOT NULL,"
+	" FOREIGN KEY (agency, reference)"
+	"  REFERENCES removal_orders(agency, reference)"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS removal_order_referrals_order"
+	" ON removal_order_referrals(agency, reference);";
+
+/*
  * The same versions for PostgreSQL: the same tables, columns and
  * constraints in its types (BIGINT for INTEGER, BYTEA for BLOB, identity
  * columns for SQLite's implicit and AUTOINCREMENT rowids; a `rowid`
@@ -641,6 +709,35 @@ static const char pg_v9_sql[] =
 	"CREATE INDEX IF NOT EXISTS statements_pending"
 	" ON statements(exported_at, seq);";
 
+/* Version 10 on PostgreSQL: schema_v10_sql's tables; the cases status
+ * check widened in place. */
+static const char pg_v10_sql[] =
+	"ALTER TABLE cases DROP CONSTRAINT IF EXISTS cases_status_check;"
+	"ALTER TABLE cases ADD CONSTRAINT cases_status_check"
+	" CHECK (status BETWEEN 0 AND 4);"
+	"CREATE TABLE IF NOT EXISTS removal_orders ("
+	" agency TEXT NOT NULL REFERENCES principals(name),"
+	" reference TEXT NOT NULL,"
+	" issuing_authority TEXT,"
+	" issued_at BIGINT NOT NULL,"
+	" received_at BIGINT NOT NULL,"
+	" deadline_at BIGINT NOT NULL,"
+	" status BIGINT NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 4),"
+	" reason TEXT,"
+	" preserved_until BIGINT NOT NULL DEFAULT 0,"
+	" preservation_reason TEXT,"
+	" notice_withheld_until BIGINT NOT NULL DEFAULT 0,"
+	" withhold_extended BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (agency, reference));"
+	"CREATE TABLE IF NOT EXISTS removal_order_referrals ("
+	" referral_id TEXT PRIMARY KEY NOT NULL REFERENCES referrals(id),"
+	" agency TEXT NOT NULL,"
+	" reference TEXT NOT NULL,"
+	" FOREIGN KEY (agency, reference)"
+	"  REFERENCES removal_orders(agency, reference));"
+	"CREATE INDEX IF NOT EXISTS removal_order_referrals_order"
+	" ON removal_order_referrals(agency, reference);";
+
 /*
  * The migration ladder: version v's step brings a database at v - 1 to
  * v, one text per engine (db.h's enum db_engine), run inside one
@@ -665,6 +762,7 @@ static const struct schema_step {
 	{ 7, { [DB_SQLITE] = schema_v7_sql, [DB_PG] = pg_v7_sql } },
 	{ 8, { [DB_SQLITE] = schema_v8_sql, [DB_PG] = pg_v8_sql } },
 	{ 9, { [DB_SQLITE] = schema_v9_sql, [DB_PG] = pg_v9_sql } },
+	{ 10, { [DB_SQLITE] = schema_v10_sql, [DB_PG] = pg_v10_sql } },
 };
 
 _Static_assert(sizeof ladder / sizeof ladder[0] == SCHEMA_VERSION,

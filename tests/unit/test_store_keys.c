@@ -336,12 +336,14 @@ static void audit_rows(struct store *st, struct rows *w)
 /* Back to what version 2 had: no identifier provenance, no seq_at, no
  * referrer views (version 4), no daily quota counts (version 5). */
 /* The newest schema version (store_schema.c's SCHEMA_VERSION). */
-#define SCHEMA_LATEST 9
+#define SCHEMA_LATEST 10
 
-/* Back to version 6: no statements of reasons (9), no claims (8), no
- * retention columns (7). */
+/* Back to version 6: no removal orders (10; the rebuilt cases table
+ * stays, its data must survive the rebuild again), no statements of
+ * reasons (9), no claims (8), no retention columns (7). */
 static const char to_v6_sql[] =
-	"DROP INDEX statements_pending; DROP TABLE statements;"
+	"DROP TABLE removal_order_referrals; DROP TABLE removal_orders;"
+	" DROP INDEX statements_pending; DROP TABLE statements;"
 	" ALTER TABLE principals DROP COLUMN trusted_flagger;"
 	" ALTER TABLE decisions DROP COLUMN legal_ground;"
 	" DROP TABLE case_claims;"
