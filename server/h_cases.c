@@ -113,6 +113,10 @@ static void send_case(struct request *req, struct response *res, int status,
 		response_problem(res, 503, "unavailable", NULL);
 		return;
 	}
+	/* a notice hold ends with time and may be extended without moving
+	 * the case generation: such a view is never kept */
+	if (json_object_get(view, "notice_withheld_until"))
+		gen = 0;
 	response_json(res, status, view);
 	char key[VIEWCACHE_KEY_MAX];
 	if (gen > 0 && res->status == 200 && aud != AUD_DISCLOSURE_KEY &&
@@ -178,6 +182,30 @@ static bool has_control(const char *s)
 	return false;
 }
 
+/* A removal order's Annex III answer: { "status": "cannot_execute",
+ * "reason", "explanation" } and nothing else; the reason is kept as the
+ * decision's ground. */
+static int parse_cannot_execute(json_t *root, struct store_decision *d,
+                                struct problem_items *items)
+{
+	static const char *const others[] = { "action", "ground",
+					      "legal_ground" };
+	d->ground = json_string_value(json_object_get(root, "reason"));
+	d->explanation = json_string_value(json_object_get(root, "explanation"));
+	if (!store_order_reason_valid(d->ground))
+		problem_items_add(items, "must be force_majeure, manifest_error "
+				  "or insufficient_information", "/reason");
+	size_t elen = d->explanation ? utf8_chars(d->explanation) : 0;
+	if (elen == 0 || elen > EXPLANATION_MAX)
+		problem_items_add(items, "required, 1-4000 characters",
+				  "/explanation");
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (json_object_get(root, others[i]))
+			problem_items_add(items, "not with status cannot_execute",
+					  "/%s", others[i]);
+	return items->n > 0 ? RG_EINVAL : RG_OK;
+}
+
 /* Reads and checks a decision body into d; fills items on refusal. */
 static int parse_decision(const struct request *req, json_t **root,
                           struct store_decision *d, struct problem_items *items)
@@ -194,7 +222,7 @@ static int parse_decision(const struct request *req, json_t **root,
 	json_object_foreach(*root, key, v) {
 		if (strcmp(key, "status") && strcmp(key, "action") &&
 		    strcmp(key, "ground") && strcmp(key, "explanation") &&
-		    strcmp(key, "legal_ground"))
+		    strcmp(key, "legal_ground") && strcmp(key, "reason"))
 			problem_items_add(items, "unknown member", "/%.100s", key);
 	}
 	const char *status = json_string_value(json_object_get(*root, "status"));
@@ -206,8 +234,13 @@ static int parse_decision(const struct request *req, json_t **root,
 	/* "received" is a status, so asking for it is a refused move (409
 	 * from the state machine), not a malformed body. */
 	if (!status || rg_status_parse(status, &d->status) != RG_OK)
-		problem_items_add(items, "must be in_review, actioned or no_action",
-				  "/status");
+		problem_items_add(items, "must be in_review, actioned, no_action "
+				  "or cannot_execute", "/status");
+	if (d->status == CASE_CANNOT_EXECUTE)
+		return parse_cannot_execute(*root, d, items);
+	if (json_object_get(*root, "reason"))
+		problem_items_add(items, "only with status cannot_execute",
+				  "/reason");
 	bool final = d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION;
 	if (d->status == CASE_ACTIONED) {
 		if (!action || rg_action_parse(action, &d->action) != RG_OK)
@@ -266,7 +299,15 @@ static void bad_transition(struct request *req, const struct store_decision *d,
 {
 	struct store_case now;
 	char detail[160];
-	if (store_case_get(req->app->store, req->params[0], &now) == RG_OK)
+	bool got = store_case_get(req->app->store, req->params[0], &now) == RG_OK;
+	if (d->status == CASE_CANNOT_EXECUTE && got &&
+	    (now.status == CASE_RECEIVED || now.status == CASE_IN_REVIEW)) {
+		response_problem(res, 409, "bad_transition",
+				 "cannot_execute answers only a case that a "
+				 "removal order named");
+		return;
+	}
+	if (got)
 		snprintf(detail, sizeof detail,
 			 "the case is %s; %s -> %s is not allowed",
 			 rg_status_name(now.status), rg_status_name(now.status),

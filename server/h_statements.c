@@ -58,7 +58,7 @@ void h_statements_list(struct request *req, struct response *res)
 	bool pending = ps && strcmp(ps, "true") == 0;
 	json_t *list = json_array();
 	if (!list || store_statements_each(req->app->store, since, (size_t)limit,
-					   pending, add_statement, list,
+					   pending, req->now, add_statement, list,
 					   &last) != RG_OK) {
 		json_decref(list);
 		response_problem(res, 503, "unavailable", NULL);

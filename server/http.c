@@ -816,7 +816,10 @@ static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
 		body = strdup(ok ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\"}");
 	} else if (strcmp(url, "/metrics") == 0) {
 		struct metrics_gauges g = { .cases = -1, .queue_open = -1,
-					    .oldest_open_age = -1, .overdue = -1 };
+					    .oldest_open_age = -1, .overdue = -1,
+					    .orders_open = -1, .orders_overdue = -1,
+					    .orders_within = -1, .orders_after = -1 };
+		struct store_order_gauges og;
 		struct store_queue_gauges qg;
 		int64_t now = (int64_t)time(NULL);
 		http_gauges(h, &g.open_connections, &g.waiting_polls);
@@ -828,6 +831,12 @@ static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
 			g.oldest_open_age = qg.oldest_opened_at ?
 				now - qg.oldest_opened_at : 0;
 			g.overdue = qg.overdue;
+		}
+		if (store_order_gauges(h->app->store, now, &og) == RG_OK) {
+			g.orders_open = og.open;
+			g.orders_overdue = og.overdue;
+			g.orders_within = og.within;
+			g.orders_after = og.after;
 		}
 		body = metrics_render(&g);
 	} else {

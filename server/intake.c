@@ -22,6 +22,9 @@ struct intake {
 	char jti[REFERRAL_JTI_MAX + 1];
 	char partner_ref[REFERRAL_PARTNER_REF_MAX * 4 + 1];
 	char jws_hex[65];            /* hex SHA-256 of the JWS bytes as sent */
+	char reference[REFERRAL_REFERENCE_MAX * 4 + 1];
+	char authority[REFERRAL_AUTHORITY_MAX * 4 + 1];
+	struct store_order_in order;
 	struct store_quota quota;
 	struct store_subject subjects[REFERRAL_MAX_SUBJECTS];
 	uint8_t *sealed;
@@ -85,9 +88,19 @@ static int seal_content(const struct app *app, const struct referral *r,
 	if (r->has_removal_order) {
 		char when[21];
 		rg_time_format(r->removal_order.issued_at, when);
-		json_object_set_new(doc, "removal_order", json_pack("{s:s, s:s, s:s}",
-			"reference", r->removal_order.reference, "issued_at", when,
-			"legal_basis", r->removal_order.legal_basis));
+		const struct referral_removal_order *o = &r->removal_order;
+		json_t *jo = json_pack("{s:s, s:s, s:s}", "reference",
+				       o->reference, "issued_at", when,
+				       "legal_basis", o->legal_basis);
+		if (jo && o->issuing_authority[0])
+			json_object_set_new(jo, "issuing_authority",
+					    json_string(o->issuing_authority));
+		if (jo && o->withhold_notice_until) {
+			rg_time_format(o->withhold_notice_until, when);
+			json_object_set_new(jo, "withhold_notice_until",
+					    json_string(when));
+		}
+		json_object_set_new(doc, "removal_order", jo);
 	}
 	if (!(text = json_dumps(doc, JSON_COMPACT)))
 		goto out;
@@ -237,6 +250,19 @@ int intake_new(struct app *app, const char *principal,
 		.receipt = receipt_for_log,
 		.receipt_ctx = in,
 	};
+	if (r->has_removal_order) {
+		const struct referral_removal_order *o = &r->removal_order;
+		snprintf(in->reference, sizeof in->reference, "%s", o->reference);
+		snprintf(in->authority, sizeof in->authority, "%s",
+			 o->issuing_authority);
+		in->order = (struct store_order_in){
+			.reference = in->reference,
+			.issuing_authority = in->authority[0] ? in->authority : NULL,
+			.issued_at = o->issued_at,
+			.withhold_notice_until = o->withhold_notice_until,
+		};
+		in->in.order = &in->order;
+	}
 	jws_digest_hex(jws, jws_len, in->jws_hex, in->in.jws_sha256);
 	new_id("r_", in->in.id);
 	int rc = index_subjects(in, r, items);

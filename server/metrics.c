@@ -191,6 +191,14 @@ char *metrics_render(const struct metrics_gauges *g)
 	      g->oldest_open_age);
 	gauge(&t, "refgate_removal_orders_overdue",
 	      "Open cases whose removal-order hour has passed", g->overdue);
+	gauge(&t, "refgate_removal_orders_open",
+	      "Removal orders with a case still to decide", g->orders_open);
+	gauge(&t, "refgate_removal_orders_open_overdue",
+	      "Removal orders still open after their hour", g->orders_overdue);
+	gauge(&t, "refgate_removal_orders_actioned_within_hour",
+	      "Removal orders actioned within their hour", g->orders_within);
+	gauge(&t, "refgate_removal_orders_actioned_after_hour",
+	      "Removal orders actioned after their hour", g->orders_after);
 	int64_t server_na = atomic_load(&server_cert_not_after);
 	int64_t next_na = atomic_load(&principal_cert_next);
 	if (server_na > 0)

@@ -44,6 +44,12 @@ struct metrics_gauges {
 	int64_t queue_open;
 	int64_t oldest_open_age;     /* seconds, 0 when the queue is empty */
 	int64_t overdue;             /* open cases past a removal order's hour */
+	/* removal orders (contract section 9): open, open past their hour,
+	 * actioned within and after it; -1 when unread */
+	int64_t orders_open;
+	int64_t orders_overdue;
+	int64_t orders_within;
+	int64_t orders_after;
 };
 
 /* Renders every metric. Returns a malloc'd text. */

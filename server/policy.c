@@ -33,7 +33,7 @@ static const char *const case_fields[] = {
 	"decided_at", "deadline_at", "urgency", "reopen_count",
 	"referral_count", "principal_count", "account_id", "handle",
 	"identifiers", "referrals", "decisions", "new_case", "claimed_by",
-	"claim_expires_at", NULL
+	"claim_expires_at", "notice_withheld_until", NULL
 };
 static const char *const referral_fields[] = {
 	"referral_id", "partner_ref", "received_at", "category", "urgency",
@@ -52,7 +52,7 @@ static const char *const referral_fields[] = {
 static const char *const never_to_outsiders[] = {
 	"referrals", "decisions", "principal_count", "referral_count",
 	"reopen_count", "urgency", "new_case", "claimed_by",
-	"claim_expires_at", NULL
+	"claim_expires_at", "notice_withheld_until", NULL
 };
 static const char *const identifiers_only_disclosed[] = {
 	"account_id", "handle", "identifiers", NULL

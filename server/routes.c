@@ -40,6 +40,12 @@ static const struct route table[] = {
 	{"POST", "/v1/admin/statements/exported", h_statements_mark,
 	 ROLE_BIT(ROLE_LEGAL), "application/json"},
 	{"GET", "/v1/partners/me/stats", h_partner_stats, ROLES_SUBMIT, NULL},
+	/* removal orders: the issuing agency's; 404 for anyone else */
+	{"GET", "/v1/removal-orders/{ref}", h_order_get, ROLES_ANY, NULL},
+	{"POST", "/v1/removal-orders/{ref}/preservation", h_order_preserve,
+	 ROLES_ANY, "application/json"},
+	{"POST", "/v1/removal-orders/{ref}/withhold", h_order_withhold,
+	 ROLES_ANY, "application/json"},
 	/* the web console (console.h): reviewers and the legal team */
 #define ROLES_CONSOLE (ROLE_BIT(ROLE_REVIEWER) | ROLE_BIT(ROLE_LEGAL))
 #define FORM "application/x-www-form-urlencoded"
@@ -86,6 +92,38 @@ static bool segment_matches(const char *pat, size_t plen, const char *seg,
 	return plen == len && memcmp(pat, seg, len) == 0;
 }
 
+/* A reference: 1-128 characters (valid UTF-8 is the store's concern: it
+ * finds no order for anything else), no control characters. */
+static bool ref_valid(const char *s, size_t len)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f)
+			return false;
+		chars += (ch & 0xC0) != 0x80;
+	}
+	return chars >= 1 && chars <= REFERRAL_REFERENCE_MAX;
+}
+
+/* The rest of path s, matched against the pattern rest p that starts
+ * with {ref}: the pattern's fixed tail must end the path; the reference
+ * is what lies before it. */
+static bool ref_matches(const char *p, const char *s, char *value)
+{
+	const char *tail = p + strlen("{ref}");
+	size_t slen = strlen(s), tlen = strlen(tail);
+	if (strchr(tail, '{') || slen <= tlen ||
+	    strcmp(s + slen - tlen, tail) != 0)
+		return false;
+	size_t len = slen - tlen;
+	if (len > ROUTE_PARAM_MAX || !ref_valid(s, len))
+		return false;
+	memcpy(value, s, len);
+	value[len] = '\0';
+	return true;
+}
+
 /* Whether path matches pattern; fills params on a match. */
 static bool path_matches(const char *pattern, const char *path,
                          struct route_params *params, const char *out[2])
@@ -93,6 +131,14 @@ static bool path_matches(const char *pattern, const char *path,
 	const char *p = pattern, *s = path;
 	int n = 0;
 	while (*p && *s) {
+		if (strncmp(p, "/{ref}", 6) == 0 && *s == '/') {
+			char *value = params->value[n < 2 ? n : 1];
+			if (!ref_matches(p + 1, s + 1, value))
+				return false;
+			if (n < 2)
+				out[n] = value;
+			return true;
+		}
 		if (*p != '/' || *s != '/')
 			return false;
 		p++;

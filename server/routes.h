@@ -20,9 +20,14 @@ struct route {
 	const char *content_type;     /* required body type, NULL: no body */
 };
 
-/* Room for the path parameters of one request. */
+/* Room for the path parameters of one request: {id} and {name} are one
+ * segment of at most RG_KID_MAX bytes; {ref}, a removal order's
+ * reference, is everything between the pattern's fixed prefix and fixed
+ * suffix (it may hold '/', sent as %2F), 1-128 characters without
+ * control characters. */
+#define ROUTE_PARAM_MAX (REFERRAL_REFERENCE_MAX * 4)
 struct route_params {
-	char value[2][RG_KID_MAX + 1];
+	char value[2][ROUTE_PARAM_MAX + 1];
 };
 
 /*
@@ -76,6 +81,9 @@ void h_partner_stats(struct request *req, struct response *res);
 void h_statements_list(struct request *req, struct response *res);
 void h_statements_mark(struct request *req, struct response *res);
 void h_log_checkpoint(struct request *req, struct response *res);
+void h_order_get(struct request *req, struct response *res);
+void h_order_preserve(struct request *req, struct response *res);
+void h_order_withhold(struct request *req, struct response *res);
 void h_log_inclusion(struct request *req, struct response *res);
 void h_log_consistency(struct request *req, struct response *res);
 

@@ -169,6 +169,13 @@ struct store_referral_in {
 	enum referral_urgency urgency;
 	const char *partner_ref;     /* NULL when absent */
 	int64_t deadline_at;         /* 0: none (removal orders set it) */
+	/* The removal order the referral carries (an agency's), NULL: none.
+	 * The order (in->principal, reference) is recorded or, when it
+	 * exists, the referral linked to it; when the order stood at
+	 * cannot_execute, this referral is its clarification: the order's
+	 * clock restarts at received_at with deadline_at, and the
+	 * cannot_execute cases the referral names go back to received. */
+	const struct store_order_in *order;
 	const uint8_t *sealed;       /* subjects, evidence, summary, sealed */
 	size_t sealed_len;
 	size_t n_subjects;
@@ -184,6 +191,15 @@ struct store_referral_in {
 	int (*receipt)(void *ctx, const struct store_referral_out *out,
 	               uint64_t log_index, char **payload, size_t *len);
 	void *receipt_ctx;
+};
+
+/* A referral's removal order (contract section 9), as store_order_*
+ * keep it; strings owned by the caller. */
+struct store_order_in {
+	const char *reference;       /* 1-128 characters */
+	const char *issuing_authority;   /* NULL: none */
+	int64_t issued_at;
+	int64_t withhold_notice_until;   /* 0: none */
 };
 
 struct store_case_ref {
@@ -341,7 +357,10 @@ struct statement_defaults;
 struct store_decision {
 	enum case_status status;
 	enum case_action action;
-	const char *ground;          /* NULL for in_review */
+	const char *ground;          /* NULL for in_review; for
+	                                cannot_execute the Annex III reason:
+	                                force_majeure, manifest_error or
+	                                insufficient_information */
 	const char *explanation;     /* NULL when none */
 	const char *reviewer;
 	int64_t at;
@@ -541,10 +560,12 @@ struct store_statement {
 
 /* Statements with seq > since, oldest first, at most `limit`; with
  * pending only those not exported. *last: the seq of the last one passed
- * to cb, or `since` when none. One read snapshot. (A notice hold, once
- * removal orders have one, will keep a statement out of this listing.) */
+ * to cb, or `since` when none. One read snapshot. A statement whose case
+ * a removal order under a notice hold at `now` named is not released:
+ * the pending list leaves it out (it stays pending), the whole list ends
+ * before it (its cursor never passes it). */
 int store_statements_each(struct store *st, int64_t since, size_t limit,
-                          bool pending,
+                          bool pending, int64_t now,
                           int (*cb)(void *ctx, const struct store_statement *s),
                           void *ctx, int64_t *last);
 
@@ -790,6 +811,75 @@ struct store_purge_result {
 int store_purge(struct store *st, const char *actor, int64_t now,
                 int64_t cutoff, int retention_days,
                 struct store_purge_result *out);
+
+/* ---- removal orders (contract section 9, store_orders.c) ----------- */
+
+#define STORE_ORDER_REASON_MAX 500   /* preservation reason, characters */
+
+/* A removal order as its issuing agency reads it (Annex II feedback).
+ * status: cannot_execute when the platform answered so (reason set) and
+ * no clarification came since; otherwise from its cases: received while
+ * any is open, else actioned when any is (action and actioned_at: the
+ * latest actioned case's), else no_action. */
+struct store_order {
+	char reference[REFERRAL_REFERENCE_MAX * 4 + 1];
+	char issuing_authority[REFERRAL_AUTHORITY_MAX * 4 + 1];   /* "": none */
+	int64_t issued_at;
+	int64_t received_at;         /* of its first or clarifying referral */
+	int64_t deadline_at;
+	enum case_status status;
+	enum case_action action;
+	int64_t actioned_at;         /* 0: not actioned */
+	char reason[32];             /* cannot_execute's, "" otherwise */
+	int64_t preserved_until;     /* 0: no hold */
+	int64_t notice_withheld_until;   /* 0: none */
+	bool withhold_extended;
+	size_t n_cases;
+};
+
+/* Whether s is one of Annex III's reasons for cannot_execute:
+ * force_majeure, manifest_error, insufficient_information. */
+bool store_order_reason_valid(const char *s);
+
+/* The order `reference` of agency `agency`. RG_ENOTFOUND when that
+ * agency has no such order (another agency's is not found either). */
+int store_order_get(struct store *st, const char *agency,
+                    const char *reference, struct store_order *out);
+
+/* Moves the order's preservation hold to `until` (and that of each of
+ * its cases, never earlier than it was), with the agency's reason;
+ * audited ("preservation"). RG_ENOTFOUND; RG_ECONFLICT when until is
+ * not later than the hold now (*out still filled). */
+int store_order_preserve(struct store *st, const char *agency,
+                         const char *reference, int64_t until,
+                         const char *reason, int64_t now,
+                         struct store_order *out);
+
+/* Extends the order's notice hold to `until`, once: RG_ENOTFOUND;
+ * RG_ECONFLICT when it was extended before, has no hold to extend, or
+ * until is not later than the hold now; RG_ETOOBIG when until is more
+ * than REFERRAL_WITHHOLD_MAX_SECONDS after the hold now. Audited
+ * ("notice_hold"). *out: the order after (or as it is, on a refusal). */
+int store_order_withhold(struct store *st, const char *agency,
+                         const char *reference, int64_t until, int64_t now,
+                         struct store_order *out);
+
+/* The notice hold on a case: the latest notice_withheld_until of the
+ * orders that named it, when later than now; 0 otherwise. */
+int store_case_notice_hold(struct store *st, const char *case_id, int64_t now,
+                           int64_t *until);
+
+/* Removal orders for monitoring: open (a case still received or
+ * in_review, no cannot_execute), overdue (open past deadline_at at now),
+ * actioned within the hour and after it. */
+struct store_order_gauges {
+	int64_t open;
+	int64_t overdue;
+	int64_t within;
+	int64_t after;
+};
+int store_order_gauges(struct store *st, int64_t now,
+                       struct store_order_gauges *out);
 
 /* ---- transparency report (contract section 13, store_report.c) ------ */
 

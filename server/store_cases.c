@@ -290,8 +290,9 @@ static int case_merge(struct txn *t, struct case_row *into,
 	return rc;
 }
 
-/* A referral joins an existing case: a no_action case reopens (its
- * deadline, from the closed round, cleared); an actioned one is left as it
+/* A referral joins an existing case: a no_action or cannot_execute case
+ * reopens (its deadline, from the closed round, cleared; a removal
+ * order's clarification brings its own); an actioned one is left as it
  * is; an open one takes the referral's urgency and deadline if they are
  * more pressing. *reopened says whether it reopened. */
 static int case_join(struct txn *t, const struct store_referral_in *in,
@@ -300,7 +301,7 @@ static int case_join(struct txn *t, const struct store_referral_in *in,
 	*reopened = false;
 	if (r->status == CASE_ACTIONED)
 		return RG_OK;
-	if (r->status == CASE_NO_ACTION) {
+	if (r->status == CASE_NO_ACTION || r->status == CASE_CANNOT_EXECUTE) {
 		r->status = CASE_RECEIVED;
 		r->action = ACTION_NONE;
 		r->decided_at = 0;
@@ -904,6 +905,8 @@ static int submit_run(struct txn *t, void *arg)
 	rc = referral_insert(t, in);
 	if (rc == RG_OK)
 		rc = referral_idents_insert(t, in);
+	if (rc == RG_OK)
+		rc = st_order_record(t, in);
 	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++)
 		rc = subject_apply(t, in, i, w);
 	if (rc == RG_OK)
@@ -931,6 +934,13 @@ static bool submit_valid(const struct store_referral_in *in)
 		return false;
 	if (in->partner_ref &&
 	    strlen(in->partner_ref) > REFERRAL_PARTNER_REF_MAX * 4)
+		return false;
+	if (in->order && (!in->order->reference || !*in->order->reference ||
+	                  strlen(in->order->reference) >
+	                  REFERRAL_REFERENCE_MAX * 4 || in->deadline_at <= 0 ||
+	                  (in->order->issuing_authority &&
+	                   strlen(in->order->issuing_authority) >
+	                   REFERRAL_AUTHORITY_MAX * 4)))
 		return false;
 	if (in->quota && (in->quota->referrals < 1 || in->quota->subjects < 1 ||
 	                  in->quota->bytes < 1 || in->received_at < 0))
@@ -1020,12 +1030,16 @@ struct decide_job {
 	struct store_case after;         /* staged; copied out on commit */
 };
 
-/* received -> in_review -> actioned | no_action; nothing else. */
-static bool move_allowed(enum case_status from, enum case_status to)
+/* received -> in_review -> actioned | no_action; a removal order's case
+ * (ordered) also received | in_review -> cannot_execute; nothing else. */
+static bool move_allowed(enum case_status from, enum case_status to,
+                         bool ordered)
 {
 	return (from == CASE_RECEIVED && to == CASE_IN_REVIEW) ||
 	       (from == CASE_IN_REVIEW &&
-	        (to == CASE_ACTIONED || to == CASE_NO_ACTION));
+	        (to == CASE_ACTIONED || to == CASE_NO_ACTION)) ||
+	       (ordered && to == CASE_CANNOT_EXECUTE &&
+	        (from == CASE_RECEIVED || from == CASE_IN_REVIEW));
 }
 
 static int decision_insert(struct txn *t, const char *case_id,
@@ -1080,9 +1094,12 @@ static int decide_run(struct txn *t, void *arg)
 	int rc = case_resolve(t->c, dj->case_id, id);
 	if (rc == RG_OK)
 		rc = case_row_load(t->c, id, &r);
+	bool ordered = false;
+	if (rc == RG_OK && d->status == CASE_CANNOT_EXECUTE)
+		rc = st_case_ordered(t->c, id, &ordered);
 	if (rc != RG_OK)
 		return rc;
-	if (!move_allowed(r.status, d->status))
+	if (!move_allowed(r.status, d->status, ordered))
 		return RG_ECONFLICT;
 	struct store_claim k;
 	rc = st_claim_get(t->c, id, &k);
@@ -1091,14 +1108,21 @@ static int decide_run(struct txn *t, void *arg)
 	if (k.reviewer[0] && k.expires_at > d->at &&
 	    strcmp(k.reviewer, d->reviewer) != 0)
 		return RG_ECLAIMED;
+	bool closing = d->status == CASE_ACTIONED ||
+	               d->status == CASE_NO_ACTION ||
+	               d->status == CASE_CANNOT_EXECUTE;
 	r.status = d->status;
 	r.action = d->action;
 	r.updated_at = max64(r.updated_at, d->at);
-	if (d->status == CASE_ACTIONED || d->status == CASE_NO_ACTION)
+	if (closing)
 		r.decided_at = d->at;
+	if (d->status == CASE_CANNOT_EXECUTE)
+		r.deadline_at = 0;       /* the clock stops */
 	rc = case_row_save(t, &r);
 	if (rc == RG_OK && d->status == CASE_ACTIONED)
 		rc = st_hold_actioned(t, id, d->at);
+	if (rc == RG_OK)
+		rc = st_order_decided(t, id, d);
 	if (rc == RG_OK)
 		rc = decision_insert(t, id, d);
 	if (rc == RG_OK && d->status == CASE_ACTIONED)
@@ -1110,8 +1134,7 @@ static int decide_run(struct txn *t, void *arg)
 		rc = st_referrer_decided(t, id, r.status, r.action, d->at);
 	if (rc == RG_OK)
 		rc = decision_audit(t, id, d);
-	if (rc == RG_OK && (d->status == CASE_ACTIONED ||
-	                    d->status == CASE_NO_ACTION))
+	if (rc == RG_OK && closing)
 		rc = st_claim_end(t, id);
 	else if (rc == RG_OK && d->claim_until > d->at)
 		rc = st_claim_take(t, id, d->reviewer, d->at, d->claim_until);
@@ -1125,7 +1148,7 @@ static int decide_run(struct txn *t, void *arg)
 static int decision_valid(const struct store_decision *d)
 {
 	if (!d || !d->reviewer || !*d->reviewer ||
-	    (unsigned)d->status > CASE_NO_ACTION ||
+	    (unsigned)d->status > CASE_CANNOT_EXECUTE ||
 	    (unsigned)d->action > ACTION_CONTENT_RESTRICTED)
 		return RG_EINVAL;
 	switch (d->status) {
@@ -1133,6 +1156,9 @@ static int decision_valid(const struct store_decision *d)
 		return d->action != ACTION_NONE && d->ground ? RG_OK : RG_EINVAL;
 	case CASE_NO_ACTION:
 		return d->action == ACTION_NONE && d->ground ? RG_OK : RG_EINVAL;
+	case CASE_CANNOT_EXECUTE:
+		return d->action == ACTION_NONE && d->ground &&
+		       store_order_reason_valid(d->ground) ? RG_OK : RG_EINVAL;
 	default:
 		return d->action == ACTION_NONE ? RG_OK : RG_EINVAL;
 	}

@@ -265,6 +265,24 @@ int st_log_append(struct txn *t, const char *referral_id, uint64_t index,
 int st_log_leaf(struct conn *c, const char *referral_id, int64_t *index,
                 char **payload, size_t *len);
 
+/* ---- store_orders.c ---- */
+
+/* In the referral's transaction: records its removal order (in->order,
+ * none: nothing) or links the referral to the agency's order of that
+ * reference, restarting the clock of one that stood at cannot_execute
+ * (its clarification). */
+int st_order_record(struct txn *t, const struct store_referral_in *in);
+
+/* Whether a referral that carried a removal order named case_id (the
+ * cases cannot_execute may answer). */
+int st_case_ordered(struct conn *c, const char *case_id, bool *ordered);
+
+/* In a decision's transaction, for the orders that named case_id:
+ * cannot_execute marks them so with the reason (d->ground); actioned
+ * holds them (preserved_until) until d->at + 183 days. */
+int st_order_decided(struct txn *t, const char *case_id,
+                     const struct store_decision *d);
+
 /* ---- store_retention.c (writer only) ---- */
 
 /* The preservation hold of a case just actioned (at): when one of its

@@ -130,8 +130,18 @@ out:
 	return rc;
 }
 
+/* Statement x's case (merges followed) is under a notice hold at ?3. */
+#define HELD(x) \
+	"EXISTS (SELECT 1 FROM removal_orders ro" \
+	" JOIN removal_order_referrals o ON o.agency = ro.agency" \
+	"  AND o.reference = ro.reference" \
+	" JOIN referral_subjects s ON s.referral_id = o.referral_id" \
+	" WHERE ro.notice_withheld_until > ?3 AND s.case_id = COALESCE(" \
+	"  (SELECT a.case_id FROM case_aliases a WHERE a.alias = " x \
+	"   .case_id), " x ".case_id))"
+
 int store_statements_each(struct store *st, int64_t since, size_t limit,
-                          bool pending,
+                          bool pending, int64_t now,
                           int (*cb)(void *ctx, const struct store_statement *s),
                           void *ctx, int64_t *last)
 {
@@ -145,16 +155,23 @@ int store_statements_each(struct store *st, int64_t since, size_t limit,
 	if ((rc = sq_read_begin(c)) != RG_OK)
 		return rc;
 	*last = since;
+	/* Held statements wait: the pending list skips them (they stay
+	 * pending); the whole list stops before the first one, so that its
+	 * cursor never passes a statement not yet released. */
 	rc = sq_open(&q, c, pending
 	             ? "SELECT seq, puid, body, created_at, exported_at"
-	               " FROM statements WHERE exported_at = 0 AND seq > ?1"
-	               " ORDER BY seq LIMIT ?2"
+	               " FROM statements st WHERE exported_at = 0 AND seq > ?1"
+	               " AND NOT " HELD("st") " ORDER BY seq LIMIT ?2"
 	             : "SELECT seq, puid, body, created_at, exported_at"
-	               " FROM statements WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+	               " FROM statements WHERE seq > ?1 AND seq < COALESCE("
+	               " (SELECT MIN(st.seq) FROM statements st WHERE"
+	               "  st.seq > ?1 AND " HELD("st") "),"
+	               " 9223372036854775807) ORDER BY seq LIMIT ?2");
 	if (rc != RG_OK)
 		goto out;
 	sq_i64(&q, 1, since);
 	sq_i64(&q, 2, (int64_t)limit);
+	sq_i64(&q, 3, now);
 	while ((rc = sq_step(&q)) == SQ_ROW) {
 		struct store_statement s = {
 			.seq = sq_col_i64(&q, 0),

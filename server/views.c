@@ -166,6 +166,19 @@ static void add_identifiers(struct build *b, const struct policy *pol,
 	json_object_set_new(b->view, "identifiers", b->list);
 }
 
+/* For reviewers: the notice hold (Art. 11(3) of Regulation (EU)
+ * 2021/784) of the removal orders that named the case, while it holds:
+ * the account holder may not be told before then. */
+static int add_notice_hold(struct app *app, json_t *view, const char *case_id)
+{
+	int64_t until = 0;
+	int rc = store_case_notice_hold(app->store, case_id, (int64_t)time(NULL),
+					&until);
+	if (rc == RG_OK && until > 0)
+		json_set_time(view, "notice_withheld_until", until);
+	return rc;
+}
+
 json_t *views_case_brief(struct app *app, const struct policy *pol,
                          enum audience aud, const struct store_case *c,
                          int *err)
@@ -176,6 +189,8 @@ json_t *views_case_brief(struct app *app, const struct policy *pol,
 	if (!view)
 		return NULL;
 	add_identifiers(&b, pol, aud, c->id);
+	if (b.err == RG_OK && aud == AUD_REVIEWER)
+		b.err = add_notice_hold(app, view, c->id);
 	if (b.err != RG_OK) {
 		*err = b.err;
 		json_decref(view);
@@ -223,7 +238,10 @@ static json_t *case_base(struct app *app, enum audience aud,
 		return referrer_fields(&v);
 	if (aud != AUD_REVIEWER) {
 		struct store_case seen = *c;
-		if (seen.status == CASE_IN_REVIEW)
+		/* cannot_execute is the issuing agency's to read (its order's
+		 * feedback), not a decision others share */
+		if (seen.status == CASE_IN_REVIEW ||
+		    seen.status == CASE_CANNOT_EXECUTE)
 			seen.status = CASE_RECEIVED;
 		return views_case_fields(&seen);
 	}
@@ -242,6 +260,8 @@ json_t *views_case(struct app *app, const struct policy *pol,
 	if (!view)
 		goto fail;
 	add_identifiers(&b, pol, aud, c.id);
+	if (aud == AUD_REVIEWER && (*err = add_notice_hold(app, view, c.id)) != RG_OK)
+		goto fail;
 	bool all_refs = policy_grants(pol, aud, "case", "referrals");
 	if (all_refs || policy_grants_any(pol, aud, "own_referrals")) {
 		b.list = json_array();

@@ -119,7 +119,7 @@ static struct list listing(struct store *st, int64_t since, size_t limit,
 {
 	struct list l = {0};
 	int64_t tmp;
-	assert_int_equal(store_statements_each(st, since, limit, pending,
+	assert_int_equal(store_statements_each(st, since, limit, pending, 0,
 	                                       list_cb, &l, last ? last : &tmp),
 	                 RG_OK);
 	return l;
@@ -276,9 +276,9 @@ static void test_made_with_decision(void **state)
 	                 RG_EINVAL);
 	struct list dummy;
 	int64_t tmp;
-	assert_int_equal(store_statements_each(f->st, -1, 10, false, list_cb,
+	assert_int_equal(store_statements_each(f->st, -1, 10, false, 0, list_cb,
 	                                       &dummy, &tmp), RG_EINVAL);
-	assert_int_equal(store_statements_each(f->st, 0, 0, false, list_cb,
+	assert_int_equal(store_statements_each(f->st, 0, 0, false, 0, list_cb,
 	                                       &dummy, &tmp), RG_EINVAL);
 }
 
