@@ -112,6 +112,7 @@ static int decision_body(const struct cli_args *a, const char *usage,
 	const char *expl = cli_opt(a, "explanation");
 	const char *expl_file = cli_opt(a, "explanation-file");
 	const char *legal = cli_opt(a, "legal-ground");
+	const char *reason = cli_opt(a, "reason");
 	char *expl_buf = NULL;
 	size_t expl_len;
 	enum case_status st;
@@ -120,8 +121,8 @@ static int decision_body(const struct cli_args *a, const char *usage,
 
 	if (!status || rg_status_parse(status, &st) != RG_OK ||
 	    st == CASE_RECEIVED)
-		return cli_usage(usage, "--status: in_review, actioned or "
-		                 "no_action");
+		return cli_usage(usage, "--status: in_review, actioned, "
+		                 "no_action or cannot_execute");
 	if (action && rg_action_parse(action, &act) != RG_OK)
 		return cli_usage(usage, "--action: account_suspended, "
 		                 "content_removed or content_restricted");
@@ -129,6 +130,12 @@ static int decision_body(const struct cli_args *a, const char *usage,
 	    strcmp(ground, "terms_of_service") != 0)
 		return cli_usage(usage, "--ground: illegal_content or "
 		                 "terms_of_service");
+	/* the gateway checks the reason (Annex III) and when it applies */
+	if (reason && strcmp(reason, "force_majeure") != 0 &&
+	    strcmp(reason, "manifest_error") != 0 &&
+	    strcmp(reason, "insufficient_information") != 0)
+		return cli_usage(usage, "--reason: force_majeure, manifest_error "
+		                 "or insufficient_information");
 	if (expl && expl_file)
 		return cli_usage(usage, "--explanation or --explanation-file, "
 		                 "not both");
@@ -156,7 +163,8 @@ static int decision_body(const struct cli_args *a, const char *usage,
 		return cli_fail("out of memory");
 	}
 	if ((action && json_object_set_new(j, "action", json_string(action))) ||
-	    (ground && json_object_set_new(j, "ground", json_string(ground)))) {
+	    (ground && json_object_set_new(j, "ground", json_string(ground))) ||
+	    (reason && json_object_set_new(j, "reason", json_string(reason)))) {
 		cli_fail("out of memory");
 		goto out;
 	}
@@ -184,7 +192,8 @@ out:
 int cmd_decide(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	static const char usage[] = "decide ID --status S [--action A] "
-	                            "[--ground G] [--legal-ground TEXT] "
+	                            "[--ground G] [--reason R] "
+	                            "[--legal-ground TEXT] "
 	                            "[--explanation TEXT | --explanation-file "
 	                            "FILE] [--as DIR] [--json]";
 	struct cli_cred cred;

@@ -129,17 +129,20 @@ static const struct cli_cmd commands[] = {
 	},
 	{
 		.name = "decide", .fn = cmd_decide, .min_pos = 1, .max_pos = 1,
-		.opts = OPTS("status", "action", "ground", "legal-ground",
-		             "explanation", "explanation-file", "as"),
+		.opts = OPTS("status", "action", "ground", "reason",
+		             "legal-ground", "explanation", "explanation-file",
+		             "as"),
 		.flags = OPTS("json"),
 		.conf = true,
 		.summary = "record a reviewer's decision on a case",
 		.usage = "decide ID --status S [--action A] [--ground G] "
-		         "[--legal-ground TEXT]\n"
+		         "[--reason R] [--legal-ground TEXT]\n"
 		         "      [--explanation TEXT | --explanation-file FILE] "
 		         "[--as DIR] [--json]",
 		.help = "Records a reviewer's decision on case ID. S: in_review, "
-		        "actioned, no_action;\nA: account_suspended, "
+		        "actioned, no_action,\ncannot_execute (a removal order's "
+		        "case, with --reason R: force_majeure,\nmanifest_error, "
+		        "insufficient_information);\nA: account_suspended, "
 		        "content_removed, content_restricted;\nG: "
 		        "illegal_content, terms_of_service.\n"
 		        "--explanation-file: the explanation (the facts and "

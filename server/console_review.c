@@ -194,7 +194,10 @@ static void referrals(struct html *h, json_t *list)
 		json_t *ro = json_object_get(r, "removal_order");
 		if (ro) {
 			row(h, "Removal order", json_str(ro, "reference"));
+			row(h, "Issuing authority", json_str(ro, "issuing_authority"));
 			row(h, "Legal basis", json_str(ro, "legal_basis"));
+			row(h, "Notice withheld until (as issued)",
+			    json_str(ro, "withhold_notice_until"));
 		}
 		HTML_RAW(h, "</table><h3>Subjects</h3>");
 		subjects(h, json_object_get(r, "subjects"));
@@ -307,6 +310,14 @@ void h_console_case(struct request *req, struct response *res)
 	when(&h, json_time(v, "deadline_at"), req->now);
 	if (json_time(v, "deadline_at"))
 		HTML_RAW(&h, "</span>");
+	if (json_time(v, "notice_withheld_until")) {
+		/* Art. 11(3) of Regulation (EU) 2021/784 */
+		HTML_RAW(&h, "</td></tr><tr><th>Notice withheld until</th><td>"
+		             "<span class=\"due\">");
+		when(&h, json_time(v, "notice_withheld_until"), req->now);
+		HTML_RAW(&h, "</span> (the account holder may not be told "
+		             "before then)");
+	}
 	HTML_RAW(&h, "</td></tr><tr><th>Decided</th><td>");
 	when(&h, json_time(v, "decided_at"), req->now);
 	HTML_RAW(&h, "</td></tr><tr><th>Principals</th><td>");

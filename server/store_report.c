@@ -231,7 +231,7 @@ static int report_fn(struct conn *c, void *arg)
 	if (rc == RG_OK)
 		rc = rows(c, "SELECT r.deadline_at,"
 		             " SUM(CASE WHEN c.status IN (0, 1) THEN 1 ELSE 0 END),"
-		             " SUM(CASE WHEN c.status = 3 THEN 1 ELSE 0 END),"
+		             " SUM(CASE WHEN c.status IN (3, 4) THEN 1 ELSE 0 END),"
 		             " MAX(c.decided_at)"
 		             " FROM referrals r"
 		             " JOIN referral_subjects s ON s.referral_id = r.id"

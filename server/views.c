@@ -142,8 +142,10 @@ static int add_decision(void *ctx, const struct store_decision *d)
 		return RG_ENOMEM;
 	if (d->action != ACTION_NONE)
 		json_object_set_new(o, "action", json_string(rg_action_name(d->action)));
+	/* a cannot_execute decision's ground is its Annex III reason */
 	if (d->ground)
-		json_object_set_new(o, "ground", json_string(d->ground));
+		json_object_set_new(o, d->status == CASE_CANNOT_EXECUTE ? "reason"
+				    : "ground", json_string(d->ground));
 	if (d->explanation)
 		json_object_set_new(o, "explanation", json_string(d->explanation));
 	if (d->legal_ground)

@@ -183,6 +183,22 @@ eq "actioned after the hour: within_deadline false" "actioned false" "$(jeval "$
 eq "metrics: 1 actioned after the hour, 1 order overdue left" "1 1" \
 	"$(metric refgate_removal_orders_actioned_after_hour) $(metric refgate_removal_orders_open_overdue)"
 
+# refgatectl decide answers cannot_execute too
+R4="RO-$TAG-4"
+order o4 agent "$R4" "$(H four)"; C4=$CASE
+ctl decide "$C4" --status cannot_execute --reason bogus --explanation "x" --as "$T/p/rev"
+ne "refgatectl decide --reason outside Annex III is refused" 0 "$?"
+if ctl decide "$C4" --status cannot_execute --reason force_majeure --explanation "Data centre outage." --as "$T/p/rev"; then
+	ok "refgatectl decide --status cannot_execute --reason force_majeure"
+else notok "refgatectl decide --status cannot_execute" "$(cat "$T/ctl.out")"; fi
+req agent GET "$(opath "$R4")"
+eq "... the feedback says so" "cannot_execute force_majeure" "$(jeval "$BODY" 'j.status+" "+j.reason')"
+req rev GET "/v1/cases/$C4"
+eq "... the reviewer sees the decision with its reason, no ground" "cannot_execute force_majeure none" \
+	"$(jeval "$BODY" '(d=>d.status+" "+d.reason+" "+(d.ground||"none"))(j.decisions.slice(-1)[0])')"
+eq "metrics: a cannot_execute order is neither open nor overdue (2 open, 1 overdue as before)" "2 1" \
+	"$(metric refgate_removal_orders_open) $(metric refgate_removal_orders_open_overdue)"
+
 # ---- preservation ------------------------------------------------------------------
 post_json agent "$(opath "$R2" preservation)" '{"until":"2020-01-01T00:00:00Z","reason":"Investigation"}'
 expect_problem "a preservation hold in the past: 400" 400 invalid_payload
