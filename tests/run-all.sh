@@ -89,7 +89,7 @@ units() {
 # The scenarios that run once, in the PostgreSQL phase (they start their
 # own PostgreSQL), and the ones that run there on PostgreSQL as well.
 ONCE="t_nodes"
-PG_SCENARIOS="t_referrals t_dedup t_status t_decisions t_keys t_audit t_crash"
+PG_SCENARIOS="t_referrals t_dedup t_status t_decisions t_keys t_audit t_crash t_removal_orders"
 
 # scenarios PHASE BIN [NAMES]: every tests/integration/t_*.sh but ONCE
 # (or those NAMES) against BIN.
