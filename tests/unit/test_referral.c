@@ -610,6 +610,23 @@ static void test_removal_order_members(void **state)
 	BAD("/removal_order/issued_at", J("[]"),
 	    "must be an integer or an RFC 3339 string");
 
+	/* issuing_authority: optional, 1-200 characters */
+	const char *len200 = "must be 1-200 characters";
+	GOOD("/removal_order/issuing_authority", S("Bundeskriminalamt"));
+	GOOD("/removal_order/issuing_authority", REP("", "\xe2\x82\xac", 200));
+	BAD("/removal_order/issuing_authority", S(""), len200);
+	BAD("/removal_order/issuing_authority", REP("", "x", 201), len200);
+
+	/* withhold_notice_until: after issued_at (13:00Z, 1795870800), at
+	 * most 6 weeks (3628800 s) after it */
+	const char *weeks6 = "must be after issued_at and at most 6 weeks after it";
+	GOOD("/removal_order/withhold_notice_until", S("2026-12-20T00:00:00Z"));
+	GOOD("/removal_order/withhold_notice_until", J("1799499600"));
+	BAD("/removal_order/withhold_notice_until", J("1799499601"), weeks6);
+	BAD("/removal_order/withhold_notice_until", J("1795870800"), weeks6);
+	BAD("/removal_order/withhold_notice_until", S("tomorrow"),
+	    "must be an RFC 3339 timestamp");
+
 	struct referral *r;
 	json_t *root = J(full_payload);
 	mutate(root, "/removal_order", J("{}"));

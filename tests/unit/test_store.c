@@ -87,11 +87,12 @@ static int test_receipt(void *ctx, const struct store_referral_out *o,
 	return RG_OK;
 }
 
-/* Builds and submits a referral under a daily quota (NULL: none); its
- * id in id_out when given. */
-static int submit_quota(struct store *st, const struct sub *s,
-                        const struct store_quota *quota,
-                        struct store_referral_out *out, char *id_out)
+/* Builds and submits a referral under a daily quota (NULL: none),
+ * carrying a removal order (NULL: none); its id in id_out when given. */
+static int submit_full(struct store *st, const struct sub *s,
+                       const struct store_quota *quota,
+                       const struct store_order_in *order,
+                       struct store_referral_out *out, char *id_out)
 {
 	struct store_subject subj[8];
 	size_t n = 0;
@@ -111,6 +112,7 @@ static int submit_quota(struct store *st, const struct sub *s,
 		.subjects = subj,
 		.quota = quota,
 		.receipt = test_receipt,
+		.order = order,
 	};
 	const char *content = s->content ? s->content : s->jti;
 	crypto_generichash(in.jws_sha256, 32, (const uint8_t *)content,
@@ -122,6 +124,13 @@ static int submit_quota(struct store *st, const struct sub *s,
 	if (rc == RG_OK || rc == RG_EREPLAY)
 		store_referral_out_clear(out);
 	return rc;
+}
+
+static int submit_quota(struct store *st, const struct sub *s,
+                        const struct store_quota *quota,
+                        struct store_referral_out *out, char *id_out)
+{
+	return submit_full(st, s, quota, NULL, out, id_out);
 }
 
 static int submit(struct store *st, const struct sub *s,
@@ -2595,6 +2604,152 @@ static void test_log(void **state)
 	assert_int_equal(store_log_consistency(f->st, 6, 5, p, &n), RG_EINVAL);
 }
 
+/* ---- removal orders (store_orders.c) --------------------------------- */
+
+static int count_statement(void *ctx, const struct store_statement *st)
+{
+	(void)st;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int statements_listed(struct store *st, bool pending, int64_t now)
+{
+	int n = 0;
+	int64_t last;
+	assert_int_equal(store_statements_each(st, 0, 100, pending, now,
+	                                       count_statement, &n, &last),
+	                 RG_OK);
+	return n;
+}
+
+/* An order recorded with its referral, answered cannot_execute,
+ * clarified (the clock restarts), actioned after its hour, its holds
+ * extended within their limits; the gauges and the notice hold follow. */
+static void test_removal_order(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out out;
+	struct store_order o;
+	struct store_case after;
+	struct store_order_gauges g;
+	const int64_t hold = T0 + 86400, weeks6 = 42 * 86400;
+	struct store_order_in oi = { .reference = "TCO/2026/1",
+	                             .issuing_authority = "BKA",
+	                             .issued_at = T0 - 60,
+	                             .withhold_notice_until = hold };
+	struct sub s = { "nca", "ro-1", NULL, T0, 0, T0 + 3600, { "h:ro1" },
+	                 NULL, 0 };
+	char id[RG_ID_MAX + 1], plain[RG_ID_MAX + 1];
+	assert_int_equal(submit_full(f->st, &s, NULL, &oi, &out, NULL), RG_OK);
+	resolve_cases(f->st, &out);
+	strcpy(id, out.cases[0].case_id);
+	struct sub p = { "pave", "ro-p", NULL, T0, 0, 0, { "h:plain" }, NULL,
+	                 0 };
+	strcpy(plain, submit_ok(f->st, &p, &out));
+
+	assert_int_equal(store_order_get(f->st, "nca", "TCO/2026/1", &o), RG_OK);
+	assert_int_equal(o.status, CASE_RECEIVED);
+	assert_int_equal(o.received_at, T0);
+	assert_int_equal(o.deadline_at, T0 + 3600);
+	assert_int_equal(o.notice_withheld_until, hold);
+	assert_string_equal(o.issuing_authority, "BKA");
+	assert_int_equal(o.n_cases, 1);
+	assert_int_equal(store_order_get(f->st, "pave", "TCO/2026/1", &o),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_order_get(f->st, "nca", "TCO/2026/2", &o),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_order_gauges(f->st, T0 + 3601, &g), RG_OK);
+	assert_int_equal(g.open, 1);
+	assert_int_equal(g.overdue, 1);
+
+	/* cannot_execute: only on an order's case, only with an Annex III
+	 * reason; it stops the clock */
+	struct store_decision ce = { .status = CASE_CANNOT_EXECUTE,
+	                             .reviewer = "rev", .at = T0 + 10,
+	                             .ground = "manifest_error",
+	                             .explanation = "wrong" };
+	assert_int_equal(store_case_decide(f->st, plain, &ce, &after),
+	                 RG_ECONFLICT);
+	ce.ground = "busy";
+	assert_int_equal(store_case_decide(f->st, id, &ce, &after), RG_EINVAL);
+	ce.ground = "manifest_error";
+	assert_int_equal(store_case_decide(f->st, id, &ce, &after), RG_OK);
+	assert_int_equal(after.status, CASE_CANNOT_EXECUTE);
+	assert_int_equal(after.deadline_at, 0);
+	assert_int_equal(store_order_get(f->st, "nca", "TCO/2026/1", &o), RG_OK);
+	assert_int_equal(o.status, CASE_CANNOT_EXECUTE);
+	assert_string_equal(o.reason, "manifest_error");
+	assert_int_equal(store_order_gauges(f->st, T0 + 7200, &g), RG_OK);
+	assert_int_equal(g.open + g.overdue + g.within + g.after, 0);
+	assert_int_equal(decide(f->st, id, CASE_IN_REVIEW, ACTION_NONE,
+	                        T0 + 20, NULL), RG_ECONFLICT);
+
+	/* the clarification: the same agency and reference */
+	struct sub s2 = { "nca", "ro-2", NULL, T0 + 100, 0, T0 + 3700,
+	                  { "h:ro1" }, NULL, 0 };
+	assert_int_equal(submit_full(f->st, &s2, NULL, &oi, &out, NULL), RG_OK);
+	resolve_cases(f->st, &out);
+	assert_string_equal(out.cases[0].case_id, id);
+	struct store_case c = case_of(f->st, id);
+	assert_int_equal(c.status, CASE_RECEIVED);
+	assert_int_equal(c.deadline_at, T0 + 3700);
+	assert_int_equal(store_order_get(f->st, "nca", "TCO/2026/1", &o), RG_OK);
+	assert_int_equal(o.status, CASE_RECEIVED);
+	assert_int_equal(o.received_at, T0 + 100);
+	assert_int_equal(o.deadline_at, T0 + 3700);
+	assert_string_equal(o.reason, "");
+
+	/* actioned after the hour: held 183 days, counted after */
+	close_actioned(f->st, id, T0 + 4000);
+	assert_int_equal(store_order_get(f->st, "nca", "TCO/2026/1", &o), RG_OK);
+	assert_int_equal(o.status, CASE_ACTIONED);
+	assert_int_equal(o.action, ACTION_ACCOUNT_SUSPENDED);
+	assert_int_equal(o.actioned_at, T0 + 4001);
+	assert_int_equal(o.preserved_until, T0 + 4001 + STORE_PRESERVE_SECONDS);
+	assert_int_equal(store_order_gauges(f->st, T0 + 5000, &g), RG_OK);
+	assert_int_equal(g.open, 0);
+	assert_int_equal(g.within, 0);
+	assert_int_equal(g.after, 1);
+
+	/* preservation: later only, the issuing agency only */
+	int64_t later = T0 + 300 * 86400;
+	assert_int_equal(store_order_preserve(f->st, "nca", "TCO/2026/1",
+	                                      o.preserved_until, "again",
+	                                      T0 + 5000, &o), RG_ECONFLICT);
+	assert_int_equal(store_order_preserve(f->st, "pave", "TCO/2026/1",
+	                                      later, "x", T0 + 5000, &o),
+	                 RG_ENOTFOUND);
+	assert_int_equal(store_order_preserve(f->st, "nca", "TCO/2026/1",
+	                                      later, "investigation",
+	                                      T0 + 5000, &o), RG_OK);
+	assert_int_equal(o.preserved_until, later);
+
+	/* the notice hold: its statement waits; one extension of at most
+	 * 6 weeks */
+	assert_int_equal(statements_listed(f->st, true, T0 + 5000), 0);
+	assert_int_equal(statements_listed(f->st, false, T0 + 5000), 0);
+	assert_int_equal(statements_listed(f->st, true, hold), 1);
+	int64_t until = 0;
+	assert_int_equal(store_case_notice_hold(f->st, id, T0, &until), RG_OK);
+	assert_int_equal(until, hold);
+	assert_int_equal(store_order_withhold(f->st, "nca", "TCO/2026/1",
+	                                      hold + weeks6 + 1, T0 + 5000,
+	                                      &o), RG_ETOOBIG);
+	assert_int_equal(store_order_withhold(f->st, "nca", "TCO/2026/1",
+	                                      hold + weeks6, T0 + 5000, &o),
+	                 RG_OK);
+	assert_true(o.withhold_extended);
+	assert_int_equal(store_order_withhold(f->st, "nca", "TCO/2026/1",
+	                                      hold + weeks6, T0 + 5000, &o),
+	                 RG_ECONFLICT);
+	assert_int_equal(statements_listed(f->st, true, hold), 0);
+	assert_int_equal(store_case_notice_hold(f->st, id, hold + weeks6,
+	                                        &until), RG_OK);
+	assert_int_equal(until, 0);
+	assert_int_equal(statements_listed(f->st, false, hold + weeks6), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2629,6 +2784,7 @@ int main(void)
 		T(test_dedup_scenarios),
 		T(test_concurrent_submits),
 		T(test_hammer),
+		T(test_removal_order),
 	};
 	/* A SQLite file's own limits (max_page_count): PostgreSQL has no
 	 * per-database size cap to test the same way. */
