@@ -92,8 +92,9 @@ static bool segment_matches(const char *pat, size_t plen, const char *seg,
 	return plen == len && memcmp(pat, seg, len) == 0;
 }
 
-/* A reference: 1-128 characters (valid UTF-8 is the store's concern: it
- * finds no order for anything else), no control characters. */
+/* A reference: 1-128 characters of valid UTF-8 (jansson's check: no
+ * order can hold anything else, and PostgreSQL refuses to compare it),
+ * no control characters. */
 static bool ref_valid(const char *s, size_t len)
 {
 	size_t chars = 0;
@@ -103,7 +104,11 @@ static bool ref_valid(const char *s, size_t len)
 			return false;
 		chars += (ch & 0xC0) != 0x80;
 	}
-	return chars >= 1 && chars <= REFERRAL_REFERENCE_MAX;
+	if (chars < 1 || chars > REFERRAL_REFERENCE_MAX)
+		return false;
+	json_t *utf8 = json_stringn(s, len);
+	json_decref(utf8);
+	return utf8 != NULL;
 }
 
 /* The rest of path s, matched against the pattern rest p that starts

@@ -93,6 +93,10 @@ req pave GET "$(opath "$R1")"
 expect_problem "a partner asks for it: 404" 404 not_found
 req agent GET "$(opath "NOPE-$TAG")"
 expect_problem "an unknown reference: 404" 404 not_found
+req agent GET "/v1/removal-orders/%FF%FE"
+expect_problem "a reference that is no UTF-8: 404" 404 not_found
+req agent GET "/v1/removal-orders/$(printf 'x%.0s' $(seq 129))"
+expect_problem "a reference of 129 characters: 404" 404 not_found
 
 req agent GET "/v1/cases/$C1"
 eq "the agency's case view has the one-hour deadline" "$(jget "$T/fb1.json" .deadline_at)" "$(jget "$BODY" .deadline_at)"
