@@ -272,12 +272,25 @@ eq "the pending statements leave out the held one and list the others" "no yes" 
 req legal GET '/v1/admin/statements?limit=1000'
 eq "the whole list does not release the held one either" no \
 	"$(jeval "$BODY" 'j.statements.some(s=>s.puid==="'"$PUID1"'")?"yes":"no"')"
+# the push to (a stand-in of) the DSA Transparency Database leaves it
+printf 'tok-%s|%s\n' "$(rnd 4)" "$(rnd 40)" >"$T/dsa.token"; chmod 600 "$T/dsa.token"
+node "$ITDIR/helpers/dsa-standin.mjs" --token-file "$T/dsa.token" --port-file "$T/dsa.port" >>"$T/standin.log" 2>&1 &
+BGPIDS="$BGPIDS $!"
+for i in $(seq 100); do [ -s "$T/dsa.port" ] && break; sleep 0.1; done
+[ -s "$T/dsa.port" ] || { notok "the DSA stand-in starts" "$(tail -n 3 "$T/standin.log")"; finish; }
+SU=http://127.0.0.1:$(cat "$T/dsa.port")/api/v1
+push() { "$BIN/refgatectl" -c "$D/refgate.conf" statements push --endpoint "$SU" --token-file "$T/dsa.token" >"$T/push.out" 2>&1; }
+stored() { curl -sS "http://127.0.0.1:$(cat "$T/dsa.port")/_state" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(["'"$PUID1"'","'"$PUID2"'"].map(p=>p in j.stored?"yes":"no").join(" "))})'; }
+push; eq "statements push exits 0" 0 "$?"
+eq "the push sent the released statement and not the held one" "no yes" "$(stored)"
 rg_stop
 dbw "UPDATE removal_orders SET notice_withheld_until = 1000 WHERE agency = 'agent' AND reference = '$R1';" || notok "ending the notice hold"
 rg_start || finish
 req legal GET '/v1/admin/statements?pending=true&limit=1000'
 eq "once the notice hold has passed, the statement is released" yes \
 	"$(jeval "$BODY" 'j.statements.some(s=>s.puid==="'"$PUID1"'")?"yes":"no"')"
+push; eq "statements push exits 0 again" 0 "$?"
+eq "... and now sends it" "yes yes" "$(stored)"
 req rev GET "/v1/cases/$C1"
 absent "... and the reviewer's view no longer shows a notice hold" notice_withheld_until
 
