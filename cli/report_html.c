@@ -462,6 +462,15 @@ static void tables(struct sbuf *b, const json_t *rep, int min)
 	for (size_t r = 0; r < 4; r++)
 		row2(b, order_labels[r], fig_at(rep, min, 2, "removal_orders",
 		                                order_keys[r]));
+	row2(b, "cannot execute: force majeure",
+	     fig_at(rep, min, 3, "removal_orders", "cannot_execute",
+	            "force_majeure"));
+	row2(b, "cannot execute: manifest error",
+	     fig_at(rep, min, 3, "removal_orders", "cannot_execute",
+	            "manifest_error"));
+	row2(b, "cannot execute: insufficient information",
+	     fig_at(rep, min, 3, "removal_orders", "cannot_execute",
+	            "insufficient_information"));
 	row2(b, "preservation holds started",
 	     fig_at(rep, min, 2, "preservation_holds", "started"));
 	row2(b, "preservation holds active now",

@@ -102,7 +102,8 @@ void h_report(struct request *req, struct response *res)
 	}
 	json_t *o = json_pack(
 		"{s:s, s:s, s:i, s:o, s:o, s:I, s:o, s:o,"
-		" s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:{s:I, s:I}, s:I}}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}, s:{s:I, s:I},"
+		" s:{s:{s:I, s:I}, s:I}}",
 		"from", from, "to", to, "min_count", min,
 		"referrals", referrals_json(&r, min),
 		"referrals_per_week", weeks_json(&r, base, min),
@@ -115,6 +116,11 @@ void h_report(struct request *req, struct response *res)
 		"actioned_after_hour", (json_int_t)r.orders_after,
 		"not_actioned", (json_int_t)r.orders_not_actioned,
 		"open", (json_int_t)r.orders_open,
+		"cannot_execute",
+		"force_majeure", (json_int_t)r.orders_cannot_execute[0],
+		"manifest_error", (json_int_t)r.orders_cannot_execute[1],
+		"insufficient_information",
+		(json_int_t)r.orders_cannot_execute[2],
 		"preservation_holds",
 		"started", (json_int_t)r.holds_started,
 		"active", (json_int_t)r.holds_active,

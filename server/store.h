@@ -913,6 +913,9 @@ struct store_report {
 	int64_t orders_after;
 	int64_t orders_open;
 	int64_t orders_not_actioned;
+	/* cannot_execute answers given in the period, by Annex III reason:
+	 * force_majeure, manifest_error, insufficient_information */
+	int64_t orders_cannot_execute[3];
 	int64_t holds_started;                 /* held cases decided in it */
 	int64_t holds_active;                  /* held at `now` */
 	int64_t keys_issued[2];                /* [0] status, [1] disclosure */

@@ -118,6 +118,19 @@ static int row_order(struct q *q, struct store_report *r)
 	return RG_OK;
 }
 
+/* cannot_execute reason, count */
+static int row_cannot_execute(struct q *q, struct store_report *r)
+{
+	static const char *const reasons[] = { "force_majeure",
+	                                       "manifest_error",
+	                                       "insufficient_information" };
+	const char *reason = sq_col_text(q, 0);
+	for (size_t i = 0; reason && i < 3; i++)
+		if (strcmp(reason, reasons[i]) == 0)
+			r->orders_cannot_execute[i] += sq_col_i64(q, 1);
+	return RG_OK;
+}
+
 /* tier, count */
 static int row_keys(struct q *q, struct store_report *r)
 {
@@ -240,6 +253,10 @@ static int report_fn(struct conn *c, void *arg)
 		             " AND r.received_at < ?2"
 		             " GROUP BY r.id, r.deadline_at", PERIOD(w), r,
 		          row_order);
+	if (rc == RG_OK)
+		rc = rows(c, "SELECT ground, COUNT(*) FROM decisions"
+		             " WHERE status = 4 AND at >= ?1 AND at < ?2"
+		             " GROUP BY ground", PERIOD(w), r, row_cannot_execute);
 	if (rc == RG_OK)
 		rc = count(c, "SELECT COUNT(*) FROM cases WHERE preserved_until > 0"
 		              " AND decided_at >= ?1 AND decided_at < ?2",

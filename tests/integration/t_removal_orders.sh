@@ -294,6 +294,13 @@ eq "... and now sends it" "yes yes" "$(stored)"
 req rev GET "/v1/cases/$C1"
 absent "... and the reviewer's view no longer shows a notice hold" notice_withheld_until
 
+# ---- the transparency report -------------------------------------------------------------------
+TODAY=$(date -u +%F)
+req legal GET "/v1/admin/report?from=$TODAY&to=$TODAY"
+eq "the report counts the cannot_execute answers by reason (order 1 before its clarification, order 4)" \
+	"1 0 1" "$(jeval "$BODY" '(c=>[c.force_majeure,c.manifest_error,c.insufficient_information].join(" "))(j.removal_orders.cannot_execute)')"
+eq "... and order 4 as not actioned" true "$(jeval "$BODY" 'j.removal_orders.not_actioned>=1')"
+
 # ---- the audit log ---------------------------------------------------------------------------
 req legal GET '/v1/admin/audit?limit=1000'
 eq "the hold changes are audited by the agency" "notice_hold:agent preservation:agent" \
