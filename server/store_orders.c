@@ -32,12 +32,12 @@ bool store_order_reason_valid(const char *s)
 
 /* ---- in the referral's transaction ---------------------------------- */
 
-int st_order_record(struct txn *t, const struct store_referral_in *in)
+/* The order's row: new, or the same agency's order of that reference
+ * joined. */
+static int order_upsert(struct txn *t, const struct store_referral_in *in)
 {
 	const struct store_order_in *o = in->order;
 	struct q q = { 0 };
-	if (!o)
-		return RG_OK;
 	/* A clarification (the order stood at cannot_execute) restarts the
 	 * clock; any other referral with the reference joins the order and
 	 * leaves its clock. SET reads the row as it was. */
@@ -74,6 +74,15 @@ int st_order_record(struct txn *t, const struct store_referral_in *in)
 		rc = sq_exec(&q);
 	}
 	sq_close(&q);
+	return rc;
+}
+
+int st_order_record(struct txn *t, const struct store_referral_in *in)
+{
+	struct q q = { 0 };
+	if (!in->order)
+		return RG_OK;
+	int rc = order_upsert(t, in);
 	if (rc != RG_OK)
 		return rc;
 	rc = sq_open(&q, t->c, "INSERT INTO removal_order_referrals"
@@ -82,7 +91,7 @@ int st_order_record(struct txn *t, const struct store_referral_in *in)
 	if (rc == RG_OK) {
 		sq_text(&q, 1, in->id);
 		sq_text(&q, 2, in->principal);
-		sq_text(&q, 3, o->reference);
+		sq_text(&q, 3, in->order->reference);
 		rc = sq_exec(&q);
 	}
 	sq_close(&q);
