@@ -82,17 +82,6 @@ struct rq {
 	size_t drained;                 /* body bytes read and dropped */
 };
 
-const char *request_header(const struct request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *request_query(const struct request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
-}
-
 void request_resume(struct request *req)
 {
 	struct rq *rq = (struct rq *)((char *)req - offsetof(struct rq, req));
@@ -330,17 +319,40 @@ static int recheck(struct rq *rq, const char **detail)
 	return RG_OK;
 }
 
+/* What reading the header fields and query arguments found. */
 struct framing {
+	struct request *req;            /* gets the fields */
 	int content_length;
 	int transfer_encoding;
 	bool bad_value;
 	bool control;
+	bool too_many;                  /* past REQUEST_*_MAX */
 };
 
-/* Counts the framing headers and looks for control characters. */
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
-                                    const char *key, size_t key_size,
-                                    const char *value, size_t value_size)
+/* Keeps one field in the request (see request_header, request_query). */
+static void keep_field(struct framing *f, enum MHD_ValueKind kind,
+                       const char *key, const char *value)
+{
+	struct request *req = f->req;
+	struct request_field *list = kind == MHD_HEADER_KIND ? req->headers
+							     : req->query;
+	size_t *n = kind == MHD_HEADER_KIND ? &req->n_headers : &req->n_query;
+	size_t max = kind == MHD_HEADER_KIND ? REQUEST_HEADERS_MAX
+					     : REQUEST_QUERY_MAX;
+	if (*n == max) {
+		f->too_many = true;
+		return;
+	}
+	list[*n].name = key;
+	list[*n].value = value;
+	(*n)++;
+}
+
+/* Keeps a header field or query argument in the request, counts the
+ * framing headers and looks for control characters. */
+static enum MHD_Result scan_field(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, size_t key_size,
+                                  const char *value, size_t value_size)
 {
 	struct framing *f = cls;
 	/* a NUL (say an unescaped %00) would cut the value short: refuse */
@@ -352,6 +364,7 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
 		if (*p <= 0x20 || *p == 0x7f)
 			f->control = true;   /* "Transfer-Encoding : chunked" */
+	keep_field(f, kind, key, value);
 	if (kind != MHD_HEADER_KIND)
 		return MHD_YES;
 	if (strcasecmp(key, "Content-Length") == 0) {
@@ -366,23 +379,29 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-/* Whether the request's framing is ambiguous (the stuff of request
- * smuggling: Content-Length with Transfer-Encoding, repeated or
- * malformed Content-Length, any coding but plain "chunked") or a header,
- * path or query carries a control character. Such a request is refused
- * with 400 and its connection closed, so no byte of it is read as
- * another request. */
-static bool request_malformed(struct rq *rq, const char *url)
+/* Reads the header fields and query arguments into the request, and
+ * says why the request is malformed, or NULL: ambiguous framing (the
+ * stuff of request smuggling: Content-Length with Transfer-Encoding,
+ * repeated or malformed Content-Length, any coding but plain "chunked"),
+ * a control character in a header, the path or the query, or more fields
+ * than REQUEST_HEADERS_MAX or REQUEST_QUERY_MAX. Such a request is
+ * refused with 400 and its connection closed, so no byte of it is read
+ * as another request. */
+static const char *read_fields(struct rq *rq, const char *url)
 {
-	struct framing f = {0};
-	MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, count_header, &f);
-	MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, count_header, &f);
+	struct framing f = { .req = &rq->req };
+	MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, scan_field, &f);
+	MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, scan_field, &f);
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			f.control = true;
-	return f.control || f.bad_value || f.content_length > 1 ||
-	       f.transfer_encoding > 1 ||
-	       (f.transfer_encoding && f.content_length);
+	if (f.control || f.bad_value || f.content_length > 1 ||
+	    f.transfer_encoding > 1 || (f.transfer_encoding && f.content_length))
+		return "ambiguous message framing or a control character";
+	if (f.too_many)
+		return "more header fields or query arguments than the gateway"
+		       " reads";
+	return NULL;
 }
 
 /* First callback of a request: everything that can be decided before the
@@ -391,10 +410,10 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 {
 	struct app *app = rq->http->app;
 	struct request *req = &rq->req;
-	if (request_malformed(rq, url)) {
+	const char *malformed = read_fields(rq, url);
+	if (malformed) {
 		struct response res = {0};
-		response_problem(&res, 400, "bad_request",
-				 "ambiguous message framing or a control character");
+		response_problem(&res, 400, "bad_request", malformed);
 		res.close = true;
 		return send_response(rq, &res);
 	}
@@ -489,7 +508,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->req.req_id = rq->req_id;
 		rq->req.method = method;
 		rq->req.path = url;
-		rq->req.conn = conn;
 		rq->req.now_ms = now_ms();
 		rq->req.now = rq->req.now_ms / 1000;
 		return begin(rq, method, url);

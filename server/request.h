@@ -12,6 +12,19 @@
 
 #include <jansson.h>
 
+/* Limits on what one request may carry: more header fields or query
+ * arguments than this are refused with 400 bad_request (http.c). */
+#define REQUEST_HEADERS_MAX 64
+#define REQUEST_QUERY_MAX 16
+
+/* One header field or query argument, as received (names and values
+ * live as long as the request; a query argument without "=" has value
+ * NULL). */
+struct request_field {
+	const char *name;
+	const char *value;
+};
+
 struct request {
 	struct app *app;
 	const char *req_id;
@@ -25,7 +38,10 @@ struct request {
 	int64_t now_ms;                  /* the same in milliseconds */
 	int64_t wait_until;              /* a woken long poll: its deadline
 	                                    (Unix ms); 0 on the first call */
-	void *conn;                      /* http.c's connection, opaque */
+	struct request_field headers[REQUEST_HEADERS_MAX];
+	size_t n_headers;
+	struct request_field query[REQUEST_QUERY_MAX];
+	size_t n_query;
 	const struct store_access_key *key;  /* a valid Bearer access key of
 	                                        this principal, or NULL */
 	/* A handler's work in flight while its connection is suspended (see
@@ -41,9 +57,11 @@ struct request {
  * any thread; it must be the last use of req by that thread. */
 void request_resume(struct request *req);
 
-/* A request header's value (case-insensitive name) or NULL. */
+/* A request header's value (case-insensitive name, the first of that
+ * name) or NULL. */
 const char *request_header(const struct request *req, const char *name);
-/* A query argument's value or NULL when absent. */
+/* A query argument's value (case-insensitive name, the first of that
+ * name) or NULL when absent or without a value. */
 const char *request_query(const struct request *req, const char *name);
 
 struct response {
