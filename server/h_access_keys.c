@@ -212,7 +212,7 @@ void h_access_key_issue(struct request *req, struct response *res)
 		goto out;
 	}
 	if (rc != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		goto out;
 	}
 	char when[21];

@@ -104,8 +104,7 @@ static void send_case(struct request *req, struct response *res, int status,
 				  via_key ? req->key : NULL, id, &err);
 	policy_release(&req->app->policy);
 	if (!view) {
-		response_problem(res, err == RG_ENOTFOUND ? 404 : 503,
-				 err == RG_ENOTFOUND ? "not_found" : "unavailable", NULL);
+		response_store_error(res, err, NULL);
 		return;
 	}
 	if (aud == AUD_DISCLOSURE_KEY && audit_disclosure(req, view) != RG_OK) {
@@ -300,12 +299,10 @@ void h_case_decide(struct request *req, struct response *res)
 	 * case's decision, only this summary of its evidence). */
 	if (d.status == CASE_ACTIONED) {
 		rc = statement_evidence_of_case(req->app, req->params[0], &ev);
-		if (rc == RG_ENOTFOUND || !rg_id_valid(req->params[0])) {
-			response_problem(res, 404, "not_found", NULL);
-			goto out;
-		}
+		if (rc == RG_OK && !rg_id_valid(req->params[0]))
+			rc = RG_ENOTFOUND;
 		if (rc != RG_OK) {
-			response_problem(res, 503, "unavailable", NULL);
+			response_store_error(res, rc, NULL);
 			goto out;
 		}
 		statement_defaults_from_conf(&req->app->conf, &defaults);
@@ -313,16 +310,14 @@ void h_case_decide(struct request *req, struct response *res)
 		d.statement_defaults = &defaults;
 	}
 	rc = store_case_decide(req->app->store, req->params[0], &d, &after);
-	if (rc == RG_ENOTFOUND)
-		response_problem(res, 404, "not_found", NULL);
-	else if (rc == RG_ECONFLICT)
+	if (rc == RG_ECONFLICT)
 		bad_transition(req, &d, res);
 	else if (rc == RG_ECLAIMED)
 		h_claim_conflict(req, req->params[0], NULL, res);
 	else if (rc == RG_EINVAL)
 		response_problem(res, 400, "invalid_payload", NULL);
 	else if (rc != RG_OK)
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 	else
 		send_decided(req, res, &after);
 out:

@@ -102,6 +102,18 @@ bool response_etag_matches(const char *if_none_match, const char *etag);
 /* Sets o[key] to the RFC 3339 form of t, unless t is 0 (absent). */
 void json_set_time(json_t *o, const char *key, int64_t t);
 
+/* The one translation from a failed storage call's result (rg.h) to an
+ * HTTP answer, so that one failure is answered alike everywhere:
+ *   RG_ENOTFOUND  404 not_found (also what the caller may not see)
+ *   RG_ECONFLICT  409 bad_transition
+ *   RG_ETOOBIG    413 payload_too_large
+ *   anything else 503 unavailable (nothing was written)
+ * detail (may be NULL) goes into the problem. A handler whose resource
+ * gives a code another meaning (a claim held by another reviewer, a
+ * reused jti, a daily quota, a payload the store refused) answers that
+ * code itself first and hands the rest here. */
+void response_store_error(struct response *res, int rc, const char *detail);
+
 /* The answer to a revocation that storage returned rc for: 200
  * {member: id, "revoked_at"}, 404 not_found, or 503 unavailable.
  * revoked_at: when the thing was revoked before (a 404 that says "already
