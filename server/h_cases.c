@@ -343,13 +343,10 @@ static int add_queued(void *ctx, const struct store_case *c)
 
 void h_review_queue(struct request *req, struct response *res)
 {
-	const char *ls = request_query(req, "limit");
-	char *end = NULL;
-	long limit = ls ? strtol(ls, &end, 10) : QUEUE_DEFAULT;
-	if (ls && (*ls == '\0' || *end != '\0' || limit < 1 || limit > QUEUE_MAX)) {
-		response_problem(res, 400, "bad_request", "limit must be 1-500");
+	int64_t limit;
+	if (!request_query_int(req, res, "limit", 1, QUEUE_MAX, QUEUE_DEFAULT,
+			       &limit))
 		return;
-	}
 	struct queue_walk w = {.app = req->app, .list = json_array()};
 	w.pol = policy_acquire(&req->app->policy);
 	int rc = store_review_queue(req->app->store, (size_t)limit, add_queued, &w);

@@ -52,6 +52,21 @@ struct request {
 	void (*later_free)(void *later);
 };
 
+struct response;
+
+/* A whole number in [min, max] (min >= 0) from s: decimal digits only,
+ * no sign, no spaces (leading zeros allowed). False when s is NULL or
+ * is not such a number. */
+bool request_int_parse(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* The one reading of an integer query argument (limit, wait, index...):
+ * *out = def when `name` is absent (or has no value); its value when it
+ * is a whole number in [min, max] (request_int_parse); otherwise false,
+ * with res set to 400 bad_request saying what `name` must be. */
+bool request_query_int(const struct request *req, struct response *res,
+                       const char *name, int64_t min, int64_t max,
+                       int64_t def, int64_t *out);
+
 /* Ends the suspension that response.start began: the handler is called
  * again (req->later still set) and its answer sent. Once per start, from
  * any thread; it must be the last use of req by that thread. */
