@@ -483,6 +483,101 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 	return MHD_YES;
 }
 
+/* A request's state at its first callback. NULL when out of memory. */
+static struct rq *rq_new(struct http *h, struct MHD_Connection *conn,
+                         const char *method, const char *url)
+{
+	struct rq *rq = calloc(1, sizeof *rq);
+	if (!rq)
+		return NULL;
+	rq->http = h;
+	rq->conn = conn;
+	rq->poll.conn = conn;
+	rq->poll.req = &rq->req;
+	clock_gettime(CLOCK_MONOTONIC, &rq->started);
+	/* Random, not a counter: a shared counter would tell each client
+	 * how many requests others made in between. */
+	uint8_t rid[12];
+	randombytes_buf(rid, sizeof rid);
+	sodium_bin2hex(rq->req_id, sizeof rq->req_id, rid, sizeof rid);
+	rq->req.app = h->app;
+	rq->req.req_id = rq->req_id;
+	rq->req.method = method;
+	rq->req.path = url;
+	rq->req.now_ms = now_ms();
+	rq->req.now = rq->req.now_ms / 1000;
+	return rq;
+}
+
+/* Runs the handler, parking the request while it waits for a change (a
+ * long poll). True with the answer in res; false when nothing is to be
+ * sent now (parked) or a refusal was queued, *ret then being the result
+ * for MHD. */
+static bool run_handler(struct rq *rq, struct response *res,
+                        enum MHD_Result *ret)
+{
+	struct longpoll *polls = rq->http->polls;
+	const char *detail = NULL;
+	for (int attempt = 0;; attempt++) {
+		uint64_t gen = longpoll_generation(polls);
+		rq->route->handler(&rq->req, res);
+		int64_t deadline = res->wait_until;
+		if (deadline == 0)
+			return true;
+		free(res->body);
+		memset(res, 0, sizeof *res);
+		/* A commit between the handler's read and parking would be
+		 * missed: park only if no wake-up came since; else look again
+		 * (a few times, then answer as if the wait had run out). */
+		enum park_result pr = attempt < 3
+			? longpoll_park(polls, &rq->poll, deadline, gen)
+			: PARK_FULL;
+		if (pr == PARKED) {
+			*ret = MHD_YES;
+			return false;
+		}
+		if (pr == PARK_OVER) {
+			/* Its other polls answer by their own wait at the
+			 * latest: come back after as long as this one asked. */
+			int64_t left = (deadline - rq->req.now_ms + 999) / 1000;
+			metrics_inc(M_RATE_LIMITED);
+			response_problem(res, 429, "rate_limited",
+					 "this principal holds as many waiting long"
+					 " polls as it may (long_poll_per_principal)");
+			res->retry_after = left < 1 ? 1 : left > 60 ? 60 : (int)left;
+			return true;
+		}
+		if (pr == PARK_FULL)
+			rq->req.wait_until = rq->req.now_ms;
+		/* The wake-up may have been a revocation of its principal or
+		 * key: check them again before looking again. */
+		if (pr == PARK_RETRY && recheck(rq, &detail) != RG_OK) {
+			*ret = send_problem(rq, 401, "unauthenticated", detail);
+			return false;
+		}
+	}
+}
+
+/* Sends the handler's answer: deferred when it waits on work elsewhere,
+ * 304 when a GET's ETag is the one the client has. */
+static enum MHD_Result answer(struct rq *rq, struct response *res)
+{
+	if (res->start)
+		return defer(rq, res);
+	if (strcmp(rq->req.method, "GET") == 0 && res->status == 200) {
+		if (!res->etag[0])
+			response_etag(res);
+		if (response_etag_matches(request_header(&rq->req, "If-None-Match"),
+					  res->etag)) {
+			free(res->body);
+			res->body = NULL;
+			res->body_len = 0;
+			res->status = 304;
+		}
+	}
+	return send_response(rq, res);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -490,26 +585,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct http *h = cls;
 	struct rq *rq = *con_cls;
+	(void)version;
 	if (!rq) {
-		if (!(rq = calloc(1, sizeof *rq)))
+		if (!(rq = rq_new(h, conn, method, url)))
 			return MHD_NO;
 		*con_cls = rq;
-		rq->http = h;
-		rq->conn = conn;
-		rq->poll.conn = conn;
-		rq->poll.req = &rq->req;
-		clock_gettime(CLOCK_MONOTONIC, &rq->started);
-		/* Random, not a counter: a shared counter would tell each
-		 * client how many requests others made in between. */
-		uint8_t rid[12];
-		randombytes_buf(rid, sizeof rid);
-		sodium_bin2hex(rq->req_id, sizeof rq->req_id, rid, sizeof rid);
-		rq->req.app = h->app;
-		rq->req.req_id = rq->req_id;
-		rq->req.method = method;
-		rq->req.path = url;
-		rq->req.now_ms = now_ms();
-		rq->req.now = rq->req.now_ms / 1000;
 		return begin(rq, method, url);
 	}
 	if (*upload_size > 0 && (rq->has_early || rq->too_large)) {
@@ -530,7 +610,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	const char *detail = NULL;
 	if (rq->poll.wait_until > 0 && recheck(rq, &detail) != RG_OK)
 		return send_problem(rq, 401, "unauthenticated", detail);
-	struct response res = {0};
 	rq->req.body = rq->body ? rq->body : (const uint8_t *)"";
 	rq->req.body_len = rq->body_len;
 	rq->req.wait_until = rq->poll.wait_until;
@@ -538,55 +617,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (rq->poll.wait_until > 0 && longpoll_stopping(h->polls))
 		rq->req.now_ms = rq->poll.wait_until;   /* answer parked polls now */
 	rq->req.now = rq->req.now_ms / 1000;
-	for (int attempt = 0;; attempt++) {
-		uint64_t gen = longpoll_generation(h->polls);
-		rq->route->handler(&rq->req, &res);
-		int64_t deadline = res.wait_until;
-		if (deadline == 0)
-			break;
-		free(res.body);
-		memset(&res, 0, sizeof res);
-		/* A commit between the handler's read and parking would be
-		 * missed: park only if no wake-up came since; else look again
-		 * (a few times, then answer as if the wait had run out). */
-		enum park_result pr = attempt < 3
-			? longpoll_park(h->polls, &rq->poll, deadline, gen)
-			: PARK_FULL;
-		if (pr == PARKED)
-			return MHD_YES;
-		if (pr == PARK_OVER) {
-			/* Its other polls answer by their own wait at the
-			 * latest: come back after as long as this one asked. */
-			int64_t left = (deadline - rq->req.now_ms + 999) / 1000;
-			metrics_inc(M_RATE_LIMITED);
-			response_problem(&res, 429, "rate_limited",
-					 "this principal holds as many waiting long"
-					 " polls as it may (long_poll_per_principal)");
-			res.retry_after = left < 1 ? 1 : left > 60 ? 60 : (int)left;
-			break;
-		}
-		if (pr == PARK_FULL)
-			rq->req.wait_until = rq->req.now_ms;
-		/* The wake-up may have been a revocation of its principal or
-		 * key: check them again before looking again. */
-		if (pr == PARK_RETRY && recheck(rq, &detail) != RG_OK)
-			return send_problem(rq, 401, "unauthenticated", detail);
-	}
-	(void)version;
-	if (res.start)
-		return defer(rq, &res);
-	if (strcmp(method, "GET") == 0 && res.status == 200) {
-		if (!res.etag[0])
-			response_etag(&res);
-		if (response_etag_matches(request_header(&rq->req, "If-None-Match"),
-					  res.etag)) {
-			free(res.body);
-			res.body = NULL;
-			res.body_len = 0;
-			res.status = 304;
-		}
-	}
-	return send_response(rq, &res);
+	struct response res = {0};
+	enum MHD_Result ret;
+	if (!run_handler(rq, &res, &ret))
+		return ret;
+	return answer(rq, &res);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
