@@ -40,6 +40,12 @@ struct db_params {
 	                              * verify): SQLite opens the file
 	                              * O_RDONLY (it can take no write lock);
 	                              * PostgreSQL sessions are read-only */
+	bool exclusive;              /* SQLite only (refgatectl migrate): the
+	                              * file for this connection alone, locked
+	                              * at open until close (locking_mode
+	                              * EXCLUSIVE); open answers RG_ECONFLICT
+	                              * at once while another connection, the
+	                              * gateway's, has it open */
 };
 
 /* The kind of transaction begin opens. */

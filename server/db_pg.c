@@ -93,7 +93,10 @@ static int fault(const char *func, struct db *d, const PGresult *r,
                  const char *sql)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = r ? PQresultErrorMessage(r) : NULL;
+	/* The primary message only: the DETAIL of a constraint violation
+	 * quotes the row's values. */
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+	                    : NULL;
 	if (!msg || !*msg)
 		msg = d && d->h ? PQerrorMessage(d->h) : "no connection";
 	log_msg(LOG_ERROR, "store: %s: postgresql %s: %.200s%s%.200s", func,

@@ -881,6 +881,27 @@ int sq_read_end(struct conn *c)
 	return rc;
 }
 
+int64_t st_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int st_schema_steps(const struct db_driver *d, struct db *db, int64_t from)
+{
+	int rc = RG_OK;
+	if (from < 0 || from > SCHEMA_VERSION) {
+		st_log(__func__, "unknown schema version");
+		return RG_EIO;
+	}
+	for (size_t i = 0; rc == RG_OK && i < sizeof ladder / sizeof *ladder;
+	     i++)
+		if (ladder[i].version > from)
+			rc = d->script(db, ladder[i].sql[d->engine]);
+	if (rc == RG_OK && from < SCHEMA_VERSION)
+		rc = d->version_set(db, SCHEMA_VERSION);
+	return rc;
+}
+
 /* Creates the schema in an empty database, or migrates an older version
  * step by step (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
@@ -891,16 +912,8 @@ static int db_schema(struct conn *c)
 	if (rc != RG_OK)
 		return rc;
 	rc = d->version_get(c->db, &version);
-	if (rc == RG_OK && (version < 0 || version > SCHEMA_VERSION)) {
-		st_log(__func__, "unknown schema version");
-		rc = RG_EIO;
-	}
-	for (size_t i = 0; rc == RG_OK && i < sizeof ladder / sizeof *ladder;
-	     i++)
-		if (ladder[i].version > version)
-			rc = d->script(c->db, ladder[i].sql[d->engine]);
-	if (rc == RG_OK && version < SCHEMA_VERSION)
-		rc = d->version_set(c->db, SCHEMA_VERSION);
+	if (rc == RG_OK)
+		rc = st_schema_steps(d, c->db, version);
 	if (rc == RG_OK)
 		rc = d->commit(c->db);
 	if (rc != RG_OK)
