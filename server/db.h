@@ -36,6 +36,9 @@ struct db_params {
 	int busy_timeout_ms;         /* SQLite: waiting for a lock */
 	int64_t max_page_count;      /* SQLite: 0 no cap */
 	int connect_timeout_s;       /* PostgreSQL: 0 libpq's default */
+	int statement_timeout_s;     /* PostgreSQL: the session's
+	                              * statement_timeout (lock waits
+	                              * included); 0 none */
 	bool read_only;              /* a read-only store (refgatectl audit
 	                              * verify): SQLite opens the file
 	                              * O_RDONLY (it can take no write lock);

@@ -27,6 +27,9 @@ struct store_opts {
 	int batch_max;              /* referrals per group commit, 0: 64 */
 	bool read_only;             /* see store_open */
 	int connect_timeout_s;      /* PostgreSQL, 0: libpq's default */
+	int statement_timeout_s;    /* PostgreSQL: a statement running (or
+	                             * waiting for a lock) longer fails
+	                             * RG_EIO; 0: no limit */
 };
 
 /* Opens (creating file and schema if needed) the database at path and

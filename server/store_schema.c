@@ -947,6 +947,7 @@ int st_conn_open(struct store *st, bool writer, struct conn **out)
 		.busy_timeout_ms = st->opts.busy_timeout_ms,
 		.max_page_count = st->opts.max_page_count,
 		.connect_timeout_s = st->opts.connect_timeout_s,
+		.statement_timeout_s = st->opts.statement_timeout_s,
 		.read_only = st->opts.read_only,
 	};
 	struct conn *c = calloc(1, sizeof *c);
