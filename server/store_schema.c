@@ -648,8 +648,11 @@ static const char pg_v9_sql[] =
  * text (STRICT tables, INTEGER, BLOB) and its PostgreSQL text (BIGINT,
  * BYTEA, octet_length, an identity column where SQLite has an implicit
  * rowid the store orders by, refgate_append_only() triggers), add the row
- * { 10, { [DB_SQLITE] = ..., [DB_PG] = ... } }, raise SCHEMA_VERSION; the
- * store's own SQL must be the common dialect (server/db.h). The static
+ * { 10, { [DB_SQLITE] = ..., [DB_PG] = ... } }, raise SCHEMA_VERSION, and
+ * name a new table in store_migrate.c's `tables` (after those it
+ * references; refgatectl migrate refuses a file with a table it does not
+ * know, and t_migrate fails); the store's own SQL must be the common
+ * dialect (server/db.h). The static
  * assertion below keeps the ladder and the version in step.
  */
 static const struct schema_step {

@@ -91,6 +91,7 @@ units() {
 # The scenarios that run once, in the PostgreSQL phase (they start their
 # own PostgreSQL), and the ones that run there on PostgreSQL as well.
 ONCE="t_nodes t_migrate t_dbtimeout"
+# (The change feed, its cursors and long poll: t_status.)
 PG_SCENARIOS="t_referrals t_dedup t_status t_decisions t_keys t_audit t_crash"
 
 # scenarios PHASE BIN [NAMES]: every tests/integration/t_*.sh but ONCE
