@@ -144,10 +144,15 @@ static int file_create(const char *path)
  * database file's exclusive lock at that read and keep it. Every other WAL
  * connection holds a shared lock on the file for as long as it is open,
  * so the lock is refused (at once: no busy wait) while a gateway has the
- * file open, and a gateway started meanwhile cannot open it. */
+ * file open, and a gateway started meanwhile cannot open it. No checkpoint
+ * at close either: the connection (refgatectl migrate's) leaves the file
+ * and its WAL as it found them. */
 static int exclusive_take(struct db *d)
 {
 	int rc = sqlite3_busy_timeout(d->h, 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(d->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		                       NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(d->h, "PRAGMA locking_mode = EXCLUSIVE;"
 		                  " SELECT count(*) FROM sqlite_schema",

@@ -19,7 +19,7 @@
 
 #define MIG_COLS 32                  /* columns of one table, at most */
 #define MIG_NAME 64                  /* a table or column name, at most */
-#define MIG_SQL (MIG_COLS * (MIG_NAME + 8) + 256)
+#define MIG_SQL ((MIG_COLS + 1) * (MIG_NAME + 8) + 512)
 
 /* Every table of the schema, each after the tables it references. */
 static const char *const tables[] = {

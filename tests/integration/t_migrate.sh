@@ -4,9 +4,10 @@
 # A SQLite deployment gets referrals, decisions, an access key and audit
 # records through the real daemon. While the daemon runs, migrate refuses
 # and writes nothing; a source that PostgreSQL cannot take whole (a row
-# breaking a reference) leaves the target empty; after the daemon stops,
-# migrate copies every table row for row (the audit chain and key hashes
-# byte for byte), `refgatectl audit verify` passes on PostgreSQL, and the
+# breaking a reference) leaves the target empty; after the daemon is
+# killed (-9: its last commits still in the WAL), migrate copies every
+# table row for row (the audit chain and key hashes byte for byte) and
+# leaves the file and its WAL as they were, `refgatectl audit verify` passes on PostgreSQL, and the
 # daemon started on PostgreSQL with the same configuration otherwise
 # answers the same case, referral, feed and keys, takes the access key
 # issued before, and continues the change feed and the audit chain. A
@@ -75,7 +76,10 @@ eq "migrate while the gateway runs -> exit 1" 1 $rc
 check "  ... says the file is in use" grep -q "in use" "$T/ctl.out"
 eq "  ... and writes nothing to PostgreSQL" 0 "$(pg_tables)"
 req rev GET "/v1/cases/$C1"; expect "  ... and the gateway still answers" 200
-rg_stop || finish
+# A kill -9 rather than a clean stop: the last commits are still in the
+# WAL, which migrate must read (and leave as it is).
+rg_kill9
+check "  (fixture: the crash left a WAL with frames)" test -s "$SQLDB-wal"
 
 # ---- refused as a whole: a row PostgreSQL cannot take --------------------------------------
 "$PG_BIN/createdb" -h "$PG_DIR" -U refgate refgate_bad >"$T/createdb.log" 2>&1
@@ -91,9 +95,11 @@ eq "  ... and leaves the target empty (one transaction)" 0 \
 
 # ---- the move -----------------------------------------------------------------------------
 counts sqlite >"$T/counts.sqlite"
+sum_before=$(cat "$SQLDB"* | sha256sum)
 ctl migrate --to "$RG_PG_URI"; rc=$?
 eq "migrate of the stopped deployment -> exit 0" 0 $rc
 check "  ... reports the rows and tables" grep -q "rows of [0-9]* tables copied" "$T/ctl.out"
+eq "  ... and leaves the SQLite file (and any WAL) as it was" "$sum_before" "$(cat "$SQLDB"* | sha256sum)"
 if grep -q "$RG_PG_URI" "$T/ctl.out"; then notok "  ... never prints the URI"; else ok "  ... never prints the URI"; fi
 counts pg >"$T/counts.pg"
 check "every table has as many rows on PostgreSQL" cmp -s "$T/counts.sqlite" "$T/counts.pg"
