@@ -7,8 +7,9 @@
 # breaking a reference) leaves the target empty; after the daemon is
 # killed (-9: its last commits still in the WAL), migrate copies every
 # table row for row (the audit chain and key hashes byte for byte) and
-# leaves the file and its WAL as they were, `refgatectl audit verify` passes on PostgreSQL, and the
-# daemon started on PostgreSQL with the same configuration otherwise
+# leaves the file and its WAL as they were, `refgatectl audit verify`
+# passes on PostgreSQL, and the daemon started on PostgreSQL with the
+# same configuration otherwise
 # answers the same case, referral, feed and keys, takes the access key
 # issued before, and continues the change feed and the audit chain. A
 # second migrate into the now non-empty database refuses. Runs once, in
