@@ -286,7 +286,7 @@ static const struct cli_cmd commands[] = {
 		.help = "Copies the SQLite database of the configuration into "
 		        "the empty PostgreSQL\ndatabase of the URI (libpq's; "
 		        "the password from database_passfile or\n~/.pgpass, "
-		        "never the URI): this version's schema, then every "
+		        "never in the URI): this version's schema, then every "
 		        "table row for\nrow, in one PostgreSQL transaction. "
 		        "Refuses, writing nothing, when the\ngateway still runs "
 		        "on the SQLite file (stop it first), when the target\n"

@@ -71,6 +71,11 @@ ne "the SQLite deployment has audit records" "" "$AUDIT_SQLITE"
 pg_start || { notok "throwaway PostgreSQL starts"; finish; }
 cp "$D/refgate.conf" "$D/sqlite.conf"
 
+# ---- usage -------------------------------------------------------------------------------
+ctl migrate; eq "migrate without --to -> exit 2 (usage)" 2 $?
+ctl migrate --to "$SQLDB.copy"; eq "migrate --to a file -> exit 2 (usage)" 2 $?
+check "  ... says it must be a postgresql:// URI" grep -q "postgresql://" "$T/ctl.out"
+
 # ---- refused while the gateway runs on the file -----------------------------------------
 ctl migrate --to "$RG_PG_URI"; rc=$?
 eq "migrate while the gateway runs -> exit 1" 1 $rc
@@ -123,6 +128,9 @@ grep -v '^[[:space:]]*database[[:space:]]*=' "$D/sqlite.conf" >"$D/refgate.conf"
 printf 'database = %s\n' "$RG_PG_URI" >>"$D/refgate.conf"
 ctl audit verify; eq "audit verify on PostgreSQL" 0 $?
 eq "  ... over the same records" "$AUDIT_SQLITE" "$(grep -o '^audit: [0-9]* records' "$T/ctl.out")"
+
+ctl migrate --to "$RG_PG_URI"; eq "migrate with a configuration already on PostgreSQL -> exit 1" 1 $?
+check "  ... says so" grep -q "already PostgreSQL" "$T/ctl.out"
 
 # ---- a second migrate: the target is no longer empty ---------------------------------------
 "$BIN/refgatectl" -c "$D/sqlite.conf" migrate --to "$RG_PG_URI" >"$T/again.out" 2>&1; rc=$?; cat "$T/again.out"
