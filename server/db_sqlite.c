@@ -139,6 +139,29 @@ static int file_create(const char *path)
 	return RG_OK;
 }
 
+/* Locks the file for this connection until it closes: locking_mode
+ * EXCLUSIVE, set before the first read, makes a WAL connection take the
+ * database file's exclusive lock at that read and keep it. Every other WAL
+ * connection holds a shared lock on the file for as long as it is open,
+ * so the lock is refused (at once: no busy wait) while a gateway has the
+ * file open, and a gateway started meanwhile cannot open it. No checkpoint
+ * at close either: the connection (refgatectl migrate's) leaves the file
+ * and its WAL as it found them. */
+static int exclusive_take(struct db *d)
+{
+	int rc = sqlite3_busy_timeout(d->h, 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(d->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		                       NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(d->h, "PRAGMA locking_mode = EXCLUSIVE;"
+		                  " SELECT count(*) FROM sqlite_schema",
+		                  NULL, NULL, NULL);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return RG_ECONFLICT;
+	return rc == SQLITE_OK ? RG_OK : fault(__func__, d, rc, NULL);
+}
+
 static void sl_close(struct db *d)
 {
 	if (!d)
@@ -170,7 +193,11 @@ static int sl_open(const struct db_params *p, struct db **out)
 	                                   : SQLITE_OPEN_READWRITE) |
 	                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
 	                     SQLITE_OPEN_EXRESCODE, NULL);
-	rc = rc == SQLITE_OK ? configure(d, p) : fault(__func__, d, rc, NULL);
+	rc = rc == SQLITE_OK ? RG_OK : fault(__func__, d, rc, NULL);
+	if (rc == RG_OK && p->exclusive)
+		rc = exclusive_take(d);
+	if (rc == RG_OK)
+		rc = configure(d, p);
 	if (rc != RG_OK) {
 		sl_close(d);
 		return rc;

@@ -20,18 +20,25 @@
  * key that covers it (the key's tier), as a reviewer, or as a partner or
  * agency that was given this id for a case it referred into (its own
  * view; another principal's id for the same account is not its own).
- * RG_ENOTFOUND otherwise (answered 404, as for a missing case).
+ * RG_ENOTFOUND otherwise (answered 404, as for a missing case); another
+ * error when the store could not tell (answered 503: a database that
+ * cannot be read is never "no such case").
  */
 static int case_audience(struct request *req, const char *id, enum audience *aud)
 {
 	struct store_case c;
 	struct store *st = req->app->store;
-	if (store_case_get(st, id, &c) != RG_OK)
-		return RG_ENOTFOUND;
-	if (req->key && store_access_key_covers(st, req->key, c.id) == RG_OK) {
+	int rc = store_case_get(st, id, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = req->key ? store_access_key_covers(st, req->key, c.id)
+	              : RG_ENOTFOUND;
+	if (rc == RG_OK) {
 		*aud = views_key_audience(req->key);
 		return RG_OK;
 	}
+	if (rc != RG_ENOTFOUND)
+		return rc;
 	switch (req->principal.role) {
 	case ROLE_REVIEWER:
 		*aud = AUD_REVIEWER;
@@ -152,8 +159,11 @@ void h_case_get(struct request *req, struct response *res)
 	uint64_t gen = store_case_generation(req->app->store);
 	if (send_cached(req, res, gen))
 		return;
-	if (case_audience(req, req->params[0], &aud) != RG_OK) {
-		response_problem(res, 404, "not_found", NULL);
+	int rc = case_audience(req, req->params[0], &aud);
+	if (rc != RG_OK) {
+		response_problem(res, rc == RG_ENOTFOUND ? 404 : 503,
+		                 rc == RG_ENOTFOUND ? "not_found" : "unavailable",
+		                 NULL);
 		return;
 	}
 	send_case(req, res, 200, req->params[0], aud, gen);
