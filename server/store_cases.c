@@ -84,12 +84,20 @@ static int64_t max64(int64_t a, int64_t b)
 	"id, status, action, opened_at, updated_at, decided_at, deadline_at," \
 	" urgency, reopen_count, seq_opened"
 
-/* Loads the row of a live case (no alias resolution). RG_ENOTFOUND. */
-static int case_row_load(struct conn *c, const char *id, struct case_row *r)
+static const char case_row_sql[] =
+	"SELECT " CASE_ROW_COLS " FROM cases WHERE id = ?1";
+/* The same through a merged-away id to its survivor. */
+static const char case_row_live_sql[] =
+	"SELECT " CASE_ROW_COLS " FROM cases WHERE id = COALESCE("
+	"(SELECT case_id FROM case_aliases WHERE alias = ?1), ?1)";
+
+/* Loads a case row by sql (case_row_sql or case_row_live_sql): its own
+ * columns only, none of the counts st_case_load adds. RG_ENOTFOUND. */
+static int case_row_query(struct conn *c, const char *sql, const char *id,
+                          struct case_row *r)
 {
 	struct q q = { 0 };
-	int rc = sq_open(&q, c, "SELECT " CASE_ROW_COLS " FROM cases"
-	                        " WHERE id = ?1");
+	int rc = sq_open(&q, c, sql);
 	if (rc != RG_OK)
 		goto out;
 	sq_text(&q, 1, id);
@@ -111,6 +119,25 @@ static int case_row_load(struct conn *c, const char *id, struct case_row *r)
 out:
 	sq_close(&q);
 	return rc;
+}
+
+/* Loads the row of a live case (no alias resolution). RG_ENOTFOUND. */
+static int case_row_load(struct conn *c, const char *id, struct case_row *r)
+{
+	return case_row_query(c, case_row_sql, id, r);
+}
+
+/* The case a row shows, without the counts and claim (what the writer
+ * needs of a case: its id and decision). */
+static void case_of_row(const struct case_row *r, struct store_case *out)
+{
+	*out = (struct store_case){
+		.status = r->status, .action = r->action,
+		.opened_at = r->opened_at, .updated_at = r->updated_at,
+		.decided_at = r->decided_at, .deadline_at = r->deadline_at,
+		.urgency = r->urgency, .reopen_count = (int)r->reopen_count,
+	};
+	memcpy(out->id, r->id, sizeof out->id);
 }
 
 /* Writes back every mutable field of a case row. */
@@ -654,15 +681,14 @@ static int submit_answer(struct txn *t, const struct store_referral_in *in,
 	out->n_cases = in->n_subjects;
 	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++) {
 		struct store_case_ref *cr = &out->cases[i];
-		struct store_case live;
-		char id[RG_ID_MAX + 1];
-		rc = case_resolve(t->c, w->target[i], id);
-		if (rc == RG_OK)
-			rc = st_case_load(t->c, id, &live);
+		struct case_row row;
+		rc = case_row_query(t->c, case_row_live_sql, w->target[i], &row);
 		if (rc != RG_OK) {
 			rc = rc == RG_ENOTFOUND ? RG_EIO : rc;
 			break;
 		}
+		struct store_case live;
+		case_of_row(&row, &live);
 		cr->new_case = idset_has(&w->opened, live.id);
 		rc = idset_add(&w->finals, live.id);
 		if (rc == RG_OK)
