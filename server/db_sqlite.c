@@ -30,9 +30,11 @@
 
 /* The writer's page cache, KiB (SQLite's default: 2000). A referral
  * descends about a dozen B-trees keyed by random ids and hashes; with
- * the default, once the file outgrows it, most descents read their leaf
- * back from the file (a pread each). */
-#define WRITER_CACHE_KIB 65536
+ * the default, once the file outgrew it, most descents read their leaf
+ * back from the file (a pread each). 32 MiB holds the whole file up to
+ * roughly 15,000 referrals and the hot upper levels of every index well
+ * past that; it is memory the daemon keeps once a busy store filled it. */
+#define WRITER_CACHE_KIB 32768
 
 struct db {
 	sqlite3 *h;
