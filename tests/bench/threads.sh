@@ -8,8 +8,9 @@
 # A fresh deployment on a random loopback port, one partner, 500 warm-up
 # referrals; then loadgen sends N unique signed referrals over CONNS
 # keep-alive connections, and each gateway thread's counters from /proc
-# (CPU time, bytes and calls of read and write, time spent runnable on
-# the run queue) are read before and after. Prints them per referral:
+# (CPU time; bytes and calls of read and write, which count the database
+# and log files and not the sockets' send and recv; time spent runnable,
+# waiting for a core) are read before and after. Prints them per referral:
 # CPU microseconds per referral are steadier than requests/s on a shared
 # machine. Set PERF=1 to record `perf record -g` of the gateway over the
 # run as well (the file's path is printed; it is kept).
@@ -79,7 +80,7 @@ join "$T/before" "$T/after" | awk -v n="$ok" -v hz="$(getconf CLK_TCK)" '
 	{ cpu = ($11 - $3) / hz
 	  if (cpu <= 0) next
 	  tot += cpu
-	  printf "threads: %-8s %-12s cpu %7.1f us  read %6.0f B in %4.1f calls  write %6.0f B in %4.1f calls  runnable, waiting for a core: %.2f s\n",
+	  printf "threads: %-8s %-12s cpu %7.1f us  file read %6.0f B in %4.1f calls  write %6.0f B in %4.1f calls  runnable, waiting for a core: %.2f s\n",
 		$1, $2, cpu * 1e6 / n, ($12 - $4) / n, ($14 - $6) / n, ($13 - $5) / n, ($15 - $7) / n, ($17 - $9) / 1e9 }
 	END { printf "threads: all threads cpu %.1f us per referral\n", tot * 1e6 / n }'
 [ -n "${PD:-}" ] && echo "threads: perf data in $PD (perf report -i $PD --no-children -s pid,dso)"
