@@ -88,10 +88,8 @@ static bool own_order(struct request *req, struct response *res,
 	if (req->principal.role == ROLE_AGENCY)
 		rc = store_order_get(req->app->store, req->principal.name,
 				     req->params[0], o);
-	if (rc == RG_ENOTFOUND)
-		response_problem(res, 404, "not_found", NULL);
-	else if (rc != RG_OK)
-		response_problem(res, 503, "unavailable", NULL);
+	if (rc != RG_OK)
+		response_store_error(res, rc, NULL);
 	return rc == RG_OK;
 }
 
@@ -203,10 +201,8 @@ void h_order_preserve(struct request *req, struct response *res)
 	else if (rc == RG_ECONFLICT)
 		until_refused(res, "must be later than the hold now",
 			      o.preserved_until);
-	else if (rc == RG_ENOTFOUND)
-		response_problem(res, 404, "not_found", NULL);
 	else
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 out:
 	json_decref(root);
 }
@@ -243,10 +239,8 @@ void h_order_withhold(struct request *req, struct response *res)
 	else if (rc == RG_ECONFLICT)
 		until_refused(res, "must be later than the hold now",
 			      o.notice_withheld_until);
-	else if (rc == RG_ENOTFOUND)
-		response_problem(res, 404, "not_found", NULL);
 	else
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 out:
 	json_decref(root);
 }
