@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # t_migrate: moving a deployment from SQLite to PostgreSQL (`refgatectl
 # migrate --to`, docs/operators.md "Moving a deployment to PostgreSQL").
-# A SQLite deployment gets referrals, decisions, an access key and audit
-# records through the real daemon. While the daemon runs, migrate refuses
+# A SQLite deployment gets referrals (one with a removal order),
+# decisions, an access key and audit records through the real daemon. While the daemon runs, migrate refuses
 # and writes nothing; a source that PostgreSQL cannot take whole (a row
 # breaking a reference) leaves the target empty; after the daemon is
 # killed (-9: its last commits still in the WAL), migrate copies every
@@ -44,9 +44,13 @@ pg_tables() { pg_psql "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.
 refer pave c1 'subjects:[{account_id:"000123456789", handle:"@Mig_Acct_One"}]'
 expect "referral 1 -> 201" 201
 C1=$(jget "$T/c1.answer" '.cases[0].case_id'); R1=$(jget "$T/c1.answer" .referral_id)
-refer ag1 c2 'subjects:[{handle:"@Mig_Acct_Two"}]'
-expect "referral 2 -> 201" 201
+refer ag1 c2 'subjects:[{handle:"@Mig_Acct_Two"}], removal_order:{reference:"MIG/1", issued_at:now, legal_basis:"Regulation (EU) 2021/784, Art. 3", withhold_notice_until:now+86400}'
+expect "referral 2, with a removal order -> 201" 201
 C2=$(jget "$T/c2.answer" '.cases[0].case_id')
+# the order's feedback, but for when it was made and its signature
+order_seen() { jeval "$BODY" 'JSON.stringify({...j, generated_at: undefined, feedback: undefined})'; }
+req ag1 GET /v1/removal-orders/MIG%2F1; expect "the removal order's feedback on SQLite" 200
+order_seen >"$T/order.before"
 refer pave c3 'subjects:[{handle:"@mig_acct_one"}]'
 expect "referral 3, same account (dedup) -> 201" 201
 eq "dedup: referral 3 joins case 1" "$C1" "$(jget "$T/c3.answer" '.cases[0].case_id')"
@@ -148,6 +152,8 @@ check "  ... the same referral as on SQLite" cmp -s "$T/r1.before" "$BODY"
 req pave GET /v1/changes; expect "pave's feed on PostgreSQL" 200
 check "  ... the same feed as on SQLite" cmp -s "$T/feed.before" "$BODY"
 req pave GET /v1/keys; check "the same gateway keys" cmp -s "$T/keys.before" "$BODY"
+req ag1 GET /v1/removal-orders/MIG%2F1; expect "the removal order on PostgreSQL" 200
+eq "  ... the same order as on SQLite" "$(cat "$T/order.before")" "$(order_seen)"
 kreq ag1 "$S1" GET "/v1/cases/$C2"; expect "the access key issued on SQLite works on PostgreSQL" 200
 check "  ... and answers as on SQLite" cmp -s "$T/k1.before" "$BODY"
 decide "$C2" '{"status":"no_action","ground":"terms_of_service","explanation":"x"}'
