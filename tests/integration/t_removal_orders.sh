@@ -258,8 +258,11 @@ expect "the issuing agency extends the notice hold by 6 weeks: 200" 200
 eq "... the feedback shows it" "$PLUS6" "$(jget "$BODY" .notice_withheld_until)"
 req rev GET "/v1/cases/$C1"
 eq "... and so does the reviewer's case view" "$PLUS6" "$(jget "$BODY" .notice_withheld_until)"
-post_json agent "$(opath "$R1" withhold)" "{\"until\":\"$PLUS6\"}"
-expect_problem "a second extension is refused: 409" 409 bad_transition
+PLUS7=$(node -e 'console.log(new Date(Date.parse(process.argv[1]) + 86400e3).toISOString().replace(/\.000Z$/,"Z"))' "$PLUS6")
+post_json agent "$(opath "$R1" withhold)" "{\"until\":\"$PLUS7\"}"
+expect_problem "a second extension (one day more) is refused: 409" 409 bad_transition
+req agent GET "$(opath "$R1")"
+eq "... the hold stays as first extended" "$PLUS6" "$(jget "$BODY" .notice_withheld_until)"
 
 # the statement of reasons of a case under a notice hold waits
 action "$C1"

@@ -2740,9 +2740,11 @@ static void test_removal_order(void **state)
 	                                      hold + weeks6, T0 + 5000, &o),
 	                 RG_OK);
 	assert_true(o.withhold_extended);
+	/* a second extension, later and within 6 weeks of the hold now */
 	assert_int_equal(store_order_withhold(f->st, "nca", "TCO/2026/1",
-	                                      hold + weeks6, T0 + 5000, &o),
-	                 RG_ECONFLICT);
+	                                      hold + weeks6 + 86400, T0 + 5000,
+	                                      &o), RG_ECONFLICT);
+	assert_int_equal(o.notice_withheld_until, hold + weeks6);
 	assert_int_equal(statements_listed(f->st, true, hold), 0);
 	assert_int_equal(store_case_notice_hold(f->st, id, hold + weeks6,
 	                                        &until), RG_OK);
