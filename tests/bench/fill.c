@@ -17,7 +17,8 @@
  *     (what loadgen -I reads)
  * -w  referrals in flight (default 2048; the store commits up to 1024
  *     together)
- * Prints one line: referrals recorded, seconds, referrals per second.
+ * Prints one line: referrals recorded, seconds, referrals per second (and
+ * progress on stderr every 100,000).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -253,6 +254,9 @@ int main(int argc, char **argv)
 		slot_finish(&f, s);
 		if (slot_start(&f, s, r, i) != RG_OK)
 			die("intake_new failed", NULL);
+		if (i > 0 && i % 100000 == 0)
+			fprintf(stderr, "fill: %ld of %ld queued, %.0f/s\n", i, n,
+			        (double)i / (now_s() - t0));
 	}
 	for (long i = 0; i < f.window; i++)
 		slot_finish(&f, &f.slots[i]);
