@@ -276,6 +276,8 @@ static int db_path(const struct conf *c, char *path, size_t len)
 {
 	struct stat sb;
 	if (db_is_pg(c->database)) {      /* PostgreSQL: as written */
+		if (cli_pg_passfile(c) != CLI_OK)
+			return CLI_FAIL;
 		if ((size_t)snprintf(path, len, "%s", c->database) >= len)
 			return cli_fail("database: too long");
 		return CLI_OK;

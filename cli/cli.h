@@ -66,6 +66,12 @@ int cmd_log_verify(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_log_watch(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_purge(const struct cli_ctx *ctx, const struct cli_args *a);
 int cmd_report(const struct cli_ctx *ctx, const struct cli_args *a);
+int cmd_migrate(const struct cli_ctx *ctx, const struct cli_args *a);
+
+/* Exports the configuration's database_passfile (checked: a regular file,
+ * mode 0600) as PGPASSFILE for libpq (migrate.c). CLI_OK when none is
+ * named; CLI_FAIL after printing why. */
+int cli_pg_passfile(const struct conf *c);
 
 /* ---- the transparency report's HTML (report_html.c) ---------------- */
 

@@ -145,10 +145,12 @@ static char *conf_text(const char *listen, const char *hostname,
 "# PostgreSQL database as a libpq URI, postgresql://USER@HOST/DB?sslmode=\n"
 "# verify-full, which several gateway nodes may share (docs/operators.md).\n"
 "database = %s\n"
-"# PostgreSQL only: seconds to wait for a connection (1-60), and libpq's\n"
-"# password file (mode 0600; none: libpq's default ~/.pgpass). The\n"
-"# password never goes in this file.\n"
+"# PostgreSQL only: seconds to wait for a connection (1-60), seconds one\n"
+"# statement may take, lock waits included, before its request answers\n"
+"# 503 (1-600), and libpq's password file (mode 0600; none: libpq's\n"
+"# default ~/.pgpass). The password never goes in this file.\n"
 "# database_connect_timeout = %d\n"
+"# database_statement_timeout = %d\n"
 "# database_passfile = /etc/refgate/pgpass\n"
 "# The gateway's Ed25519 key that signs receipts (its public half is\n"
 "# served at GET /v1/keys). One line of base64url, mode 0600.\n"
@@ -245,7 +247,8 @@ static char *conf_text(const char *listen, const char *hostname,
 "# log_origin = %s/refgate\n",
 	        now, listen, hostname, d.tls_cert, d.tls_key, d.client_ca,
 	        d.client_ca_key, database ? database : d.database,
-	        d.database_connect_timeout, d.receipt_key, d.data_key,
+	        d.database_connect_timeout, d.database_statement_timeout,
+	        d.receipt_key, d.data_key,
 	        d.index_key, d.policy, (long long)d.max_db_pages, d.admin_cert,
 	        d.admin_key, d.admin_ca, hosts, prefixes, d.iat_skew, d.threads,
 	        d.max_connections, d.connection_timeout, d.max_body,

@@ -279,6 +279,24 @@ static const struct cli_cmd commands[] = {
 		        "of the\nconfiguration. Prints the counts (JSON).",
 	},
 	{
+		.name = "migrate", .fn = cmd_migrate, .opts = OPTS("to"),
+		.conf = true,
+		.summary = "copy a stopped SQLite deployment into PostgreSQL",
+		.usage = "migrate --to postgresql://...",
+		.help = "Copies the SQLite database of the configuration into "
+		        "the empty PostgreSQL\ndatabase of the URI (libpq's; "
+		        "the password from database_passfile or\n~/.pgpass, "
+		        "never in the URI): this version's schema, then every "
+		        "table row for\nrow, in one PostgreSQL transaction. "
+		        "Refuses, writing nothing, when the\ngateway still runs "
+		        "on the SQLite file (stop it first), when the target\n"
+		        "holds any table, and when the file is not at this "
+		        "version's schema.\nThe file is not changed. Keys, "
+		        "certificates and policy are files and stay;\nthen set "
+		        "\"database = URI\" in the configuration and start the "
+		        "gateway.",
+	},
+	{
 		.name = "report", .fn = cmd_report, .opts = OPTS("from", "to", "html"),
 		.conf = true,
 		.summary = "the transparency report (JSON, or one HTML file)",

@@ -52,6 +52,7 @@ void conf_defaults(struct conf *c)
 	c->connections_per_principal = 64;
 	c->max_db_pages = 0;
 	c->database_connect_timeout = 5;
+	c->database_statement_timeout = 30;
 	c->access_key_max_days = 90;
 	c->rate_limit_rps = 50;
 	c->rate_limit_burst = 100;
@@ -287,6 +288,8 @@ static bool apply(struct conf *c, const char *k, const char *v,
 		return set_i64(&c->quota_bytes_per_day, v, 1024, INT64_C(1) << 40);
 	if (strcmp(k, "database_connect_timeout") == 0)
 		return set_int(&c->database_connect_timeout, v, 1, 60);
+	if (strcmp(k, "database_statement_timeout") == 0)
+		return set_int(&c->database_statement_timeout, v, 1, 600);
 	if (strcmp(k, "max_db_pages") == 0)
 		return set_i64(&c->max_db_pages, v, 0, INT64_C(1) << 40);
 	if (strcmp(k, "access_key_max_days") == 0)

@@ -36,6 +36,7 @@ struct conf {
 	char database_passfile[CONF_PATH_MAX]; /* PostgreSQL: libpq's password
 	                                       file (0600); "": libpq's own */
 	int database_connect_timeout;       /* PostgreSQL: seconds, default 5 */
+	int database_statement_timeout;     /* PostgreSQL: seconds, default 30 */
 	char receipt_key[CONF_PATH_MAX];
 	char data_key[CONF_PATH_MAX];
 	char index_key[CONF_PATH_MAX];

@@ -6,6 +6,7 @@
 #include "referral.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,7 @@ static void check_array(struct ctx *c, json_t *v, const char *ptr,
 	for (size_t i = 0; i < n; i++) {
 		ptr_index(sub, ptr, i);
 		void *slot = i < max_n ? (char *)dst + i * size : scratch;
+		memset(slot, 0, size);   /* referral_new left it unset */
 		item(c, json_array_get(v, i), sub, slot);
 	}
 }
@@ -685,6 +687,21 @@ void referral_free(struct referral *r)
 	free(r);
 }
 
+/* A referral with every member zero but the subject and evidence slots
+ * (about 250 KiB, nearly all unused): check_array zeroes each slot it
+ * fills, and nothing reads a slot past n_subjects or n_evidence. Saves
+ * clearing the whole of it on every submission. */
+static struct referral *referral_new(void)
+{
+	struct referral *r = malloc(sizeof *r);
+	if (!r)
+		return NULL;
+	memset(r, 0, offsetof(struct referral, subjects));
+	r->n_evidence = 0;
+	memset(&r->summary, 0, sizeof *r - offsetof(struct referral, summary));
+	return r;
+}
+
 /* The reason for a payload jansson refused as a whole. */
 static const char *load_reason(const json_error_t *jerr)
 {
@@ -726,7 +743,7 @@ int referral_parse(const uint8_t *json, size_t len, enum rg_role role,
 		fail(&c, "", "payload must be a JSON object");
 		goto out;
 	}
-	r = calloc(1, sizeof *r);
+	r = referral_new();
 	if (!r) {
 		rc = RG_ENOMEM;
 		goto out;

@@ -362,15 +362,14 @@ void h_console_key_issue(struct request *req, struct response *res)
 	if (!console_post(req, res, &f))
 		return;
 	const char *days = form_get(&f, "days");
-	char *end = NULL;
-	long d = days ? strtol(days, &end, 10) : 0;
-	if (!days || !*days || *end || d < 1 || d > 100000) {
+	int64_t d;
+	if (!request_int_parse(days, 1, 100000, &d)) {
 		form_free(&f);
 		page_error(req, res, 400, "Issuing refused",
 		           "Expires in days: a whole number of days, at least 1.");
 		return;
 	}
-	rg_time_format(req->now + (int64_t)d * DAY, until);
+	rg_time_format(req->now + d * DAY, until);
 	const char *cases = form_get(&f, "cases") ? form_get(&f, "cases") : "";
 	json_t *body = json_pack("{s:s, s:s, s:o, s:s, s:s}",
 	                         "principal", form_get(&f, "principal")

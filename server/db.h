@@ -36,10 +36,19 @@ struct db_params {
 	int busy_timeout_ms;         /* SQLite: waiting for a lock */
 	int64_t max_page_count;      /* SQLite: 0 no cap */
 	int connect_timeout_s;       /* PostgreSQL: 0 libpq's default */
+	int statement_timeout_s;     /* PostgreSQL: the session's
+	                              * statement_timeout (lock waits
+	                              * included); 0 none */
 	bool read_only;              /* a read-only store (refgatectl audit
 	                              * verify): SQLite opens the file
 	                              * O_RDONLY (it can take no write lock);
 	                              * PostgreSQL sessions are read-only */
+	bool exclusive;              /* SQLite only (refgatectl migrate): the
+	                              * file for this connection alone, locked
+	                              * at open until close (locking_mode
+	                              * EXCLUSIVE); open answers RG_ECONFLICT
+	                              * at once while another connection, the
+	                              * gateway's, has it open */
 };
 
 /* The kind of transaction begin opens. */

@@ -48,6 +48,7 @@ struct db {
 	                              * yet called */
 	bool listening;              /* LISTEN wanted (re-issued on reconnect) */
 	bool reader;                 /* default_transaction_read_only */
+	int statement_timeout_s;     /* 0: none */
 	struct timespec last_try;    /* last reconnect attempt */
 };
 
@@ -93,7 +94,10 @@ static int fault(const char *func, struct db *d, const PGresult *r,
                  const char *sql)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = r ? PQresultErrorMessage(r) : NULL;
+	/* The primary message only: the DETAIL of a constraint violation
+	 * quotes the row's values. */
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+	                    : NULL;
 	if (!msg || !*msg)
 		msg = d && d->h ? PQerrorMessage(d->h) : "no connection";
 	log_msg(LOG_ERROR, "store: %s: postgresql %s: %.200s%s%.200s", func,
@@ -124,6 +128,12 @@ static int session(struct db *d)
 	                        " SET TIME ZONE 'UTC'");
 	if (rc == RG_OK && d->reader)
 		rc = exec_simple(d, "SET default_transaction_read_only = on");
+	if (rc == RG_OK && d->statement_timeout_s > 0) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "SET statement_timeout = %d",
+		         d->statement_timeout_s * 1000);
+		rc = exec_simple(d, sql);
+	}
 	if (rc == RG_OK && d->listening)
 		rc = exec_simple(d, "LISTEN " CHANNEL);
 	return rc;
@@ -209,6 +219,7 @@ static int pg_open(const struct db_params *p, struct db **out)
 	if (!d)
 		return RG_ENOMEM;
 	d->reader = !p->writer;
+	d->statement_timeout_s = p->statement_timeout_s;
 	d->conninfo = conninfo_make(p);
 	int rc = d->conninfo ? ensure(d) : RG_ENOMEM;
 	if (rc != RG_OK) {

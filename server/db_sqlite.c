@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,22 @@
 #include "log.h"
 
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
+
+/* The writer checkpoints the WAL into the database file once it holds
+ * this many pages (SQLite's default: 1000). A referral dirties about a
+ * dozen scattered pages and the tails of the append-only tables are
+ * rewritten by every commit: a longer WAL copies each such page back once
+ * per checkpoint instead of once per 1000 pages, and the writer reads
+ * fewer pages back for it (docs/operators.md section 9b). 32 MiB of WAL. */
+#define WAL_AUTOCHECKPOINT_PAGES 8192
+
+/* The writer's page cache, KiB (SQLite's default: 2000). A referral
+ * descends about a dozen B-trees keyed by random ids and hashes; with
+ * the default, once the file outgrew it, most descents read their leaf
+ * back from the file (a pread each). 32 MiB holds the whole file up to
+ * roughly 15,000 referrals and the hot upper levels of every index well
+ * past that; it is memory the daemon keeps once a busy store filled it. */
+#define WRITER_CACHE_KIB 32768
 
 struct db {
 	sqlite3 *h;
@@ -93,7 +110,7 @@ static int wal_on(struct db *d)
 
 static int configure(struct db *d, const struct db_params *p)
 {
-	char sql[64];
+	char sql[96];
 	int rc = sqlite3_extended_result_codes(d->h, 1);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(d->h, p->busy_timeout_ms);
@@ -121,6 +138,12 @@ static int configure(struct db *d, const struct db_params *p)
 		ret = sl_script(d, "PRAGMA secure_delete = ON;");
 	if (ret == RG_OK && p->writer)
 		ret = wal_on(d);
+	if (ret == RG_OK && p->writer) {
+		snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d;"
+		         " PRAGMA cache_size = -%d", WAL_AUTOCHECKPOINT_PAGES,
+		         WRITER_CACHE_KIB);
+		ret = sl_script(d, sql);
+	}
 	if (ret == RG_OK && !p->writer)
 		ret = sl_script(d, "PRAGMA query_only = ON");
 	return ret;
@@ -139,6 +162,29 @@ static int file_create(const char *path)
 	return RG_OK;
 }
 
+/* Locks the file for this connection until it closes: locking_mode
+ * EXCLUSIVE, set before the first read, makes a WAL connection take the
+ * database file's exclusive lock at that read and keep it. Every other WAL
+ * connection holds a shared lock on the file for as long as it is open,
+ * so the lock is refused (at once: no busy wait) while a gateway has the
+ * file open, and a gateway started meanwhile cannot open it. No checkpoint
+ * at close either: the connection (refgatectl migrate's) leaves the file
+ * and its WAL as it found them. */
+static int exclusive_take(struct db *d)
+{
+	int rc = sqlite3_busy_timeout(d->h, 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(d->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		                       NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(d->h, "PRAGMA locking_mode = EXCLUSIVE;"
+		                  " SELECT count(*) FROM sqlite_schema",
+		                  NULL, NULL, NULL);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return RG_ECONFLICT;
+	return rc == SQLITE_OK ? RG_OK : fault(__func__, d, rc, NULL);
+}
+
 static void sl_close(struct db *d)
 {
 	if (!d)
@@ -151,9 +197,21 @@ static void sl_close(struct db *d)
 	free(d);
 }
 
+/* Before SQLite's first use in the process: no memory statistics, so
+ * that each of SQLite's allocations does not take its global memory
+ * mutex (the writer allocates on every statement). Refused (and
+ * harmless) when the library was already initialised. */
+static void sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
 static int sl_open(const struct db_params *p, struct db **out)
 {
 	int rc;
+	pthread_once(&sqlite_setup_once, sqlite_setup);
 	if (sqlite3_libversion_number() < SQLITE_MIN_VERSION) {
 		fault(__func__, NULL, SQLITE_ERROR, "SQLite too old");
 		return RG_EIO;
@@ -170,7 +228,11 @@ static int sl_open(const struct db_params *p, struct db **out)
 	                                   : SQLITE_OPEN_READWRITE) |
 	                     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
 	                     SQLITE_OPEN_EXRESCODE, NULL);
-	rc = rc == SQLITE_OK ? configure(d, p) : fault(__func__, d, rc, NULL);
+	rc = rc == SQLITE_OK ? RG_OK : fault(__func__, d, rc, NULL);
+	if (rc == RG_OK && p->exclusive)
+		rc = exclusive_take(d);
+	if (rc == RG_OK)
+		rc = configure(d, p);
 	if (rc != RG_OK) {
 		sl_close(d);
 		return rc;

@@ -212,7 +212,7 @@ void h_access_key_issue(struct request *req, struct response *res)
 		goto out;
 	}
 	if (rc != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		goto out;
 	}
 	char when[21];
@@ -346,13 +346,13 @@ void h_audit_list(struct request *req, struct response *res)
 {
 	int64_t since = 0, last;
 	const char *cs = request_query(req, "since");
-	const char *ls = request_query(req, "limit");
-	char *end = NULL;
-	long limit = ls ? strtol(ls, &end, 10) : AUDIT_PAGE_DEFAULT;
-	if ((ls && (*ls == '\0' || *end != '\0' || limit < 1 || limit > AUDIT_PAGE_MAX)) ||
-	    (cs && *cs && cursor_decode(&req->app->keys, cs, &since) != RG_OK)) {
+	int64_t limit;
+	if (!request_query_int(req, res, "limit", 1, AUDIT_PAGE_MAX,
+			       AUDIT_PAGE_DEFAULT, &limit))
+		return;
+	if (cs && *cs && cursor_decode(&req->app->keys, cs, &since) != RG_OK) {
 		response_problem(res, 400, "bad_request",
-				 "limit must be 1-1000 and since a cursor from this gateway");
+				 "since must be a cursor from this gateway");
 		return;
 	}
 	json_t *list = json_array();

@@ -169,7 +169,7 @@ void h_principal_enrol(struct request *req, struct response *res)
 		goto out;
 	}
 	if (rc != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		goto out;
 	}
 	char when[21], hex[65];

@@ -20,18 +20,25 @@
  * key that covers it (the key's tier), as a reviewer, or as a partner or
  * agency that was given this id for a case it referred into (its own
  * view; another principal's id for the same account is not its own).
- * RG_ENOTFOUND otherwise (answered 404, as for a missing case).
+ * RG_ENOTFOUND otherwise (answered 404, as for a missing case); another
+ * error when the store could not tell (answered 503: a database that
+ * cannot be read is never "no such case").
  */
 static int case_audience(struct request *req, const char *id, enum audience *aud)
 {
 	struct store_case c;
 	struct store *st = req->app->store;
-	if (store_case_get(st, id, &c) != RG_OK)
-		return RG_ENOTFOUND;
-	if (req->key && store_access_key_covers(st, req->key, c.id) == RG_OK) {
+	int rc = store_case_get(st, id, &c);
+	if (rc != RG_OK)
+		return rc;
+	rc = req->key ? store_access_key_covers(st, req->key, c.id)
+	              : RG_ENOTFOUND;
+	if (rc == RG_OK) {
 		*aud = views_key_audience(req->key);
 		return RG_OK;
 	}
+	if (rc != RG_ENOTFOUND)
+		return rc;
 	switch (req->principal.role) {
 	case ROLE_REVIEWER:
 		*aud = AUD_REVIEWER;
@@ -104,8 +111,7 @@ static void send_case(struct request *req, struct response *res, int status,
 				  via_key ? req->key : NULL, id, &err);
 	policy_release(&req->app->policy);
 	if (!view) {
-		response_problem(res, err == RG_ENOTFOUND ? 404 : 503,
-				 err == RG_ENOTFOUND ? "not_found" : "unavailable", NULL);
+		response_store_error(res, err, NULL);
 		return;
 	}
 	if (aud == AUD_DISCLOSURE_KEY && audit_disclosure(req, view) != RG_OK) {
@@ -153,8 +159,11 @@ void h_case_get(struct request *req, struct response *res)
 	uint64_t gen = store_case_generation(req->app->store);
 	if (send_cached(req, res, gen))
 		return;
-	if (case_audience(req, req->params[0], &aud) != RG_OK) {
-		response_problem(res, 404, "not_found", NULL);
+	int rc = case_audience(req, req->params[0], &aud);
+	if (rc != RG_OK) {
+		response_problem(res, rc == RG_ENOTFOUND ? 404 : 503,
+		                 rc == RG_ENOTFOUND ? "not_found" : "unavailable",
+		                 NULL);
 		return;
 	}
 	send_case(req, res, 200, req->params[0], aud, gen);
@@ -300,12 +309,10 @@ void h_case_decide(struct request *req, struct response *res)
 	 * case's decision, only this summary of its evidence). */
 	if (d.status == CASE_ACTIONED) {
 		rc = statement_evidence_of_case(req->app, req->params[0], &ev);
-		if (rc == RG_ENOTFOUND || !rg_id_valid(req->params[0])) {
-			response_problem(res, 404, "not_found", NULL);
-			goto out;
-		}
+		if (rc == RG_OK && !rg_id_valid(req->params[0]))
+			rc = RG_ENOTFOUND;
 		if (rc != RG_OK) {
-			response_problem(res, 503, "unavailable", NULL);
+			response_store_error(res, rc, NULL);
 			goto out;
 		}
 		statement_defaults_from_conf(&req->app->conf, &defaults);
@@ -313,16 +320,14 @@ void h_case_decide(struct request *req, struct response *res)
 		d.statement_defaults = &defaults;
 	}
 	rc = store_case_decide(req->app->store, req->params[0], &d, &after);
-	if (rc == RG_ENOTFOUND)
-		response_problem(res, 404, "not_found", NULL);
-	else if (rc == RG_ECONFLICT)
+	if (rc == RG_ECONFLICT)
 		bad_transition(req, &d, res);
 	else if (rc == RG_ECLAIMED)
 		h_claim_conflict(req, req->params[0], NULL, res);
 	else if (rc == RG_EINVAL)
 		response_problem(res, 400, "invalid_payload", NULL);
 	else if (rc != RG_OK)
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 	else
 		send_decided(req, res, &after);
 out:
@@ -348,13 +353,10 @@ static int add_queued(void *ctx, const struct store_case *c)
 
 void h_review_queue(struct request *req, struct response *res)
 {
-	const char *ls = request_query(req, "limit");
-	char *end = NULL;
-	long limit = ls ? strtol(ls, &end, 10) : QUEUE_DEFAULT;
-	if (ls && (*ls == '\0' || *end != '\0' || limit < 1 || limit > QUEUE_MAX)) {
-		response_problem(res, 400, "bad_request", "limit must be 1-500");
+	int64_t limit;
+	if (!request_query_int(req, res, "limit", 1, QUEUE_MAX, QUEUE_DEFAULT,
+			       &limit))
 		return;
-	}
 	struct queue_walk w = {.app = req->app, .list = json_array()};
 	w.pol = policy_acquire(&req->app->policy);
 	int rc = store_review_queue(req->app->store, (size_t)limit, add_queued, &w);

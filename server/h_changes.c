@@ -17,19 +17,6 @@
 #define CHANGES_MAX 500
 #define WAIT_MAX 30
 
-/* Parses a decimal query value in [lo, hi]; false when malformed. */
-static bool query_long(const char *s, long lo, long hi, long *out)
-{
-	char *end = NULL;
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	long v = strtol(s, &end, 10);
-	if (*end != '\0' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 struct change_walk {
 	const struct policy *pol;
 	enum audience aud;
@@ -119,17 +106,13 @@ out:
 
 void h_changes(struct request *req, struct response *res)
 {
-	long limit = CHANGES_DEFAULT, wait = 0;
+	int64_t limit, wait;
 	struct feed_pos pos = { 0, 0 };
-	const char *ls = request_query(req, "limit");
-	const char *ws = request_query(req, "wait");
 	const char *cs = request_query(req, "since");
-	if ((ls && !query_long(ls, 1, CHANGES_MAX, &limit)) ||
-	    (ws && !query_long(ws, 0, WAIT_MAX, &wait))) {
-		response_problem(res, 400, "bad_request",
-				 "limit must be 1-500 and wait 0-30");
+	if (!request_query_int(req, res, "limit", 1, CHANGES_MAX, CHANGES_DEFAULT,
+			       &limit) ||
+	    !request_query_int(req, res, "wait", 0, WAIT_MAX, 0, &wait))
 		return;
-	}
 	if (cs && *cs && cursor_decode_feed(&req->app->keys, cs, &pos) != RG_OK) {
 		response_problem(res, 400, "bad_request", "malformed cursor");
 		return;

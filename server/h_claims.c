@@ -67,14 +67,12 @@ void h_case_claim(struct request *req, struct response *res)
 				  &after);
 	if (rc == RG_OK)
 		response_json(res, 200, claim_json(after.id, &held));
-	else if (rc == RG_ENOTFOUND)
-		response_problem(res, 404, "not_found", NULL);
 	else if (rc == RG_ECLAIMED)
 		h_claim_conflict(req, req->params[0], &held, res);
 	else if (rc == RG_ECONFLICT)
 		closed_case(req, res);
 	else
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 }
 
 void h_case_release(struct request *req, struct response *res)
@@ -88,12 +86,11 @@ void h_case_release(struct request *req, struct response *res)
 		if (o)
 			json_set_time(o, "released_at", req->now);
 		response_json(res, 200, o);
-	} else if (rc == RG_ENOTFOUND) {
-		response_problem(res, 404, "not_found",
-				 "no such case, or you hold no claim on it");
 	} else if (rc == RG_ECLAIMED) {
 		h_claim_conflict(req, req->params[0], &held, res);
 	} else {
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, rc == RG_ENOTFOUND
+				     ? "no such case, or you hold no claim on it"
+				     : NULL);
 	}
 }

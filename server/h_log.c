@@ -37,22 +37,14 @@ out:
 	free(cp);
 }
 
-/* A tree size or index from the query: decimal digits only, no sign, at
- * most MERKLE_MAX_SIZE. */
+/* A tree size or index from the query: a whole number, at most
+ * MERKLE_MAX_SIZE. */
 static bool query_u64(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t n = s ? strlen(s) : 0;
-	if (n < 1 || n > 19)
+	int64_t v;
+	if (!request_int_parse(s, 0, (int64_t)MERKLE_MAX_SIZE, &v))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > MERKLE_MAX_SIZE)
-		return false;
-	*out = v;
+	*out = (uint64_t)v;
 	return true;
 }
 

@@ -256,10 +256,8 @@ void h_referral_get(struct request *req, struct response *res)
 	bool visible = err == RG_OK &&
 		       (req->principal.role == ROLE_REVIEWER ||
 			strcmp(r.principal, req->principal.name) == 0);
-	if (!visible) {
-		response_problem(res, err == RG_OK || err == RG_ENOTFOUND ? 404 : 503,
-				 err == RG_OK || err == RG_ENOTFOUND ? "not_found"
-								     : "unavailable", NULL);
+	if (!visible) {     /* another referrer's: as if there were none */
+		response_store_error(res, err == RG_OK ? RG_ENOTFOUND : err, NULL);
 		return;
 	}
 	const struct policy *pol = policy_acquire(&req->app->policy);

@@ -37,15 +37,11 @@ void h_statements_list(struct request *req, struct response *res)
 {
 	int64_t since = 0, last;
 	const char *cs = request_query(req, "since");
-	const char *ls = request_query(req, "limit");
 	const char *ps = request_query(req, "pending");
-	char *end = NULL;
-	long limit = ls ? strtol(ls, &end, 10) : STATEMENTS_PAGE_DEFAULT;
-	if (ls && (*ls == '\0' || *end != '\0' || limit < 1 ||
-		   limit > STATEMENTS_PAGE_MAX)) {
-		response_problem(res, 400, "bad_request", "limit must be 1-1000");
+	int64_t limit;
+	if (!request_query_int(req, res, "limit", 1, STATEMENTS_PAGE_MAX,
+			       STATEMENTS_PAGE_DEFAULT, &limit))
 		return;
-	}
 	if (cs && *cs && cursor_decode(&req->app->keys, cs, &since) != RG_OK) {
 		response_problem(res, 400, "bad_request",
 				 "since must be a cursor from this gateway");

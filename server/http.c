@@ -1,21 +1,22 @@
 /*
  * http.c - libmicrohttpd glue (see http.h): connection and request life
- * cycle, the auth gate, routing, body limits, responses, long-poll parking.
+ * cycle, the auth gate, routing, body limits, responses. Long polls park
+ * in longpoll.c; the operations listener is ops.c.
  * The request path reads top to bottom in on_request: authenticate, route,
  * check role, size and type, read the body, handle, respond.
  */
 #include "http.h"
 #include "console.h"
 #include "authgate.h"
+#include "listen.h"
 #include "log.h"
+#include "longpoll.h"
 #include "metrics.h"
+#include "ops.h"
 #include "routes.h"
 #include "slots.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stddef.h>
-#include <netinet/in.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <sodium.h>
@@ -36,10 +37,6 @@ static const char tls_priorities[] =
  * out. */
 #define CONN_RETRY_AFTER 5
 
-struct rq;
-
-static void log_mhd(void *cls, const char *fmt, va_list ap);
-
 /* One TLS connection's own state (MHD's socket context): what its peer
  * has proven, and the principal whose connection cap it counts against
  * (from its first authenticated request on). */
@@ -52,18 +49,12 @@ struct conn_ctx {
 struct http {
 	struct app *app;
 	struct MHD_Daemon *daemon;
-	struct MHD_Daemon *ops;        /* /healthz and /metrics, loopback */
-	pthread_mutex_t lock;          /* guards the waiters list */
-	struct rq *waiters;
-	size_t n_waiting;
-	bool stopping;
-	uint64_t wake_gen;             /* bumped by every commit's wake-up */
+	struct ops *ops;               /* /healthz and /metrics, loopback */
+	struct longpoll *polls;        /* parked long polls */
+	pthread_mutex_t lock;          /* guards n_deferred */
 	size_t n_deferred;             /* suspended for a handler's work
 	                                  (response.start) until resumed */
 	pthread_cond_t deferred_cond;  /* signalled when n_deferred drops */
-	pthread_t timer;
-	pthread_cond_t timer_cond;
-	bool timer_started;
 	struct slots *slots;           /* per-principal connections, polls */
 };
 
@@ -79,13 +70,8 @@ struct rq {
 	uint8_t *body;
 	size_t body_len, body_cap;
 	bool too_large;
-	bool parked;                    /* in the waiters list, suspended */
 	bool deferred;                  /* suspended for response.start */
-	bool poll_slot;                 /* holds one of its principal's long-
-	                                   poll slots (until completed) */
-	char slot_owner[RG_NAME_MAX + 1];
-	int64_t wait_until;
-	struct rq *prev, *next;
+	struct longpoll_waiter poll;    /* its long-poll parking */
 	int status;
 	const char *code;
 	const char *why;                /* a refusal's reason, for the log */
@@ -95,17 +81,6 @@ struct rq {
 	bool has_early;
 	size_t drained;                 /* body bytes read and dropped */
 };
-
-const char *request_header(const struct request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *request_query(const struct request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
-}
 
 void request_resume(struct request *req)
 {
@@ -239,157 +214,6 @@ static enum MHD_Result refuse_problem(struct rq *rq, int status,
 	return refuse(rq, &res);
 }
 
-enum park_result {
-	PARKED,         /* suspended until a commit or its deadline */
-	PARK_RETRY,     /* a wake-up came since gen: look again */
-	PARK_FULL,      /* stopping, or long_poll_max polls wait: answer now */
-	PARK_OVER,      /* its principal holds long_poll_per_principal polls */
-};
-
-/* Parks a long poll until a commit or its deadline, unless its principal
- * already holds as many long polls as it may, a wake-up came after
- * generation gen was read, the daemon is stopping or long_poll_max polls
- * already wait. A poll takes its principal's slot at its first parking
- * and keeps it until it completes (so a woken poll parks again). */
-static enum park_result park(struct rq *rq, int64_t deadline, uint64_t gen)
-{
-	struct http *h = rq->http;
-	enum park_result r = PARK_FULL;
-	if (!rq->poll_slot) {
-		const char *name = rq->req.principal.name;
-		if (!slots_take(h->slots, SLOT_POLL, name,
-				h->app->conf.long_poll_per_principal))
-			return PARK_OVER;
-		snprintf(rq->slot_owner, sizeof rq->slot_owner, "%s", name);
-		rq->poll_slot = true;
-	}
-	pthread_mutex_lock(&h->lock);
-	if (h->wake_gen != gen && !h->stopping) {
-		r = PARK_RETRY;
-	} else if (!h->stopping &&
-		   h->n_waiting < (size_t)h->app->conf.long_poll_max) {
-		rq->wait_until = deadline;
-		rq->parked = true;
-		rq->prev = NULL;
-		rq->next = h->waiters;
-		if (h->waiters)
-			h->waiters->prev = rq;
-		h->waiters = rq;
-		h->n_waiting++;
-		MHD_suspend_connection(rq->conn);
-		pthread_cond_signal(&h->timer_cond);
-		r = PARKED;
-	}
-	pthread_mutex_unlock(&h->lock);
-	return r;
-}
-
-static uint64_t wake_generation(struct http *h)
-{
-	pthread_mutex_lock(&h->lock);
-	uint64_t gen = h->wake_gen;
-	pthread_mutex_unlock(&h->lock);
-	return gen;
-}
-
-static bool is_stopping(struct http *h)
-{
-	pthread_mutex_lock(&h->lock);
-	bool stopping = h->stopping;
-	pthread_mutex_unlock(&h->lock);
-	return stopping;
-}
-
-/* Removes rq from the waiters list; the caller holds h->lock. */
-static void unpark_locked(struct http *h, struct rq *rq)
-{
-	if (rq->prev)
-		rq->prev->next = rq->next;
-	else
-		h->waiters = rq->next;
-	if (rq->next)
-		rq->next->prev = rq->prev;
-	rq->prev = rq->next = NULL;
-	rq->parked = false;
-	h->n_waiting--;
-}
-
-/* Resumes every parked request (all, or only those past their deadline). */
-static void resume_waiters(struct http *h, bool only_expired, int64_t now)
-{
-	pthread_mutex_lock(&h->lock);
-	struct rq *rq = h->waiters;
-	while (rq) {
-		struct rq *next = rq->next;
-		if (!only_expired || rq->wait_until <= now || h->stopping) {
-			unpark_locked(h, rq);
-			MHD_resume_connection(rq->conn);
-		}
-		rq = next;
-	}
-	pthread_mutex_unlock(&h->lock);
-}
-
-void http_wake_polls(void *http)
-{
-	struct http *h = http;
-	if (!h)
-		return;
-	pthread_mutex_lock(&h->lock);
-	h->wake_gen++;
-	pthread_mutex_unlock(&h->lock);
-	resume_waiters(h, false, 0);
-}
-
-void http_drop_polls(void *http, const char *principal, const char *key_id)
-{
-	struct http *h = http;
-	if (!h || (!principal && !key_id))
-		return;
-	pthread_mutex_lock(&h->lock);
-	/* A poll between its handler and parking sees this and looks again,
-	 * checking its credentials first (on_request). */
-	h->wake_gen++;
-	struct rq *rq = h->waiters;
-	while (rq) {
-		struct rq *next = rq->next;
-		bool hit = (principal &&
-			    strcmp(rq->req.principal.name, principal) == 0) ||
-			   (key_id && rq->req.key &&
-			    strcmp(rq->req.key->id, key_id) == 0);
-		if (hit) {
-			unpark_locked(h, rq);
-			MHD_resume_connection(rq->conn);
-		}
-		rq = next;
-	}
-	pthread_mutex_unlock(&h->lock);
-}
-
-/* Resumes long polls whose wait has run out, ten times a second. */
-static void *timer_main(void *arg)
-{
-	struct http *h = arg;
-	pthread_mutex_lock(&h->lock);
-	while (!h->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&h->timer_cond, &h->lock, &ts);
-		if (h->stopping || !h->waiters)
-			continue;
-		pthread_mutex_unlock(&h->lock);
-		resume_waiters(h, true, now_ms());
-		pthread_mutex_lock(&h->lock);
-	}
-	pthread_mutex_unlock(&h->lock);
-	return NULL;
-}
-
 /* Appends an upload chunk, keeping at most max_body bytes. */
 static void take_body(struct rq *rq, const char *data, size_t n, size_t max)
 {
@@ -495,17 +319,40 @@ static int recheck(struct rq *rq, const char **detail)
 	return RG_OK;
 }
 
+/* What reading the header fields and query arguments found. */
 struct framing {
+	struct request *req;            /* gets the fields */
 	int content_length;
 	int transfer_encoding;
 	bool bad_value;
 	bool control;
+	bool too_many;                  /* past REQUEST_*_MAX */
 };
 
-/* Counts the framing headers and looks for control characters. */
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
-                                    const char *key, size_t key_size,
-                                    const char *value, size_t value_size)
+/* Keeps one field in the request (see request_header, request_query). */
+static void keep_field(struct framing *f, enum MHD_ValueKind kind,
+                       const char *key, const char *value)
+{
+	struct request *req = f->req;
+	struct request_field *list = kind == MHD_HEADER_KIND ? req->headers
+							     : req->query;
+	size_t *n = kind == MHD_HEADER_KIND ? &req->n_headers : &req->n_query;
+	size_t max = kind == MHD_HEADER_KIND ? REQUEST_HEADERS_MAX
+					     : REQUEST_QUERY_MAX;
+	if (*n == max) {
+		f->too_many = true;
+		return;
+	}
+	list[*n].name = key;
+	list[*n].value = value;
+	(*n)++;
+}
+
+/* Keeps a header field or query argument in the request, counts the
+ * framing headers and looks for control characters. */
+static enum MHD_Result scan_field(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, size_t key_size,
+                                  const char *value, size_t value_size)
 {
 	struct framing *f = cls;
 	/* a NUL (say an unescaped %00) would cut the value short: refuse */
@@ -517,6 +364,7 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
 		if (*p <= 0x20 || *p == 0x7f)
 			f->control = true;   /* "Transfer-Encoding : chunked" */
+	keep_field(f, kind, key, value);
 	if (kind != MHD_HEADER_KIND)
 		return MHD_YES;
 	if (strcasecmp(key, "Content-Length") == 0) {
@@ -531,23 +379,29 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-/* Whether the request's framing is ambiguous (the stuff of request
- * smuggling: Content-Length with Transfer-Encoding, repeated or
- * malformed Content-Length, any coding but plain "chunked") or a header,
- * path or query carries a control character. Such a request is refused
- * with 400 and its connection closed, so no byte of it is read as
- * another request. */
-static bool request_malformed(struct rq *rq, const char *url)
+/* Reads the header fields and query arguments into the request, and
+ * says why the request is malformed, or NULL: ambiguous framing (the
+ * stuff of request smuggling: Content-Length with Transfer-Encoding,
+ * repeated or malformed Content-Length, any coding but plain "chunked"),
+ * a control character in a header, the path or the query, or more fields
+ * than REQUEST_HEADERS_MAX or REQUEST_QUERY_MAX. Such a request is
+ * refused with 400 and its connection closed, so no byte of it is read
+ * as another request. */
+static const char *read_fields(struct rq *rq, const char *url)
 {
-	struct framing f = {0};
-	MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, count_header, &f);
-	MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, count_header, &f);
+	struct framing f = { .req = &rq->req };
+	MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, scan_field, &f);
+	MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, scan_field, &f);
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			f.control = true;
-	return f.control || f.bad_value || f.content_length > 1 ||
-	       f.transfer_encoding > 1 ||
-	       (f.transfer_encoding && f.content_length);
+	if (f.control || f.bad_value || f.content_length > 1 ||
+	    f.transfer_encoding > 1 || (f.transfer_encoding && f.content_length))
+		return "ambiguous message framing or a control character";
+	if (f.too_many)
+		return "more header fields or query arguments than the gateway"
+		       " reads";
+	return NULL;
 }
 
 /* First callback of a request: everything that can be decided before the
@@ -556,10 +410,10 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 {
 	struct app *app = rq->http->app;
 	struct request *req = &rq->req;
-	if (request_malformed(rq, url)) {
+	const char *malformed = read_fields(rq, url);
+	if (malformed) {
 		struct response res = {0};
-		response_problem(&res, 400, "bad_request",
-				 "ambiguous message framing or a control character");
+		response_problem(&res, 400, "bad_request", malformed);
 		res.close = true;
 		return send_response(rq, &res);
 	}
@@ -629,6 +483,101 @@ static enum MHD_Result begin(struct rq *rq, const char *method, const char *url)
 	return MHD_YES;
 }
 
+/* A request's state at its first callback. NULL when out of memory. */
+static struct rq *rq_new(struct http *h, struct MHD_Connection *conn,
+                         const char *method, const char *url)
+{
+	struct rq *rq = calloc(1, sizeof *rq);
+	if (!rq)
+		return NULL;
+	rq->http = h;
+	rq->conn = conn;
+	rq->poll.conn = conn;
+	rq->poll.req = &rq->req;
+	clock_gettime(CLOCK_MONOTONIC, &rq->started);
+	/* Random, not a counter: a shared counter would tell each client
+	 * how many requests others made in between. */
+	uint8_t rid[12];
+	randombytes_buf(rid, sizeof rid);
+	sodium_bin2hex(rq->req_id, sizeof rq->req_id, rid, sizeof rid);
+	rq->req.app = h->app;
+	rq->req.req_id = rq->req_id;
+	rq->req.method = method;
+	rq->req.path = url;
+	rq->req.now_ms = now_ms();
+	rq->req.now = rq->req.now_ms / 1000;
+	return rq;
+}
+
+/* Runs the handler, parking the request while it waits for a change (a
+ * long poll). True with the answer in res; false when nothing is to be
+ * sent now (parked) or a refusal was queued, *ret then being the result
+ * for MHD. */
+static bool run_handler(struct rq *rq, struct response *res,
+                        enum MHD_Result *ret)
+{
+	struct longpoll *polls = rq->http->polls;
+	const char *detail = NULL;
+	for (int attempt = 0;; attempt++) {
+		uint64_t gen = longpoll_generation(polls);
+		rq->route->handler(&rq->req, res);
+		int64_t deadline = res->wait_until;
+		if (deadline == 0)
+			return true;
+		free(res->body);
+		memset(res, 0, sizeof *res);
+		/* A commit between the handler's read and parking would be
+		 * missed: park only if no wake-up came since; else look again
+		 * (a few times, then answer as if the wait had run out). */
+		enum park_result pr = attempt < 3
+			? longpoll_park(polls, &rq->poll, deadline, gen)
+			: PARK_FULL;
+		if (pr == PARKED) {
+			*ret = MHD_YES;
+			return false;
+		}
+		if (pr == PARK_OVER) {
+			/* Its other polls answer by their own wait at the
+			 * latest: come back after as long as this one asked. */
+			int64_t left = (deadline - rq->req.now_ms + 999) / 1000;
+			metrics_inc(M_RATE_LIMITED);
+			response_problem(res, 429, "rate_limited",
+					 "this principal holds as many waiting long"
+					 " polls as it may (long_poll_per_principal)");
+			res->retry_after = left < 1 ? 1 : left > 60 ? 60 : (int)left;
+			return true;
+		}
+		if (pr == PARK_FULL)
+			rq->req.wait_until = rq->req.now_ms;
+		/* The wake-up may have been a revocation of its principal or
+		 * key: check them again before looking again. */
+		if (pr == PARK_RETRY && recheck(rq, &detail) != RG_OK) {
+			*ret = send_problem(rq, 401, "unauthenticated", detail);
+			return false;
+		}
+	}
+}
+
+/* Sends the handler's answer: deferred when it waits on work elsewhere,
+ * 304 when a GET's ETag is the one the client has. */
+static enum MHD_Result answer(struct rq *rq, struct response *res)
+{
+	if (res->start)
+		return defer(rq, res);
+	if (strcmp(rq->req.method, "GET") == 0 && res->status == 200) {
+		if (!res->etag[0])
+			response_etag(res);
+		if (response_etag_matches(request_header(&rq->req, "If-None-Match"),
+					  res->etag)) {
+			free(res->body);
+			res->body = NULL;
+			res->body_len = 0;
+			res->status = 304;
+		}
+	}
+	return send_response(rq, res);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -636,25 +585,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct http *h = cls;
 	struct rq *rq = *con_cls;
+	(void)version;
 	if (!rq) {
-		if (!(rq = calloc(1, sizeof *rq)))
+		if (!(rq = rq_new(h, conn, method, url)))
 			return MHD_NO;
 		*con_cls = rq;
-		rq->http = h;
-		rq->conn = conn;
-		clock_gettime(CLOCK_MONOTONIC, &rq->started);
-		/* Random, not a counter: a shared counter would tell each
-		 * client how many requests others made in between. */
-		uint8_t rid[12];
-		randombytes_buf(rid, sizeof rid);
-		sodium_bin2hex(rq->req_id, sizeof rq->req_id, rid, sizeof rid);
-		rq->req.app = h->app;
-		rq->req.req_id = rq->req_id;
-		rq->req.method = method;
-		rq->req.path = url;
-		rq->req.conn = conn;
-		rq->req.now_ms = now_ms();
-		rq->req.now = rq->req.now_ms / 1000;
 		return begin(rq, method, url);
 	}
 	if (*upload_size > 0 && (rq->has_early || rq->too_large)) {
@@ -673,64 +608,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (rq->too_large)
 		return send_problem(rq, 413, "payload_too_large", NULL);
 	const char *detail = NULL;
-	if (rq->wait_until > 0 && recheck(rq, &detail) != RG_OK)
+	if (rq->poll.wait_until > 0 && recheck(rq, &detail) != RG_OK)
 		return send_problem(rq, 401, "unauthenticated", detail);
-	struct response res = {0};
 	rq->req.body = rq->body ? rq->body : (const uint8_t *)"";
 	rq->req.body_len = rq->body_len;
-	rq->req.wait_until = rq->wait_until;
+	rq->req.wait_until = rq->poll.wait_until;
 	rq->req.now_ms = now_ms();
-	if (rq->wait_until > 0 && is_stopping(h))
-		rq->req.now_ms = rq->wait_until;   /* answer parked polls now */
+	if (rq->poll.wait_until > 0 && longpoll_stopping(h->polls))
+		rq->req.now_ms = rq->poll.wait_until;   /* answer parked polls now */
 	rq->req.now = rq->req.now_ms / 1000;
-	for (int attempt = 0;; attempt++) {
-		uint64_t gen = wake_generation(h);
-		rq->route->handler(&rq->req, &res);
-		int64_t deadline = res.wait_until;
-		if (deadline == 0)
-			break;
-		free(res.body);
-		memset(&res, 0, sizeof res);
-		/* A commit between the handler's read and parking would be
-		 * missed: park only if no wake-up came since; else look again
-		 * (a few times, then answer as if the wait had run out). */
-		enum park_result pr = attempt < 3 ? park(rq, deadline, gen)
-						  : PARK_FULL;
-		if (pr == PARKED)
-			return MHD_YES;
-		if (pr == PARK_OVER) {
-			/* Its other polls answer by their own wait at the
-			 * latest: come back after as long as this one asked. */
-			int64_t left = (deadline - rq->req.now_ms + 999) / 1000;
-			metrics_inc(M_RATE_LIMITED);
-			response_problem(&res, 429, "rate_limited",
-					 "this principal holds as many waiting long"
-					 " polls as it may (long_poll_per_principal)");
-			res.retry_after = left < 1 ? 1 : left > 60 ? 60 : (int)left;
-			break;
-		}
-		if (pr == PARK_FULL)
-			rq->req.wait_until = rq->req.now_ms;
-		/* The wake-up may have been a revocation of its principal or
-		 * key: check them again before looking again. */
-		if (pr == PARK_RETRY && recheck(rq, &detail) != RG_OK)
-			return send_problem(rq, 401, "unauthenticated", detail);
-	}
-	(void)version;
-	if (res.start)
-		return defer(rq, &res);
-	if (strcmp(method, "GET") == 0 && res.status == 200) {
-		if (!res.etag[0])
-			response_etag(&res);
-		if (response_etag_matches(request_header(&rq->req, "If-None-Match"),
-					  res.etag)) {
-			free(res.body);
-			res.body = NULL;
-			res.body_len = 0;
-			res.status = 304;
-		}
-	}
-	return send_response(rq, &res);
+	struct response res = {0};
+	enum MHD_Result ret;
+	if (!run_handler(rq, &res, &ret))
+		return ret;
+	return answer(rq, &res);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -741,12 +632,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	(void)conn;
 	if (!rq)
 		return;
-	pthread_mutex_lock(&rq->http->lock);
-	if (rq->parked)
-		unpark_locked(rq->http, rq);
-	pthread_mutex_unlock(&rq->http->lock);
-	if (rq->poll_slot)
-		slots_give(rq->http->slots, SLOT_POLL, rq->slot_owner);
+	longpoll_finish(rq->http->polls, &rq->poll);
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ms = (double)(end.tv_sec - rq->started.tv_sec) * 1e3 +
@@ -768,161 +654,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 }
 
 /* Counts of open connections and parked long polls, for /metrics. */
-static void http_gauges(struct http *h, uint64_t *conns, uint64_t *polls)
+static void http_gauges(void *ctx, uint64_t *conns, uint64_t *polls)
 {
+	struct http *h = ctx;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(
 		h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	*conns = di ? di->num_connections : 0;
-	pthread_mutex_lock(&h->lock);
-	*polls = h->n_waiting;
-	pthread_mutex_unlock(&h->lock);
+	*polls = longpoll_waiting(h->polls);
 }
 
-static int count_one(void *ctx, const struct store_change *c)
+void http_wake_polls(void *http)
 {
-	(void)ctx;
-	(void)c;
-	return 0;
+	struct http *h = http;
+	if (h)
+		longpoll_wake(h->polls);
 }
 
-/* The operations listener: plain HTTP on loopback, GET /healthz and
- * GET /metrics only, no request body. */
-static enum MHD_Result on_ops(void *cls, struct MHD_Connection *conn,
-                              const char *url, const char *method,
-                              const char *version, const char *upload,
-                              size_t *upload_size, void **con_cls)
+void http_drop_polls(void *http, const char *principal, const char *key_id)
 {
-	struct http *h = cls;
-	char *body = NULL;
-	const char *type = "application/problem+json";
-	unsigned status = 200;
-	(void)version;
-	(void)upload;
-	if (*upload_size > 0)
-		return MHD_NO;
-	if (!*con_cls) {              /* headers first; answer on the next call */
-		*con_cls = h;
-		return MHD_YES;
-	}
-	if (strcmp(method, "GET") != 0) {
-		status = 405;
-		body = problem_json(405, "method_not_allowed", NULL, NULL);
-	} else if (strcmp(url, "/healthz") == 0) {
-		int64_t last;
-		bool ok = store_changes(h->app->store, NULL, INT64_MAX, 1, count_one,
-					NULL, &last) == RG_OK;
-		status = ok ? 200 : 503;
-		type = "application/json";
-		body = strdup(ok ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\"}");
-	} else if (strcmp(url, "/metrics") == 0) {
-		struct metrics_gauges g = { .cases = -1, .queue_open = -1,
-					    .oldest_open_age = -1, .overdue = -1 };
-		struct store_queue_gauges qg;
-		int64_t now = (int64_t)time(NULL);
-		http_gauges(h, &g.open_connections, &g.waiting_polls);
-		type = "text/plain; version=0.0.4";
-		if (store_cases_count(h->app->store, &g.cases) != RG_OK)
-			g.cases = -1;
-		if (store_queue_gauges(h->app->store, now, &qg) == RG_OK) {
-			g.queue_open = qg.open;
-			g.oldest_open_age = qg.oldest_opened_at ?
-				now - qg.oldest_opened_at : 0;
-			g.overdue = qg.overdue;
-		}
-		body = metrics_render(&g);
-	} else {
-		status = 404;
-		body = problem_json(404, "not_found", NULL, NULL);
-	}
-	if (!body)
-		return MHD_NO;
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	enum MHD_Result ok = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ok;
-}
-
-/* A listening address from "host" (IPv4 or IPv6 literal) and port.
- * *v6 tells which; *loopback whether it is 127.0.0.0/8 or ::1. */
-static int listen_addr(const char *host, int port, struct sockaddr_storage *ss,
-                       bool *v6, bool *loopback)
-{
-	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*v6 = false;
-		*loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
-		return RG_OK;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*v6 = true;
-		*loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-		return RG_OK;
-	}
-	return RG_EINVAL;
-}
-
-/* Why the address sa cannot be listened on, as the kernel says it (e.g.
- * "Address already in use"), found by binding it once more: MHD's own
- * failure does not say. */
-static const char *listen_error(const struct sockaddr_storage *sa, bool v6)
-{
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return strerror(errno);
-	int on = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int rc = bind(fd, (const struct sockaddr *)sa, len);
-	int err = errno;
-	close(fd);
-	return rc == 0 ? "the TLS set-up failed (see the lines before)" : strerror(err);
-}
-
-/* Starts the operations listener when configured; only on loopback. */
-static int ops_start(struct http *h)
-{
-	const struct conf *c = &h->app->conf;
-	struct sockaddr_storage sa;
-	bool v6, loopback;
-	if (c->metrics_listen_port == 0)
-		return RG_OK;
-	if (listen_addr(c->metrics_listen_host, c->metrics_listen_port, &sa, &v6,
-			&loopback) != RG_OK || !loopback) {
-		log_msg(LOG_ERROR, "metrics_listen: %s is not a loopback address",
-			c->metrics_listen_host);
-		return RG_EINVAL;
-	}
-	h->ops = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		(v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
-		on_ops, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_CONNECTION_LIMIT, 64u,
-		MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
-		MHD_OPTION_END);
-	if (!h->ops) {
-		log_msg(LOG_ERROR, "cannot listen on http://%s:%d: %s",
-			c->metrics_listen_host, c->metrics_listen_port,
-			listen_error(&sa, v6));
-		return RG_EIO;
-	}
-	log_msg(LOG_INFO, "operations listener on http://%s:%d (/healthz, /metrics)",
-		c->metrics_listen_host, c->metrics_listen_port);
-	return RG_OK;
+	struct http *h = http;
+	if (h)
+		longpoll_drop(h->polls, principal, key_id);
 }
 
 /* Gives each connection its own state (an auth cache, so a keep-alive
@@ -959,15 +711,6 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static void log_mhd(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	(void)cls;
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_msg(LOG_DEBUG, "mhd: %s", msg);
-}
-
 struct http *http_start(struct app *app)
 {
 	struct conf *c = &app->conf;
@@ -978,9 +721,10 @@ struct http *http_start(struct app *app)
 		return NULL;
 	h->app = app;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->timer_cond, NULL);
 	pthread_cond_init(&h->deferred_cond, NULL);
-	if (!(h->slots = slots_new()))
+	if (!(h->slots = slots_new()) ||
+	    !(h->polls = longpoll_start(h->slots, c->long_poll_per_principal,
+					c->long_poll_max)))
 		goto fail;
 	if (conf_path(c, c->tls_cert, path, sizeof path) || !(cert = slurp(path)) ||
 	    conf_path(c, c->tls_key, path, sizeof path) || !(key = slurp(path))) {
@@ -1012,17 +756,15 @@ struct http *http_start(struct app *app)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
+		MHD_OPTION_EXTERNAL_LOGGER, listen_log_mhd, h,
 		MHD_OPTION_END);
 	if (!h->daemon) {
 		log_msg(LOG_ERROR, "cannot listen on %s:%d: %s", c->listen_host,
 			c->listen_port, listen_error(&sa, v6));
 		goto fail;
 	}
-	if (ops_start(h) != RG_OK ||
-	    pthread_create(&h->timer, NULL, timer_main, h) != 0)
+	if (ops_start(app, http_gauges, h, &h->ops) != RG_OK)
 		goto fail;
-	h->timer_started = true;
 	explicit_bzero(key, strlen(key));
 	free(key);
 	free(cert);
@@ -1042,17 +784,11 @@ void http_stop(struct http *h, int grace_seconds)
 {
 	if (!h)
 		return;
-	pthread_mutex_lock(&h->lock);
-	h->stopping = true;
-	pthread_cond_signal(&h->timer_cond);
-	pthread_mutex_unlock(&h->lock);
-	if (h->timer_started)
-		pthread_join(h->timer, NULL);
-	if (h->ops)
-		MHD_stop_daemon(h->ops);
+	longpoll_stop(h->polls);
+	ops_stop(h->ops);
 	if (h->daemon) {
 		MHD_quiesce_daemon(h->daemon);
-		resume_waiters(h, false, 0);
+		longpoll_wake_all(h->polls);
 		/* Work handed on (a commit) resumes its connection when it
 		 * ends, and the store finishes what it took: wait for it, as
 		 * MHD may not stop with a connection suspended. */
@@ -1065,14 +801,14 @@ void http_stop(struct http *h, int grace_seconds)
 				h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 			if (!di || di->num_connections == 0)
 				break;
-			resume_waiters(h, false, 0);
+			longpoll_wake_all(h->polls);
 			usleep(100000);
 		}
 		MHD_stop_daemon(h->daemon);
 	}
-	pthread_cond_destroy(&h->timer_cond);
 	pthread_cond_destroy(&h->deferred_cond);
 	pthread_mutex_destroy(&h->lock);
+	longpoll_free(h->polls);
 	slots_free(h->slots);
 	free(h);
 }

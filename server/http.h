@@ -2,7 +2,9 @@
  * http.h - the HTTPS listener (libmicrohttpd over GnuTLS): TLS 1.2/1.3
  * with AEAD suites, a client certificate on every request, an epoll
  * thread pool, limits from the configuration, long polls parked with
- * suspend/resume. The only module that sees libmicrohttpd types.
+ * suspend/resume (longpoll.c), the operations listener beside it (ops.c).
+ * With those two and listen.c, the only modules that see libmicrohttpd
+ * types.
  */
 #ifndef RG_HTTP_H
 #define RG_HTTP_H

@@ -167,6 +167,7 @@ static int app_open(struct app *app)
 	struct store_opts so = {
 		.max_page_count = c->max_db_pages,
 		.connect_timeout_s = c->database_connect_timeout,
+		.statement_timeout_s = c->database_statement_timeout,
 	};
 	bool pg = db_is_pg(c->database);
 	if (pg && db_passfile(c) != RG_OK)

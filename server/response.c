@@ -101,23 +101,38 @@ void json_set_time(json_t *o, const char *key, int64_t t)
 	json_object_set_new(o, key, json_string(buf));
 }
 
+void response_store_error(struct response *res, int rc, const char *detail)
+{
+	switch (rc) {
+	case RG_ENOTFOUND:
+		response_problem(res, 404, "not_found", detail);
+		break;
+	case RG_ECONFLICT:
+		response_problem(res, 409, "bad_transition", detail);
+		break;
+	case RG_ETOOBIG:
+		response_problem(res, 413, "payload_too_large", detail);
+		break;
+	default:
+		response_problem(res, 503, "unavailable", detail);
+		break;
+	}
+}
+
 void response_revoked(struct response *res, int rc, const char *member,
                       const char *id, int64_t now, int64_t revoked_at)
 {
-	if (rc == RG_ENOTFOUND) {
+	if (rc != RG_OK) {
 		char detail[96], when[21];
 		if (revoked_at) {
 			rg_time_format(revoked_at, when);
 			snprintf(detail, sizeof detail, "already revoked at %s", when);
 		}
-		response_problem(res, 404, "not_found",
-				 revoked_at ? detail : strcmp(member, "name") == 0
-				 ? "no principal of that name"
-				 : "no access key of that id");
-		return;
-	}
-	if (rc != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, rc != RG_ENOTFOUND ? NULL
+				     : revoked_at ? detail
+				     : strcmp(member, "name") == 0
+				     ? "no principal of that name"
+				     : "no access key of that id");
 		return;
 	}
 	json_t *o = json_pack("{s:s}", member, id);

@@ -27,6 +27,9 @@ struct store_opts {
 	int batch_max;              /* referrals per group commit, 0: 64 */
 	bool read_only;             /* see store_open */
 	int connect_timeout_s;      /* PostgreSQL, 0: libpq's default */
+	int statement_timeout_s;    /* PostgreSQL: a statement running (or
+	                             * waiting for a lock) longer fails
+	                             * RG_EIO; 0: no limit */
 };
 
 /* Opens (creating file and schema if needed) the database at path and
@@ -833,5 +836,34 @@ struct store_report {
  * period is empty or longer than STORE_REPORT_WEEKS weeks allow. */
 int store_report(struct store *st, int64_t from, int64_t to,
                  int64_t week_base, int64_t now, struct store_report *out);
+
+/* ---- moving a deployment (store_migrate.c) ------------------------- */
+
+struct store_migrate_result {
+	int64_t tables;              /* tables copied */
+	int64_t rows;                /* rows copied, in all */
+	int64_t version;             /* the schema version of both */
+	char why[256];               /* on failure: why, one line, no secret
+	                              * (never the URI) */
+};
+
+/*
+ * Copies the SQLite database at `from` (a stopped deployment's) into the
+ * empty PostgreSQL database `to` (a libpq URI): the schema of this build
+ * made there, then every table row for row (ids, hashes, sealed content
+ * and the audit chain unchanged; identity sequences continue after the
+ * copied rows), all in one PostgreSQL transaction: on any failure nothing
+ * is left in `to`. The SQLite file is held with an exclusive lock from
+ * before the first read to the end, and is not written. connect_timeout_s
+ * as store_opts. Answers RG_OK, or with r->why set:
+ *   RG_ECONFLICT  the SQLite file is open elsewhere (a gateway runs on it)
+ *   RG_EEXIST     `to` is not empty (any table, sequence or view in its
+ *                 current schema, refgate's or not)
+ *   RG_EINVAL     `from` is not a refgate database of this build's schema
+ *                 version, or holds a table this build does not know
+ *   RG_EIO, RG_ENOMEM, RG_EFULL  a fault of either database
+ */
+int store_migrate(const char *from, const char *to, int connect_timeout_s,
+                  struct store_migrate_result *r);
 
 #endif

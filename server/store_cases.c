@@ -84,12 +84,20 @@ static int64_t max64(int64_t a, int64_t b)
 	"id, status, action, opened_at, updated_at, decided_at, deadline_at," \
 	" urgency, reopen_count, seq_opened"
 
-/* Loads the row of a live case (no alias resolution). RG_ENOTFOUND. */
-static int case_row_load(struct conn *c, const char *id, struct case_row *r)
+static const char case_row_sql[] =
+	"SELECT " CASE_ROW_COLS " FROM cases WHERE id = ?1";
+/* The same through a merged-away id to its survivor. */
+static const char case_row_live_sql[] =
+	"SELECT " CASE_ROW_COLS " FROM cases WHERE id = COALESCE("
+	"(SELECT case_id FROM case_aliases WHERE alias = ?1), ?1)";
+
+/* Loads a case row by sql (case_row_sql or case_row_live_sql): its own
+ * columns only, none of the counts st_case_load adds. RG_ENOTFOUND. */
+static int case_row_query(struct conn *c, const char *sql, const char *id,
+                          struct case_row *r)
 {
 	struct q q = { 0 };
-	int rc = sq_open(&q, c, "SELECT " CASE_ROW_COLS " FROM cases"
-	                        " WHERE id = ?1");
+	int rc = sq_open(&q, c, sql);
 	if (rc != RG_OK)
 		goto out;
 	sq_text(&q, 1, id);
@@ -111,6 +119,25 @@ static int case_row_load(struct conn *c, const char *id, struct case_row *r)
 out:
 	sq_close(&q);
 	return rc;
+}
+
+/* Loads the row of a live case (no alias resolution). RG_ENOTFOUND. */
+static int case_row_load(struct conn *c, const char *id, struct case_row *r)
+{
+	return case_row_query(c, case_row_sql, id, r);
+}
+
+/* The case a row shows, without the counts and claim (what the writer
+ * needs of a case: its id and decision). */
+static void case_of_row(const struct case_row *r, struct store_case *out)
+{
+	*out = (struct store_case){
+		.status = r->status, .action = r->action,
+		.opened_at = r->opened_at, .updated_at = r->updated_at,
+		.decided_at = r->decided_at, .deadline_at = r->deadline_at,
+		.urgency = r->urgency, .reopen_count = (int)r->reopen_count,
+	};
+	memcpy(out->id, r->id, sizeof out->id);
 }
 
 /* Writes back every mutable field of a case row. */
@@ -654,15 +681,14 @@ static int submit_answer(struct txn *t, const struct store_referral_in *in,
 	out->n_cases = in->n_subjects;
 	for (size_t i = 0; rc == RG_OK && i < in->n_subjects; i++) {
 		struct store_case_ref *cr = &out->cases[i];
-		struct store_case live;
-		char id[RG_ID_MAX + 1];
-		rc = case_resolve(t->c, w->target[i], id);
-		if (rc == RG_OK)
-			rc = st_case_load(t->c, id, &live);
+		struct case_row row;
+		rc = case_row_query(t->c, case_row_live_sql, w->target[i], &row);
 		if (rc != RG_OK) {
 			rc = rc == RG_ENOTFOUND ? RG_EIO : rc;
 			break;
 		}
+		struct store_case live;
+		case_of_row(&row, &live);
 		cr->new_case = idset_has(&w->opened, live.id);
 		rc = idset_add(&w->finals, live.id);
 		if (rc == RG_OK)
@@ -698,16 +724,14 @@ static int submit_changes(struct txn *t, const struct store_referral_in *in,
 	struct idset *done = calloc(1, sizeof *done);
 	int rc = done ? RG_OK : RG_ENOMEM;
 	for (size_t i = 0; rc == RG_OK && i < w->touched.n; i++) {
-		char id[RG_ID_MAX + 1];
 		struct case_row r;
-		rc = case_resolve(t->c, w->touched.id[i], id);
-		if (rc != RG_OK || idset_has(done, id))
+		rc = case_row_query(t->c, case_row_live_sql, w->touched.id[i],
+		                    &r);
+		if (rc != RG_OK || idset_has(done, r.id))
 			continue;
-		rc = case_row_load(t->c, id, &r);
+		rc = idset_add(done, r.id);
 		if (rc == RG_OK)
-			rc = idset_add(done, id);
-		if (rc == RG_OK)
-			rc = st_change_add(t, id, r.status, r.action,
+			rc = st_change_add(t, r.id, r.status, r.action,
 			                   in->received_at);
 	}
 	free(done);
@@ -770,60 +794,51 @@ int64_t store_referral_bytes(const struct store_referral_in *in)
 	return n;
 }
 
-/* The principal's counts for a day: RG_ENOTFOUND when it recorded
- * nothing that day yet. */
-static int quota_load(struct conn *c, const char *principal, int64_t day,
-                      int64_t counts[3])
+/* Adds add[] to the principal's counts of a day (a new row when it
+ * recorded nothing that day yet) and reads back the sums in counts[]. */
+static int quota_add(struct txn *t, const char *principal, int64_t day,
+                     const int64_t add[3], int64_t counts[3])
 {
 	struct q q = { 0 };
-	int rc = sq_open(&q, c, "SELECT referrals, subjects, bytes FROM"
-	                        " quota_days WHERE principal = ?1 AND day = ?2");
+	int rc = sq_open(&q, t->c, "INSERT INTO quota_days (principal, day,"
+	                           " referrals, subjects, bytes)"
+	                           " VALUES (?1, ?2, ?3, ?4, ?5)"
+	                           " ON CONFLICT (principal, day) DO UPDATE SET"
+	                           " referrals = quota_days.referrals"
+	                           " + excluded.referrals,"
+	                           " subjects = quota_days.subjects"
+	                           " + excluded.subjects,"
+	                           " bytes = quota_days.bytes + excluded.bytes"
+	                           " RETURNING referrals, subjects, bytes");
 	if (rc != RG_OK)
 		goto out;
 	sq_text(&q, 1, principal);
 	sq_i64(&q, 2, day);
+	for (int i = 0; i < 3; i++)
+		sq_i64(&q, 3 + i, add[i]);
 	rc = sq_step(&q);
-	if (rc == SQ_DONE) {
-		rc = RG_ENOTFOUND;
-	} else if (rc == SQ_ROW) {
+	if (rc == SQ_ROW) {
 		for (int i = 0; i < 3; i++)
 			counts[i] = sq_col_i64(&q, i);
-		rc = RG_OK;
+		rc = sq_step(&q) == SQ_DONE ? RG_OK : RG_EIO;
+	} else if (rc == SQ_DONE) {
+		rc = RG_EIO;
 	}
 out:
 	sq_close(&q);
 	return rc;
 }
 
-/* Writes the day's counts; a principal's first of a day also deletes its
- * rows of earlier days (nothing reads them). */
-static int quota_save(struct txn *t, const char *principal, int64_t day,
-                      const int64_t counts[3], bool first)
+/* A principal's first referral of a day deletes its rows of earlier days
+ * (nothing reads them). */
+static int quota_forget(struct txn *t, const char *principal, int64_t day)
 {
 	struct q q = { 0 };
-	int rc = RG_OK;
-	if (first) {
-		rc = sq_open(&q, t->c, "DELETE FROM quota_days"
-		                       " WHERE principal = ?1 AND day < ?2");
-		if (rc == RG_OK) {
-			sq_text(&q, 1, principal);
-			sq_i64(&q, 2, day);
-			rc = sq_exec(&q);
-		}
-		sq_close(&q);
-		if (rc != RG_OK)
-			return rc;
-	}
-	rc = sq_open(&q, t->c, "INSERT INTO quota_days (principal, day,"
-	                       " referrals, subjects, bytes)"
-	                       " VALUES (?1, ?2, ?3, ?4, ?5)"
-	                       " ON CONFLICT (principal, day) DO UPDATE SET"
-	                       " referrals = ?3, subjects = ?4, bytes = ?5");
+	int rc = sq_open(&q, t->c, "DELETE FROM quota_days"
+	                           " WHERE principal = ?1 AND day < ?2");
 	if (rc == RG_OK) {
 		sq_text(&q, 1, principal);
 		sq_i64(&q, 2, day);
-		for (int i = 0; i < 3; i++)
-			sq_i64(&q, 3 + i, counts[i]);
 		rc = sq_exec(&q);
 	}
 	sq_close(&q);
@@ -831,9 +846,10 @@ static int quota_save(struct txn *t, const char *principal, int64_t day,
 }
 
 /* Counts the referral against its principal's quotas for the UTC day it
- * was received, in the referral's own transaction (so a refusal, or any
- * later failure, leaves the counts as they were). RG_EQUOTA with *over
- * set when it would pass one. */
+ * was received, in the referral's own savepoint: one statement adds it
+ * and reads the sums back, and a refusal (RG_EQUOTA with *over set when
+ * a sum passes its cap), like any later failure, is rolled back with the
+ * savepoint, leaving the counts as they were. */
 static int quota_charge(struct txn *t, const struct store_referral_in *in,
                         enum store_quota_kind *over)
 {
@@ -842,24 +858,23 @@ static int quota_charge(struct txn *t, const struct store_referral_in *in,
 	int64_t counts[3] = { 0, 0, 0 };
 	if (!qu)
 		return RG_OK;
-	int rc = quota_load(t->c, in->principal, day, counts);
-	bool first = rc == RG_ENOTFOUND;
-	if (rc != RG_OK && !first)
-		return rc;
 	const int64_t add[3] = { 1, (int64_t)in->n_subjects,
 	                         store_referral_bytes(in) };
 	const int64_t cap[3] = { qu->referrals, qu->subjects, qu->bytes };
 	static const enum store_quota_kind kind[3] = {
 		QUOTA_REFERRALS, QUOTA_SUBJECTS, QUOTA_BYTES,
 	};
+	int rc = quota_add(t, in->principal, day, add, counts);
+	if (rc != RG_OK)
+		return rc;
 	for (int i = 0; i < 3; i++) {
-		if (counts[i] > cap[i] - add[i]) {
+		if (counts[i] > cap[i]) {
 			*over = kind[i];
 			return RG_EQUOTA;
 		}
-		counts[i] += add[i];
 	}
-	return quota_save(t, in->principal, day, counts, first);
+	/* the day's row is new: its first referral */
+	return counts[0] == add[0] ? quota_forget(t, in->principal, day) : RG_OK;
 }
 
 /* The referral's leaf: its receipt payload, made by the caller now that

@@ -6,8 +6,9 @@
  * store_cases.c (referrals, deduplication, merges, decisions),
  * store_reads.c (case reads, review queue, statistics), store_keys.c
  * (access keys), store_log.c (the transparency log), store_retention.c
- * (preservation holds and the retention purge) and store_report.c (the
- * transparency report's counts).
+ * (preservation holds and the retention purge), store_report.c (the
+ * transparency report's counts) and store_migrate.c (copying a SQLite
+ * database into PostgreSQL).
  */
 #ifndef RG_STORE_INT_H
 #define RG_STORE_INT_H
@@ -134,6 +135,13 @@ enum { SQ_DONE = DB_DONE, SQ_ROW = DB_ROW };
 int st_conn_open(struct store *st, bool writer, struct conn **out);
 /* Finalizes every cached statement and closes. NULL is a no-op. */
 void st_conn_close(struct conn *c);
+/* The schema version this build writes. */
+int64_t st_schema_version(void);
+/* Inside an open DB_TXN_SCHEMA transaction on db: brings a database at
+ * schema version `from` (0: empty) to st_schema_version() with the
+ * ladder's steps of d's engine, and records the version. RG_EIO for a
+ * version it does not know (a newer one). */
+int st_schema_steps(const struct db_driver *d, struct db *db, int64_t from);
 /* One line on stderr about a fault of the store's own (no values). */
 void st_log(const char *func, const char *what);
 

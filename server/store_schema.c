@@ -648,8 +648,11 @@ static const char pg_v9_sql[] =
  * text (STRICT tables, INTEGER, BLOB) and its PostgreSQL text (BIGINT,
  * BYTEA, octet_length, an identity column where SQLite has an implicit
  * rowid the store orders by, refgate_append_only() triggers), add the row
- * { 10, { [DB_SQLITE] = ..., [DB_PG] = ... } }, raise SCHEMA_VERSION; the
- * store's own SQL must be the common dialect (server/db.h). The static
+ * { 10, { [DB_SQLITE] = ..., [DB_PG] = ... } }, raise SCHEMA_VERSION, and
+ * name a new table in store_migrate.c's `tables` (after those it
+ * references; refgatectl migrate refuses a file with a table it does not
+ * know, and t_migrate fails); the store's own SQL must be the common
+ * dialect (server/db.h). The static
  * assertion below keeps the ladder and the version in step.
  */
 static const struct schema_step {
@@ -881,6 +884,27 @@ int sq_read_end(struct conn *c)
 	return rc;
 }
 
+int64_t st_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int st_schema_steps(const struct db_driver *d, struct db *db, int64_t from)
+{
+	int rc = RG_OK;
+	if (from < 0 || from > SCHEMA_VERSION) {
+		st_log(__func__, "unknown schema version");
+		return RG_EIO;
+	}
+	for (size_t i = 0; rc == RG_OK && i < sizeof ladder / sizeof *ladder;
+	     i++)
+		if (ladder[i].version > from)
+			rc = d->script(db, ladder[i].sql[d->engine]);
+	if (rc == RG_OK && from < SCHEMA_VERSION)
+		rc = d->version_set(db, SCHEMA_VERSION);
+	return rc;
+}
+
 /* Creates the schema in an empty database, or migrates an older version
  * step by step (in one transaction); refuses a newer version. */
 static int db_schema(struct conn *c)
@@ -891,16 +915,8 @@ static int db_schema(struct conn *c)
 	if (rc != RG_OK)
 		return rc;
 	rc = d->version_get(c->db, &version);
-	if (rc == RG_OK && (version < 0 || version > SCHEMA_VERSION)) {
-		st_log(__func__, "unknown schema version");
-		rc = RG_EIO;
-	}
-	for (size_t i = 0; rc == RG_OK && i < sizeof ladder / sizeof *ladder;
-	     i++)
-		if (ladder[i].version > version)
-			rc = d->script(c->db, ladder[i].sql[d->engine]);
-	if (rc == RG_OK && version < SCHEMA_VERSION)
-		rc = d->version_set(c->db, SCHEMA_VERSION);
+	if (rc == RG_OK)
+		rc = st_schema_steps(d, c->db, version);
 	if (rc == RG_OK)
 		rc = d->commit(c->db);
 	if (rc != RG_OK)
@@ -934,6 +950,7 @@ int st_conn_open(struct store *st, bool writer, struct conn **out)
 		.busy_timeout_ms = st->opts.busy_timeout_ms,
 		.max_page_count = st->opts.max_page_count,
 		.connect_timeout_s = st->opts.connect_timeout_s,
+		.statement_timeout_s = st->opts.statement_timeout_s,
 		.read_only = st->opts.read_only,
 	};
 	struct conn *c = calloc(1, sizeof *c);

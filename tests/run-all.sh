@@ -8,7 +8,9 @@
 #   2. on PostgreSQL, once (plain build only, to keep CI's time): the
 #      store's unit tests and the scenarios in PG_SCENARIOS against a
 #      throwaway PostgreSQL 15 each (tests/integration/helpers/pg.sh), and
-#      the scenarios in ONCE (several nodes on one PostgreSQL: t_nodes);
+#      the scenarios in ONCE (several nodes on one PostgreSQL: t_nodes;
+#      moving a SQLite deployment to PostgreSQL: t_migrate; the statement
+#      timeout: t_dbtimeout);
 #   3. rebuild into build/asan with AddressSanitizer + UndefinedBehavior-
 #      Sanitizer and run the units and scenarios again (on SQLite).
 # Counts: a unit binary contributes cmocka's "[  PASSED  ] N test(s)." and
@@ -88,7 +90,8 @@ units() {
 
 # The scenarios that run once, in the PostgreSQL phase (they start their
 # own PostgreSQL), and the ones that run there on PostgreSQL as well.
-ONCE="t_nodes"
+ONCE="t_nodes t_migrate t_dbtimeout"
+# (The change feed, its cursors and long poll: t_status.)
 PG_SCENARIOS="t_referrals t_dedup t_status t_decisions t_keys t_audit t_crash"
 
 # scenarios PHASE BIN [NAMES]: every tests/integration/t_*.sh but ONCE

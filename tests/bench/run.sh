@@ -24,6 +24,8 @@
 #                   BENCH_GROWTH_SIZES cases, default "1000 1000000") and
 #                   rss.sh (resident set with BENCH_RSS_CONNS idle mTLS
 #                   connections, default 1000); each file says more
+#   BENCH_ENGINES   the storage engine setups of tests/bench/engines.sh
+#                   (default "sqlite pg1 pg2"; empty: none)
 #
 # What it does: refgatectl init into a mktemp dir, start refgate, enrol a
 # partner, submit one referral (for a case id), then one loadgen run per
@@ -205,6 +207,15 @@ END {
 	}
 }' "$T/results.jsonl"
 cat "$T/results.jsonl"
+
+# ---- the storage engines: SQLite, PostgreSQL with one and two nodes ----
+# Fresh deployments of their own (tests/bench/engines.sh), intake and
+# status, as ratios against SQLite.
+if [ -n "${BENCH_ENGINES-sqlite pg1 pg2}" ]; then
+	B=$B BENCH_CONNS=$CONNS BENCH_SECONDS=$SECS \
+		BENCH_ENGINES="${BENCH_ENGINES:-sqlite pg1 pg2}" \
+		bash tests/bench/engines.sh || status=1
+fi
 
 # ---- the pairs: refgate and its peers in the same run -----------------
 

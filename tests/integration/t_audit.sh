@@ -97,6 +97,10 @@ req legal GET '/v1/admin/audit?since=%21%21bad%21%21'; expect_problem "malformed
 req legal GET '/v1/admin/audit?limit=0'; expect_problem "limit=0 -> 400" 400 bad_request
 req legal GET '/v1/admin/audit?limit=1001'; expect_problem "limit=1001 -> 400" 400 bad_request
 req legal GET '/v1/admin/audit?limit=1000'; expect "limit=1000 -> 200 (control)" 200
+# the one integer reading of every endpoint: digits only, no sign or space
+req legal GET '/v1/admin/audit?limit=%2B5'; expect_problem "limit=+5 -> 400" 400 bad_request
+req legal GET '/v1/admin/audit?limit=%205'; expect_problem "limit=' 5' -> 400" 400 bad_request
+req legal GET '/v1/admin/audit?limit=005'; expect "limit=005 -> 200 (control)" 200
 for who in p1 ag1 rev; do
 	req "$who" GET /v1/admin/audit
 	expect_problem "$who on /v1/admin/audit -> 403" 403 forbidden

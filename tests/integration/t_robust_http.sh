@@ -160,6 +160,20 @@ for c in 'X-Foo: a\x01b' 'X-Foo: \xff\xfe' 'X-Foo: a\x00b' 'X Foo: 1' 'X-Foo : 1
 	raw hdr
 	echo "# recorded: GET /v1/keys with '$c' -> $R1 ($RBY)"
 done
+# ---- limits on header fields and query arguments (64 and 16) ----------------------------
+hdrs=(); for i in $(seq 80); do hdrs+=(-H "X-F$i: $i"); done
+req good GET /v1/keys "${hdrs[@]}"
+expect_problem "80 header fields -> 400 bad_request" 400 bad_request
+hdrs=(); for i in $(seq 40); do hdrs+=(-H "X-F$i: $i"); done
+req good GET /v1/keys "${hdrs[@]}"
+expect "40 header fields -> 200 (control)" 200
+q=$(for i in $(seq 20); do printf 'x%d=1&' "$i"; done)
+req good GET "/v1/changes?${q}wait=0"
+expect_problem "21 query arguments -> 400 bad_request" 400 bad_request
+q=$(for i in $(seq 10); do printf 'x%d=1&' "$i"; done)
+req good GET "/v1/changes?${q}wait=0"
+expect "11 query arguments -> 200 (control)" 200
+
 put nohost "GET /v1/keys HTTP/1.1\r\n\r\n"
 raw nohost
 echo "# recorded: HTTP/1.1 request without Host -> $R1 ($RBY)"

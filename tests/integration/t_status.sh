@@ -95,6 +95,10 @@ req pave GET '/v1/changes?limit=500'; expect "limit=500 -> 200 (control)" 200
 req pave GET '/v1/changes?limit=0'; expect_problem "limit=0 -> 400 bad_request" 400 bad_request
 req pave GET '/v1/changes?limit=501'; expect_problem "limit=501 -> 400 bad_request" 400 bad_request
 req pave GET '/v1/changes?limit=abc'; expect_problem "limit=abc -> 400 bad_request" 400 bad_request
+eq "limit=abc: the problem says what limit must be" "limit must be a whole number from 1 to 500" "$(jget "$BODY" .detail)"
+req pave GET '/v1/changes?limit='; expect_problem "limit= (empty) -> 400 bad_request" 400 bad_request
+req pave GET '/v1/changes?limit=99999999999999999999999'; expect_problem "limit past 2^63 -> 400 bad_request" 400 bad_request
+req pave GET '/v1/changes?limit=5x'; expect_problem "limit=5x -> 400 bad_request" 400 bad_request
 req pave GET '/v1/changes?since=%21%21not-a-cursor%21%21'; expect_problem "malformed cursor -> 400 bad_request" 400 bad_request
 req pave GET '/v1/changes?wait=31'; expect_problem "wait=31 -> 400 bad_request" 400 bad_request
 req pave GET '/v1/changes?wait=-1'; expect_problem "wait=-1 -> 400 bad_request" 400 bad_request

@@ -60,7 +60,7 @@ else
 fi
 
 # By name too, statics included: the daemon's modules by their prefixes.
-pat=' (http|authgate|routes|response|policy|views|ratelimit|slots|metrics|cursor|ticker|logsign|audit_signer|h)_[A-Za-z0-9_]+$'
+pat=' (http|longpoll|ops|listen|request|authgate|routes|response|policy|views|ratelimit|slots|metrics|cursor|ticker|logsign|audit_signer|h)_[A-Za-z0-9_]+$'
 n=$(nm "$B/refgate" 2>/dev/null | grep -E -c "$pat")
 if [ "$n" -ge 50 ]; then
 	ok "control: build/refgate has $n symbols of daemon modules by name"

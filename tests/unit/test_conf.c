@@ -209,6 +209,20 @@ static void test_database_keys(void **state)
 	                 RG_EINVAL);
 	assert_int_equal(parse(&c, "database_connect_timeout = 5s", err),
 	                 RG_EINVAL);
+	assert_int_equal(c.database_statement_timeout, 30);
+	assert_int_equal(parse(&c, "database_statement_timeout = 1", err),
+	                 RG_OK);
+	assert_int_equal(c.database_statement_timeout, 1);
+	assert_int_equal(parse(&c, "database_statement_timeout = 600", err),
+	                 RG_OK);
+	assert_int_equal(c.database_statement_timeout, 600);
+	assert_int_equal(parse(&c, "database_statement_timeout = 0", err),
+	                 RG_EINVAL);
+	assert_string_equal(err, "line 1: database_statement_timeout: bad value");
+	assert_int_equal(parse(&c, "database_statement_timeout = 601", err),
+	                 RG_EINVAL);
+	assert_int_equal(parse(&c, "database_statement_timeout = -5", err),
+	                 RG_EINVAL);
 }
 
 static void test_refusals(void **state)
