@@ -91,6 +91,14 @@ $(B)/loadgen: tests/bench/loadgen.c $(B)/libproto.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libproto.a $(LDLIBS)
 
+# The growth bench's generator: referrals through intake and the store,
+# without HTTP (tests/bench/fill.c).
+$(B)/benchfill: tests/bench/fill.c $(B)/libserver.a $(B)/libstore.a \
+		$(B)/libproto.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libserver.a \
+		$(B)/libstore.a $(B)/libproto.a $(LDLIBS)
+
 units: $(UNIT_BIN)
 
 deps:
@@ -111,7 +119,7 @@ check: deps
 # in the same session for the ratios; absent, `make bench` says so and
 # runs refgate alone.
 PEERS ?= ../shared/bench/peers
-bench: deps all $(B)/loadgen
+bench: deps all $(B)/loadgen $(B)/benchfill
 	@PEERS='$(PEERS)' B='$(B)' sh tests/bench/run.sh
 
 fuzz: deps

@@ -294,10 +294,16 @@ static int alias_referrals_fn(struct conn *c, void *arg)
 {
 	const struct alias_walk *wk = arg;
 	struct q q = { 0 };
-	int rc = sq_open(&q, c, "SELECT " REFERRAL_COLS ", r.sealed FROM referrals r"
-	                        " WHERE r.id IN (SELECT referral_id"
-	                        " FROM referral_subjects WHERE first_case_id = ?2)"
-	                        " AND r.principal = ?1"
+	/* Driven by the alias's subjects (referral_subjects_first), then each
+	 * referral by id: CROSS JOIN keeps SQLite's planner from walking every
+	 * referral of the principal instead (its index on principal looked
+	 * cheaper without statistics: a status read cost O(the principal's
+	 * referrals)). PostgreSQL reads it as an inner join. */
+	int rc = sq_open(&q, c, "SELECT " REFERRAL_COLS ", r.sealed FROM"
+	                        " (SELECT DISTINCT referral_id FROM referral_subjects"
+	                        "  WHERE first_case_id = ?2) f"
+	                        " CROSS JOIN referrals r"
+	                        " WHERE r.id = f.referral_id AND r.principal = ?1"
 	                        " ORDER BY r.received_at, r.rowid");
 	if (rc != RG_OK)
 		goto out;

@@ -12,6 +12,13 @@
  *           handshake  per request: new TCP + full TLS handshake (no session
  *                      resumption), one GET /v1/keys (/v1/cases/{id} with
  *                      -i), close
+ *           idle       N keep-alive connections, one GET /v1/keys each, then
+ *                      held open without a request for SECONDS (the
+ *                      gateway's memory per idle connection); prints
+ *                      "loadgen: idle: K of N connections up" on stdout
+ *                      once they are
+ * case with -I FILE: each request a case id drawn at random from FILE (one
+ * a line), instead of -i's one id.
  * -P PATH and -B FILE point the same modes at another server (the bench's
  * peers): GET PATH instead of the mode's path, and POST the tokens of FILE
  * (one a line, each once) to PATH instead of pre-signed referrals.
@@ -61,9 +68,15 @@
 #define SIGN_BATCH 1024
 #define MAX_ERR_LOG 5
 
-enum mode { M_KEYS, M_CASE, M_CHANGES, M_REFERRALS, M_HANDSHAKE };
+enum mode { M_KEYS, M_CASE, M_CHANGES, M_REFERRALS, M_HANDSHAKE, M_IDLE };
 static const char *const mode_names[] = { "keys", "case", "changes",
-	"referrals", "handshake" };
+	"referrals", "handshake", "idle" };
+
+/* -I: case ids to draw from. */
+struct idlist {
+	char **id;
+	long n;
+};
 
 struct cfg {
 	enum mode mode;
@@ -78,6 +91,8 @@ struct cfg {
 	const char *bearer;
 	const char *path_arg;        /* -P: path instead of the mode's */
 	const char *tokens;          /* -B: tokens to POST, one a line */
+	const char *ids_file;        /* -I: case ids, one a line */
+	struct idlist ids;
 	long pool;                   /* referrals to pre-sign, 0: default */
 	long mem_mib;                /* cap on pre-signed referrals' memory */
 	long accounts;               /* 0: every referral a new account */
@@ -133,6 +148,7 @@ struct worker {
 	uint64_t t_end;
 	char tls_version[32];
 	char cipher[64];
+	uint64_t rng;                /* xorshift64 state, for -I */
 	pthread_t th;
 };
 
@@ -712,15 +728,30 @@ static void pool_free(void)
 /* ------------------------------------------------------------------ */
 /* Workers                                                             */
 
+/* A random case id of -I's list. */
+static const char *pick_id(struct worker *w)
+{
+	uint64_t x = w->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	w->rng = x;
+	return w->cfg->ids.id[x % (uint64_t)w->cfg->ids.n];
+}
+
 static void build_get(struct worker *w, bool close_conn)
 {
 	const struct cfg *cfg = w->cfg;
-	char auth[1200] = "";
+	char auth[1200] = "", path[600];
 	if (cfg->bearer)
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", cfg->bearer);
+	if (cfg->ids.n > 0)
+		snprintf(path, sizeof path, "/v1/cases/%s", pick_id(w));
+	else
+		snprintf(path, sizeof path, "%s", cfg->path);
 	int k = snprintf(w->req, w->reqcap,
 	        "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s%s\r\n",
-	        cfg->path, cfg->host_hdr, auth, close_conn ? "Connection: close\r\n" : "");
+	        path, cfg->host_hdr, auth, close_conn ? "Connection: close\r\n" : "");
 	if (k < 0 || (size_t)k >= w->reqcap)
 		die("request too long", NULL);
 }
@@ -805,6 +836,10 @@ static void run_keepalive(struct worker *w)
 			}
 			w->reconnects++;
 		}
+		if (cfg->ids.n > 0) {
+			build_get(w, false);
+			reqlen = strlen(w->req);
+		}
 		if (cfg->mode == M_REFERRALS) {
 			tok = atomic_fetch_add(&g_next_tok, 1);
 			if (tok >= g_pool.n) {
@@ -844,15 +879,54 @@ static void run_keepalive(struct worker *w)
 	}
 }
 
+/* Mode idle, before the clock: one request on the new connection, so
+ * that the gateway holds it as an authenticated keep-alive one. */
+static void idle_first(struct worker *w)
+{
+	int status = 0;
+	bool close_after = false;
+	if (w->c.fd < 0)
+		return;
+	build_get(w, false);
+	uint64_t t0 = now_ns();
+	int r = exchange(w, strlen(w->req), &status, &close_after, NULL, 0, NULL);
+	if (r != RESP_OK || close_after) {
+		w->transport++;
+		log_err(w, "request");
+		conn_close(&w->c, false);
+		return;
+	}
+	w->c.served++;
+	record(w, status, now_ns() - t0);
+}
+
+/* Mode idle, on the clock: nothing but waiting; a connection the gateway
+ * closed meanwhile counts as a transport error. */
+static void run_idle(struct worker *w)
+{
+	while (!atomic_load(&g_stop) && now_ns() < g_deadline)
+		usleep(100000);
+	if (w->c.fd >= 0) {
+		char b;
+		ssize_t k = recv(w->c.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			w->transport++;
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	if (w->cfg->mode != M_HANDSHAKE && conn_open(w) != 0)
 		w->transport++;       /* retried in the loop */
+	if (w->cfg->mode == M_IDLE)
+		idle_first(w);
 	pthread_barrier_wait(&g_barrier);     /* all connected */
 	pthread_barrier_wait(&g_barrier);     /* g_deadline set */
 	if (w->cfg->mode == M_HANDSHAKE)
 		run_handshake(w);
+	else if (w->cfg->mode == M_IDLE)
+		run_idle(w);
 	else
 		run_keepalive(w);
 	w->t_end = now_ns();
@@ -924,12 +998,14 @@ static void usage(void)
 {
 	fprintf(stderr,
 	"usage: loadgen [options] MODE HOST:PORT CREDDIR CONNS SECONDS\n"
-	"  MODE: keys | case | changes | referrals | handshake\n"
+	"  MODE: keys | case | changes | referrals | handshake | idle\n"
 	"  HOST:PORT  loopback only (127.0.0.0/8, [::1], localhost)\n"
 	"  CREDDIR    cert.pem key.pem ca.pem (+ signing.jwk for referrals)\n"
 	"options:\n"
 	"  -s NAME    server name for SNI and verification (default localhost)\n"
 	"  -i ID      case id (mode case; handshake: GET /v1/cases/ID)\n"
+	"  -I FILE    mode case: a random case id of FILE's (one a line) each\n"
+	"             request\n"
 	"  -P PATH    request path instead of the mode's (another server)\n"
 	"  -B FILE    mode referrals: POST FILE's tokens (one a line) instead\n"
 	"             of pre-signed referrals (no signing.jwk needed)\n"
@@ -964,6 +1040,42 @@ static bool id_ok(const char *s)
 	                 "0123456789_-") == n;
 }
 
+/* -I FILE: the case ids, each checked. */
+static void load_ids(struct idlist *l, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[256];
+	long cap = 0;
+	if (!f)
+		die("cannot open", file);
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!*line)
+			continue;
+		if (!id_ok(line))
+			die("bad case id in -I file", line);
+		if (l->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			char **grown = realloc(l->id, (size_t)cap * sizeof *grown);
+			if (!grown)
+				die("out of memory for -I", NULL);
+			l->id = grown;
+		}
+		if (!(l->id[l->n++] = strdup(line)))
+			die("out of memory for -I", NULL);
+	}
+	fclose(f);
+	if (l->n == 0)
+		die("no case id in", file);
+}
+
+static void ids_free(struct idlist *l)
+{
+	for (long i = 0; i < l->n; i++)
+		free(l->id[i]);
+	free(l->id);
+}
+
 int main(int argc, char **argv)
 {
 	static struct cfg cfg;
@@ -972,10 +1084,11 @@ int main(int argc, char **argv)
 	cfg.sni = "localhost";
 	cfg.timeout = 10;
 	cfg.mem_mib = 256;
-	while ((opt = getopt(argc, argv, "s:i:q:b:p:m:a:S:T:V:l:P:B:1h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:i:I:q:b:p:m:a:S:T:V:l:P:B:1h")) != -1) {
 		switch (opt) {
 		case 's': cfg.sni = optarg; break;
 		case 'i': cfg.case_id = optarg; break;
+		case 'I': cfg.ids_file = optarg; break;
 		case 'q': cfg.query = optarg; break;
 		case 'b': cfg.bearer = optarg; break;
 		case 'p': cfg.pool = num_arg(optarg, 1, 100000000L, "-p"); break;
@@ -1027,6 +1140,8 @@ int main(int argc, char **argv)
 		die("bad path", cfg.path_arg);
 	if (cfg.tokens && cfg.mode != M_REFERRALS)
 		die("-B is for mode referrals", NULL);
+	if (cfg.ids_file && (cfg.mode != M_CASE || cfg.case_id || cfg.path_arg))
+		die("-I is for mode case, without -i or -P", NULL);
 
 	switch (cfg.mode) {
 	case M_KEYS:
@@ -1039,7 +1154,14 @@ int main(int argc, char **argv)
 		         cfg.case_id ? "/v1/cases/" : "/v1/keys",
 		         cfg.case_id ? cfg.case_id : "");
 		break;
+	case M_IDLE:
+		snprintf(cfg.path, sizeof cfg.path, "/v1/keys");
+		break;
 	case M_CASE:
+		if (cfg.ids_file) {
+			load_ids(&cfg.ids, cfg.ids_file);
+			break;
+		}
 		if (!cfg.path_arg && (!cfg.case_id || !id_ok(cfg.case_id)))
 			die("mode case needs -i with a valid case id", cfg.case_id);
 		snprintf(cfg.path, sizeof cfg.path, "/v1/cases/%s", cfg.case_id ? cfg.case_id : "");
@@ -1088,6 +1210,9 @@ int main(int argc, char **argv)
 		w->cfg = &cfg;
 		w->ctx = make_ctx(&cfg);
 		w->c.fd = -1;
+		w->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) ^ now_ns();
+		if (!w->rng)
+			w->rng = 1;
 		w->lat_cap = per;
 		w->lat = malloc(per * sizeof *w->lat);
 		w->reqcap = 1024 + (cfg.mode == M_REFERRALS ? g_pool.maxlen : 0) + 2048;
@@ -1109,6 +1234,13 @@ int main(int argc, char **argv)
 	/* The clock starts when every connection is up (or has failed): the
 	 * barrier publishes g_deadline to the workers. */
 	pthread_barrier_wait(&g_barrier);
+	if (cfg.mode == M_IDLE) {
+		int up = 0;
+		for (int i = 0; i < cfg.conns; i++)
+			up += ws[i].c.fd >= 0;
+		printf("loadgen: idle: %d of %d connections up\n", up, cfg.conns);
+		fflush(stdout);
+	}
 	uint64_t t_start = now_ns();
 	g_deadline = t_start + (uint64_t)cfg.seconds * 1000000000u;
 	pthread_barrier_wait(&g_barrier);
@@ -1189,5 +1321,6 @@ int main(int argc, char **argv)
 	free(ws);
 	free(all);
 	pool_free();
+	ids_free(&cfg.ids);
 	return ok > 0 ? 0 : 1;
 }

@@ -19,6 +19,11 @@
 #                   the ratios say why
 #   BENCH_ROUNDS    rounds of the three refgate/peer pairs (default 3)
 #   BENCH_PAIR_CONNS  connections in the pairs (default 64)
+#   BENCH_PHASES    phases on deployments of their own, after the pairs
+#                   (default "growth rss"; empty: none): growth.sh (p99 at
+#                   BENCH_GROWTH_SIZES cases, default "1000 1000000") and
+#                   rss.sh (resident set with BENCH_RSS_CONNS idle mTLS
+#                   connections, default 1000); each file says more
 #   BENCH_ENGINES   the storage engine setups of tests/bench/engines.sh
 #                   (default "sqlite pg1 pg2"; empty: none)
 #
@@ -280,6 +285,14 @@ fi
 [ "$ROUNDS" -gt 0 ] || why="BENCH_ROUNDS=0"
 
 [ -n "${BENCH_OUT:-}" ] && cat "$T/results.jsonl" "$T/pairs.jsonl" >"$BENCH_OUT"
+
+# ---- growth and memory, each on a deployment of its own ----------------
+for phase in ${BENCH_PHASES-growth rss}; do
+	case $phase in
+	growth|rss) B=$B sh "tests/bench/$phase.sh" || status=1 ;;
+	*) fail "unknown phase $phase in BENCH_PHASES" ;;
+	esac
+done
 kill -0 "$PID" 2>/dev/null || { echo "bench: refgate is no longer running" >&2; tail -n 15 "$T/server.log" >&2; status=1; }
 
 # The three ratios, last: the median over the rounds of rps(refgate) /

@@ -24,6 +24,12 @@ BIN=${BIN:-build}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 RG_NODE_CACHE=${RG_NODE_CACHE:-/tmp/rg-test-node}
 export RG_NM=${RG_NM:-$RG_NODE_CACHE/node_modules}
+# Debian 12's Node.js is 18: it resolves localhost to ::1 first and, unlike
+# Node 20, does not fall back to 127.0.0.1, where the gateway listens.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--dns-result-order=ipv4first"
+# playwright-core 1.62 and later refuse Node 18; 1.61 drives Debian's
+# chromium and presents client certificates.
+RG_PLAYWRIGHT=playwright-core@1.61.1
 SCENARIO=$(basename "$0" .sh)
 RG_LOGDIR=${RG_LOGDIR:-$BIN/test-logs}
 RG_DB=${RG_DB:-sqlite}
@@ -172,17 +178,20 @@ rg_node_setup() {
 # rg_playwright_setup: playwright-core (drives Debian's chromium, which
 # check-prereqs.sh requires) in the same node_modules as jose, installed
 # the same way on first use.
+rg_playwright_ok() {
+	grep -q "\"version\": \"${RG_PLAYWRIGHT#*@}\"" "$RG_NM/playwright-core/package.json" 2>/dev/null
+}
 rg_playwright_setup() {
 	[ -x /usr/bin/chromium ] || { notok "chromium available" "no /usr/bin/chromium (apt-get install chromium)"; return 1; }
-	[ -f "$RG_NM/playwright-core/package.json" ] && return 0
+	rg_playwright_ok && return 0
 	mkdir -p "$RG_NODE_CACHE" || return 1
 	(
 		if command -v flock >/dev/null 2>&1; then flock -w 300 9 || exit 1; fi
-		[ -f "$RG_NM/playwright-core/package.json" ] && exit 0
+		rg_playwright_ok && exit 0
 		cd "$RG_NODE_CACHE" && { [ -f package.json ] || npm init -y >/dev/null 2>&1; } \
-			&& timeout 300 npm install --silent --no-audit --no-fund playwright-core@1 >"$T/npm.txt" 2>&1
+			&& timeout 300 npm install --silent --no-audit --no-fund "$RG_PLAYWRIGHT" >"$T/npm.txt" 2>&1
 	) 9>"$RG_NODE_CACHE.lock"
-	[ -f "$RG_NM/playwright-core/package.json" ] || { notok "npm install playwright-core@1" "$(tail -n 3 "$T/npm.txt" 2>/dev/null | tr '\n' ' ')"; return 1; }
+	rg_playwright_ok || { notok "npm install $RG_PLAYWRIGHT" "$(tail -n 3 "$T/npm.txt" 2>/dev/null | tr '\n' ' ')"; return 1; }
 }
 
 # jget FILE EXPR: the JS expression j<EXPR> of the JSON in FILE, strings

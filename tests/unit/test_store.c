@@ -2752,6 +2752,129 @@ static void test_removal_order(void **state)
 	assert_int_equal(statements_listed(f->st, false, hold + weeks6), 1);
 }
 
+/* ---- a referrer with many cases -------------------------------------- */
+
+#define MANY 250
+
+struct feed_rec {
+	int n;
+	int64_t seq[MANY + 8];
+	char alias[MANY + 8][RG_ID_MAX + 1];
+	enum case_status status[MANY + 8];
+};
+
+static int feed_rec_cb(void *ctx, const struct store_change *c)
+{
+	struct feed_rec *r = ctx;
+	assert_true(r->n < MANY + 8);
+	r->seq[r->n] = c->seq;
+	strcpy(r->alias[r->n], c->case_id);
+	r->status[r->n++] = c->status;
+	return 0;
+}
+
+static int ref_ids_cb(void *ctx, const struct store_referral *r)
+{
+	struct feed_rec *rec = ctx;
+	assert_true(rec->n < MANY + 8);
+	strcpy(rec->alias[rec->n++], r->id);
+	return 0;
+}
+
+/*
+ * A partner's own feed and case reads over many cases: the feed read
+ * without a cursor is its first page (entries 1, 2, 3... in the order
+ * its cases opened), paging on with each page's cursor hands out every
+ * entry once, in order, and only its own (another partner joining one of
+ * its cases adds nothing; a decision adds an entry at the end); the
+ * referrals shown under one of its case ids are its own into that case,
+ * oldest first, never another's.
+ */
+static void test_referrer_many_cases(void **state)
+{
+	struct fx *f = *state;
+	struct store_referral_out out;
+	static char alias[MANY][RG_ID_MAX + 1];
+	static struct feed_rec page, all, refs;
+	char jti[40], spec[40], rid[RG_ID_MAX + 1], first_ref[RG_ID_MAX + 1];
+	int64_t last;
+
+	for (int i = 0; i < MANY; i++) {
+		snprintf(jti, sizeof jti, "many-jti-%04d-xxxxxxxx", i);
+		snprintf(spec, sizeof spec, "h:many%d", i);
+		struct sub s = { "pave", jti, .at = T0 + i, .subjects = { spec } };
+		assert_int_equal(submit(f->st, &s, &out, i == 7 ? first_ref : NULL),
+		                 RG_OK);
+		strcpy(alias[i], out.cases[0].case_id);
+	}
+	/* another partner joins case 7 and opens one of its own */
+	struct sub other = { "isd", "many-isd-join-xxxxxxxx", .at = T0 + 1000,
+	                     .subjects = { "h:many7" } };
+	struct sub other2 = { "isd", "many-isd-own-xxxxxxxxx", .at = T0 + 1001,
+	                      .subjects = { "h:elsewhere" } };
+	assert_int_equal(submit(f->st, &other, &out, NULL), RG_OK);
+	assert_int_equal(submit(f->st, &other2, &out, NULL), RG_OK);
+	/* a decision on case 3 */
+	close_actioned(f->st, alias[3], T0 + 2000);
+
+	/* no cursor: the first page, 1..100 */
+	assert_int_equal(store_referrer_changes(f->st, "pave", 0, 100,
+	                                        feed_rec_cb, &page, &last), RG_OK);
+	assert_int_equal(page.n, 100);
+	assert_int_equal(last, 100);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(page.seq[i], i + 1);
+		assert_string_equal(page.alias[i], alias[i]);
+		assert_int_equal(page.status[i], CASE_RECEIVED);
+	}
+	/* paging on from each cursor: every entry once, in order */
+	int64_t since = 0;
+	for (int pages = 0; pages < 10; pages++) {
+		int before = all.n;
+		assert_int_equal(store_referrer_changes(f->st, "pave", since, 100,
+		                                        feed_rec_cb, &all, &last),
+		                 RG_OK);
+		if (all.n == before) {
+			assert_int_equal(last, since);    /* an empty page stays */
+			break;
+		}
+		assert_int_equal(last, all.seq[all.n - 1]);
+		since = last;
+	}
+	/* its cases opened, then the decision's two moves as it sees them
+	 * (in_review is shown to referrers as received, but is an entry) */
+	assert_true(all.n >= MANY + 1);
+	for (int i = 0; i < all.n; i++)
+		assert_int_equal(all.seq[i], i + 1);
+	for (int i = 0; i < MANY; i++)
+		assert_string_equal(all.alias[i], alias[i]);
+	for (int i = MANY; i < all.n; i++)
+		assert_string_equal(all.alias[i], alias[3]);
+	assert_int_equal(all.status[all.n - 1], CASE_ACTIONED);
+
+	/* the referrals under its id for case 7: its own only */
+	assert_int_equal(store_referrer_referrals_each(f->st, "pave", alias[7],
+	                                               ref_ids_cb, &refs), RG_OK);
+	assert_int_equal(refs.n, 1);
+	assert_string_equal(refs.alias[0], first_ref);
+	/* a second referral of its own into case 7: both, oldest first */
+	struct sub again = { "pave", "many-again-xxxxxxxxxxxx", .at = T0 + 3000,
+	                     .subjects = { "h:many7" } };
+	assert_int_equal(submit(f->st, &again, &out, rid), RG_OK);
+	assert_string_equal(out.cases[0].case_id, alias[7]);
+	refs.n = 0;
+	assert_int_equal(store_referrer_referrals_each(f->st, "pave", alias[7],
+	                                               ref_ids_cb, &refs), RG_OK);
+	assert_int_equal(refs.n, 2);
+	assert_string_equal(refs.alias[0], first_ref);
+	assert_string_equal(refs.alias[1], rid);
+	/* another principal's id for its own case shows pave nothing */
+	refs.n = 0;
+	assert_int_equal(store_referrer_referrals_each(f->st, "isd", alias[7],
+	                                               ref_ids_cb, &refs), RG_OK);
+	assert_int_equal(refs.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2787,6 +2910,7 @@ int main(void)
 		T(test_concurrent_submits),
 		T(test_hammer),
 		T(test_removal_order),
+		T(test_referrer_many_cases),
 	};
 	/* A SQLite file's own limits (max_page_count): PostgreSQL has no
 	 * per-database size cap to test the same way. */

@@ -31,6 +31,7 @@
 // With --hold-post N the Nth POST that stores statements stores them and then
 // never answers (a client killed while waiting), after writing --hold-marker.
 // GET /_state (no auth; test only) answers what it stored and saw.
+import crypto from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs';
 
