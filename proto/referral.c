@@ -515,13 +515,14 @@ static void order_issued_at(struct ctx *c, json_t *v, const char *ptr,
 	check_time(c, v, ptr, &o->issued_at);
 }
 
-/* "legal_basis": the law the order rests on, 1-512 characters. */
+/* "legal_basis": the law the order rests on, 1-500 characters (contract
+ * section 9). */
 static void order_legal_basis(struct ctx *c, json_t *v, const char *ptr,
 			      void *dst)
 {
 	struct referral_removal_order *o = dst;
 	check_text(c, v, ptr, 1, REFERRAL_TEXT_MAX, false,
-		   "must be 1-512 characters", o->legal_basis);
+		   "must be 1-500 characters", o->legal_basis);
 }
 
 /* "issuing_authority": the authority's name, 1-200 characters. */

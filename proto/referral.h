@@ -19,7 +19,7 @@
 #define REFERRAL_URL_MAX 2048            /* bytes */
 #define REFERRAL_HANDLE_MAX 50           /* without the leading @ */
 #define REFERRAL_ACCOUNT_ID_MAX 20       /* digits */
-#define REFERRAL_TEXT_MAX 512            /* removal order legal_basis, characters */
+#define REFERRAL_TEXT_MAX 500            /* removal order legal_basis, characters */
 #define REFERRAL_REFERENCE_MAX 128       /* removal order reference, characters */
 #define REFERRAL_AUTHORITY_MAX 200       /* removal order issuing_authority */
 /* Art. 11(3) of Regulation (EU) 2021/784: the account holder may be kept
