@@ -114,7 +114,7 @@ static bool set_ground(char *dst, size_t cap, const char *v)
 static bool set_scope(struct conf *c, const char *v)
 {
 	size_t n = 0;
-	char codes[CONF_EEA_N][3];
+	char codes[CONF_EEA_N][3] = { { 0 } }; /* whole rows copied */
 	while (*v) {
 		v += strspn(v, ", \t");
 		if (!*v)
