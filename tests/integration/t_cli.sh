@@ -140,6 +140,16 @@ grep -q '"received"' "$OUT" && ok "status shows the case received" || notok "sta
 ctl status "$RID" --as "$T/p/csrp"
 eq "status of another partner's referral -> exit 1" 1 "$?"
 grep -Eq 'HTTP 404 not_found' "$OUT" && ok "status reports HTTP 404 not_found" || notok "status reports HTTP 404 not_found" "$(cat "$OUT")"
+# Without --as: the configuration's legal credentials, whose view of a
+# referral is empty (policy.json), so a 404 that says whose view it was
+# and what to give; one line, no TLS library text.
+ctl status "$RID"
+eq "status without --as -> exit 1" 1 "$?"
+eq "status without --as says whose view it was and to give --as" \
+	"refgatectl: status as the configuration's legal credentials (give --as DIR, the partner's or a reviewer's): HTTP 404 not_found: Not found" \
+	"$(cat "$OUT")"
+ctl status "$RID" --as "$T/p/csrp"
+eq "status --as another partner: the plain 404 (no legal hint)" "refgatectl: HTTP 404 not_found: Not found" "$(cat "$OUT")"
 ctl changes --as "$T/p/newp"
 eq "changes --as DIR -> exit 0" 0 "$?"
 grep -qF -- "$CID" "$OUT" && ok "changes lists the new case" || notok "changes lists the new case" "$(head -c 300 "$OUT")"
