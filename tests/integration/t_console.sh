@@ -132,4 +132,18 @@ eq "legal on the reviewers' queue page -> 403" 403 "$CODE"
 req rev GET /console/queue
 eq "console pages are not cached" "no-store" "$(hdr Cache-Control)"
 
+# ---- the console's chain check and refgatectl's are one verifier ----------------
+# (proto/audit_verify.c): an edited record is named the same way by both.
+verdict() { grep -o 'id="verdict">[^<]*' "$BODY" | sed 's/^id="verdict">//'; }
+req legal GET /console/audit/verify
+case $(verdict) in *" records, "*" signed heads, chain intact.") ok "console: the intact log verifies ($(verdict))" ;;
+*) notok "console: the intact log verifies" "$(last)" ;; esac
+K=$(dbq "SELECT MIN(seq) FROM audit WHERE kind = 'enrol' AND object = 'rev'")
+sqlite3 -cmd '.timeout 10000' "$(conf_path database)" "DROP TRIGGER audit_no_update; UPDATE audit SET detail = '{\"role\":\"legal\"}' WHERE seq = $K;" >"$T/tamper.log" 2>&1
+eq "record $K (rev's enrolment) edited in the live database" '{"role":"legal"}' "$(dbq "SELECT detail FROM audit WHERE seq = $K")"
+req legal GET /console/audit/verify
+eq "console: the edited record is named" "Broken: record $K: hash does not match its contents (the record was edited)" "$(verdict)"
+"$BIN/refgatectl" -c "$D/refgate.conf" audit verify >"$T/verify.out" 2>&1
+eq "refgatectl audit verify names it the same way (exit 1)" "1 audit: record $K: hash does not match its contents (the record was edited)" "$? $(cat "$T/verify.out")"
+
 finish
