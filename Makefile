@@ -185,11 +185,14 @@ fuzz-seeds:
 
 .PHONY: fuzz-regress fuzz-seeds
 
-# Each known breakage of tests/mutants/list applied to a scratch copy,
-# built, and its named tests run; fails when one survives or no longer
-# applies, or when docs/testing.md's table is out of step with the list.
+# Each known breakage of tests/mutants/list applied to a scratch copy
+# (in MUTANTS_DIR, by default $(B)/mutants: this checkout's own, ignored
+# by git), built, and its named tests run; fails when one survives or no
+# longer applies, or when docs/testing.md's table is out of step with the
+# list.
+MUTANTS_DIR ?= $(B)/mutants
 mutants: deps
 	@bash tests/mutants/doc.sh --check
-	@bash tests/mutants/run.sh
+	@MUTANTS_DIR='$(abspath $(MUTANTS_DIR))' bash tests/mutants/run.sh
 
 .PHONY: mutants

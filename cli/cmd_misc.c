@@ -50,6 +50,7 @@ static int exchange(const struct cli_ctx *ctx, const struct cli_cred *cred,
 int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a)
 {
 	struct cli_cred cred;
+	struct cli_resp r = {0};
 	char path[128];
 	const char *id = a->pos[0];
 	if (!rg_id_valid(id))
@@ -58,8 +59,22 @@ int cmd_status(const struct cli_ctx *ctx, const struct cli_args *a)
 	snprintf(path, sizeof path, "/v1/%s/%s",
 	         strncmp(id, "r_", 2) == 0 ? "referrals" : "cases", id);
 	int ret = cli_cred_pick(ctx, a, &cred);
-	if (ret == CLI_OK)
-		ret = exchange(ctx, &cred, "GET", path, NULL, MISC_TIMEOUT);
+	if (ret != CLI_OK)
+		goto out;
+	ret = cli_request(ctx->conf, &cred, "GET", path, NULL, NULL, 0,
+	                  MISC_TIMEOUT, &r);
+	/* Without --as the request went with the legal credentials, which
+	 * the policy usually lets read no referral or case: the 404 then
+	 * says whose view it was and what to give instead. */
+	if (ret == CLI_OK && r.status == 404 && !cli_opt(a, "as") &&
+	    !cli_opt(a, "key-file"))
+		ret = cli_report_problem("status as the configuration's legal "
+		                         "credentials (give --as DIR, the "
+		                         "partner's or a reviewer's)", &r);
+	else if (ret == CLI_OK)
+		ret = cli_report(&r);
+out:
+	cli_resp_free(&r);
 	cli_cred_wipe(&cred);
 	return ret;
 }

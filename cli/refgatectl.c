@@ -107,7 +107,9 @@ static const struct cli_cmd commands[] = {
 		.usage = "status ID [--as DIR] [--key-file FILE]",
 		.help = "Shows a referral (an ID starting with r_) or a case, as "
 		        "the principal whose\ncredentials are in DIR (default: "
-		        "the configuration's legal credentials).\n"
+		        "the configuration's legal credentials, to\nwhom the "
+		        "usual policy shows no referral or case: a 404 then "
+		        "says so).\n"
 		        "--key-file sends the access key secret in FILE (one "
 		        "line, mode 0600) as\n\"Authorization: Bearer\"; it "
 		        "works only with the certificate of the principal\n"

@@ -218,14 +218,14 @@ static void decisions(struct html *h, json_t *list)
 	size_t i;
 	if (json_array_size(list) == 0)
 		return;
-	HTML_RAW(h, "<h2>Decisions</h2><table><tr><th>When</th><th>Reviewer</th>"
-	            "<th>Status</th><th>Action</th><th>Ground</th>"
-	            "<th>Explanation</th></tr>");
+	HTML_RAW(h, "<h2>Decisions</h2><table id=\"decisions\"><tr><th>When</th>"
+	            "<th>Reviewer</th><th>Status</th><th>Action</th><th>Ground</th>"
+	            "<th>Legal ground</th><th>Explanation</th></tr>");
 	json_array_foreach(list, i, d) {
 		static const char *const cols[] = {"decided_at", "reviewer", "status",
-		                                   "action", "ground"};
+		                                   "action", "ground", "legal_ground"};
 		HTML_RAW(h, "<tr>");
-		for (size_t k = 0; k < 5; k++) {
+		for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
 			HTML_RAW(h, "<td>");
 			html_text(h, json_str(d, cols[k]));
 			HTML_RAW(h, "</td>");
@@ -270,6 +270,12 @@ static void decision_form(struct html *h, const struct request *req,
 		            "<option value=\"illegal_content\">illegal_content</option>"
 		            "<option value=\"terms_of_service\">terms_of_service</option>"
 		            "</select>"
+		            "<label for=\"legal_ground\">Legal ground the statement"
+		            " of reasons cites (actioned or no_action; optional,"
+		            " 1-500 characters; empty: the configured"
+		            " default)</label>"
+		            "<input type=\"text\" id=\"legal_ground\""
+		            " name=\"legal_ground\" maxlength=\"500\">"
 		            "<label for=\"explanation\">Explanation: the facts and"
 		            " circumstances, and the law or terms clause (1-4000"
 		            " characters)</label>"
@@ -375,14 +381,15 @@ void h_console_decide(struct request *req, struct response *res)
 	struct form f;
 	struct response r;
 	static const char *const members[] = {"status", "action", "ground",
-	                                      "explanation"};
+	                                      "explanation", "legal_ground"};
 	if (!console_post(req, res, &f))
 		return;
 	json_t *body = json_object();
 	const char *status = form_get(&f, "status");
 	/* one form serves both outcomes: an action goes with actioned only */
 	bool actioned = status && strcmp(status, "actioned") == 0;
-	for (size_t i = 0; body && i < 4; i++) {
+	size_t n = sizeof members / sizeof members[0];
+	for (size_t i = 0; body && i < n; i++) {
 		const char *v = form_nonempty(&f, members[i]);
 		if (v && (i != 1 || actioned))
 			json_object_set_new(body, members[i], json_string(v));

@@ -705,6 +705,14 @@ int store_audit_heads_each(struct store *st,
                            int (*cb)(void *ctx, const struct store_audit_signature *h),
                            void *ctx);
 
+/* The whole audit log checked (proto/audit_verify.h: v's keys set by the
+ * caller, the verdict left in v): the signed heads, then the rows up to
+ * the last one there was once the heads were read (rows appended
+ * meanwhile are for the next check). RG_OK, or the store's failure to
+ * read (store_audit_verify.c). */
+struct audit_verify;
+int store_audit_verify(struct store *st, struct audit_verify *v);
+
 /* ---- partner statistics -------------------------------------------- */
 
 /* Counted over the principal's own views of its cases (one per id it was

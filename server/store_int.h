@@ -172,6 +172,9 @@ const char *sq_col_text(struct q *q, int col);
 /* A BLOB column in place and its size (NULL, 0 for NULL or empty),
  * valid until the next step. */
 const void *sq_col_blob(struct q *q, int col, size_t *n);
+/* Steps an opened, bound statement once: its first column into *out;
+ * RG_EIO when it yields no row. */
+int sq_step_i64(struct q *q, int64_t *out);
 /* Runs one statement that yields one integer (COUNT, MAX, ...) with no
  * parameters or ?1 = p1 (p1 NULL: none). RG_EIO when it yields no row. */
 int sq_one_i64(struct conn *c, const char *sql, const char *p1,

@@ -488,28 +488,6 @@ struct stats_walk {
 	struct store_partner_stats out;
 };
 
-/* One integer from a query binding ?1 to text (NULL: none). */
-static int query_i64(struct conn *c, const char *sql, const char *arg,
-                     int64_t *out)
-{
-	struct q q = { 0 };
-	int rc = sq_open(&q, c, sql);
-	if (rc != RG_OK)
-		goto out;
-	if (arg)
-		sq_text(&q, 1, arg);
-	rc = sq_step(&q);
-	if (rc == SQ_ROW) {
-		*out = sq_col_i64(&q, 0);
-		rc = RG_OK;
-	} else if (rc == SQ_DONE) {
-		rc = RG_EIO;
-	}
-out:
-	sq_close(&q);
-	return rc;
-}
-
 /* The median of opened_at -> decided_at over the n decided cases: the
  * middle value, or for an even n the mean of the two middle ones rounded
  * down. Only the one or two values needed are read (ORDER BY + OFFSET). */
@@ -550,9 +528,9 @@ static int stats_fn(struct conn *c, void *arg)
 {
 	struct stats_walk *sw = arg;
 	struct q q = { 0 };
-	int rc = query_i64(c, "SELECT COUNT(*) FROM referrals"
-	                      " WHERE principal = ?1", sw->principal,
-	                   &sw->out.referrals);
+	int rc = sq_one_i64(c, "SELECT COUNT(*) FROM referrals"
+	                       " WHERE principal = ?1", sw->principal,
+	                    &sw->out.referrals);
 	if (rc != RG_OK)
 		return rc;
 	rc = sq_open(&q, c, "SELECT v.status, COUNT(*) FROM referrer_cases v"
@@ -630,7 +608,7 @@ int store_cases_count(struct store *st, int64_t *out)
 		return RG_EINVAL;
 	int rc = st_reader(st, &c);
 	if (rc == RG_OK)
-		rc = query_i64(c, "SELECT COUNT(*) FROM cases", NULL, &n);
+		rc = sq_one_i64(c, "SELECT COUNT(*) FROM cases", NULL, &n);
 	if (rc == RG_OK)
 		*out = n;
 	return rc;

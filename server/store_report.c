@@ -149,13 +149,7 @@ static int count(struct conn *c, const char *sql, struct args a,
 	if (rc != RG_OK)
 		goto out;
 	bind_args(&q, a);
-	rc = sq_step(&q);
-	if (rc == SQ_ROW) {
-		*out = sq_col_i64(&q, 0);
-		rc = RG_OK;
-	} else if (rc == SQ_DONE) {
-		rc = RG_EIO;
-	}
+	rc = sq_step_i64(&q, out);
 out:
 	sq_close(&q);
 	return rc;

@@ -941,23 +941,28 @@ const void *sq_col_blob(struct q *q, int col, size_t *n)
 	return q->c->drv->col_blob(q->s, col, n);
 }
 
+int sq_step_i64(struct q *q, int64_t *out)
+{
+	int rc = sq_step(q);
+	if (rc == SQ_ROW) {
+		*out = sq_col_i64(q, 0);
+		rc = RG_OK;
+	} else if (rc == SQ_DONE) {
+		rc = RG_EIO;
+	}
+	return rc;
+}
+
 int sq_one_i64(struct conn *c, const char *sql, const char *p1,
                int64_t *out)
 {
 	struct q q = { 0 };
 	int rc = sq_open(&q, c, sql);
-	if (rc != RG_OK)
-		goto out;
-	if (p1)
-		sq_text(&q, 1, p1);
-	rc = sq_step(&q);
-	if (rc == SQ_ROW) {
-		*out = sq_col_i64(&q, 0);
-		rc = RG_OK;
-	} else if (rc == SQ_DONE) {
-		rc = RG_EIO;
+	if (rc == RG_OK) {
+		if (p1)
+			sq_text(&q, 1, p1);
+		rc = sq_step_i64(&q, out);
 	}
-out:
 	sq_close(&q);
 	return rc;
 }

@@ -53,27 +53,6 @@ out:
 	return rc;
 }
 
-/* One integer from a one-row query with a text parameter (NULL: 0). */
-static int query_i64(struct conn *c, const char *sql, const char *arg,
-                     int64_t *out)
-{
-	struct q q = { 0 };
-	int rc = sq_open(&q, c, sql);
-	if (rc == RG_OK) {
-		if (arg)
-			sq_text(&q, 1, arg);
-		rc = sq_step(&q);
-		if (rc == SQ_ROW) {
-			*out = sq_col_i64(&q, 0);
-			rc = RG_OK;
-		} else if (rc == SQ_DONE) {
-			rc = RG_EIO;
-		}
-	}
-	sq_close(&q);
-	return rc;
-}
-
 int st_statement_record(struct txn *t, const char *case_id,
                         const struct store_decision *d)
 {
@@ -83,13 +62,13 @@ int st_statement_record(struct txn *t, const char *case_id,
 	char *text = NULL;
 	json_t *o = NULL;
 	struct q q = { 0 };
-	int rc = query_i64(t->c, "SELECT COALESCE(MAX(id), 0) FROM decisions"
-	                   " WHERE case_id = ?1", case_id, &decision_id);
+	int rc = sq_one_i64(t->c, "SELECT COALESCE(MAX(id), 0) FROM decisions"
+	                    " WHERE case_id = ?1", case_id, &decision_id);
 	if (rc == RG_OK)
 		rc = first_notice(t->c, case_id, &fn);
 	if (rc == RG_OK)
-		rc = query_i64(t->c, "SELECT COALESCE(MAX(seq), 0) + 1"
-		               " FROM statements", NULL, &seq);
+		rc = sq_one_i64(t->c, "SELECT COALESCE(MAX(seq), 0) + 1"
+		                " FROM statements", NULL, &seq);
 	if (rc != RG_OK)
 		return rc;
 	snprintf(puid, sizeof puid, "%s-%lld", case_id, (long long)decision_id);

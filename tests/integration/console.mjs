@@ -6,6 +6,7 @@
 //
 // Environment: RG_URL (https://localhost:PORT), RG_P (folder of the
 // principals' credentials), RG_CASE_A, RG_CASE_B (cases to work on),
+// RG_LEGAL_GROUND (the legal ground the decision on case A cites),
 // RG_REVOKE (a principal legal revokes), RG_AGENCY (one it issues a key
 // to), RG_SHOTS (folder for the screenshots), RG_OUT (a JSON file for
 // what the shell checks through the API afterwards).
@@ -16,6 +17,8 @@ const require = createRequire((process.env.RG_NM || '/tmp/rg-test-node/node_modu
 const { chromium } = require('playwright-core');
 const U = process.env.RG_URL, P = process.env.RG_P;
 const A = process.env.RG_CASE_A, B = process.env.RG_CASE_B;
+// the reviewer's legal ground for case A (t_console.sh checks it through the API)
+const LEGAL_GROUND = process.env.RG_LEGAL_GROUND;
 const out = {};
 
 const ok = (name) => console.log(`ok - ${name}`);
@@ -82,11 +85,17 @@ async function reviewer(browser) {
   await page.selectOption('#action', 'content_removed');
   await page.selectOption('#ground', 'illegal_content');
   await page.fill('#explanation', 'Recruitment video of a designated organisation; evidence hash verified.');
+  check('reviewer: the decision form offers the legal ground, optional, up to 500 characters',
+    (await page.getAttribute('#legal_ground', 'maxlength')) === '500' && (await page.getAttribute('#legal_ground', 'required')) === null,
+    await page.locator('#legal_ground').evaluate((e) => e.outerHTML).catch((e) => e.message));
+  await page.fill('#legal_ground', LEGAL_GROUND);
   await page.getByRole('button', { name: 'Record the decision' }).click();
   await page.waitForURL(U + `/console/cases/${A}`);
   const after = await page.textContent('main');
   check('reviewer: the decision is recorded (actioned, content_removed)', /Status\s*actioned/.test(after) && /Action\s*content_removed/.test(after), after.slice(0, 300));
   check('reviewer: the decision lists the statement of reasons', after.includes('Recruitment video of a designated organisation'), after.slice(0, 400));
+  const lastDecision = await page.locator('#decisions tr').last().locator('td').nth(5).textContent();
+  check('reviewer: the decision lists its legal ground', lastDecision === LEGAL_GROUND, lastDecision);
 
   // B: rev claims it, so rev2 cannot decide it
   await page.goto(U + `/console/cases/${B}`);

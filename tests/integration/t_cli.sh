@@ -40,6 +40,53 @@ eq "init into a new folder (control) -> exit 0" 0 "$?"
 eq "init --listen without a port -> usage error (exit 2)" 2 "$?"
 [ -e "$T/gw3/refgate.conf" ] && notok "a refused init leaves nothing behind" || ok "a refused init leaves nothing behind"
 
+# ---- init's next steps keep secrets out of the working folder ---------------------
+# (issue 13: init once suggested `--out pave`, secrets in the repository root)
+steps=$(sed -n 's/^  refgatectl \(.* enroll pave .*\)$/\1/p' "$T/init.log")
+eq "init suggests enrolling into the deployment's principals/ folder" \
+	"-c $D/refgate.conf enroll pave --role partner --out $D/principals/pave" "$steps"
+outside=$(grep -oE -- '(-c|--out) [^ ]+' "$T/init.log" | while read -r _ p; do case $p in "$D"/*) ;; *) echo "$p" ;; esac; done | tr '\n' ' ')
+eq "every path init's next steps name lies in the deployment folder" "" "$outside"
+mkdir -m 700 "$T/cwd"
+# shellcheck disable=SC2086 # the suggested words, as a person would paste them
+(cd "$T/cwd" && "$BIN/refgatectl" $steps) >"$T/steps.log" 2>&1
+eq "init's suggested enroll, run from an empty working folder -> exit 0" 0 "$?"
+eq "... leaves the working folder empty" "" "$(ls -A "$T/cwd")"
+eq "... principals/pave is 0700" 700 "$(mode "$D/principals/pave")"
+eq "... its key.pem and signing.jwk are 0600" "600 600" "$(mode "$D/principals/pave/key.pem") $(mode "$D/principals/pave/signing.jwk")"
+# Every secret init and enroll wrote (mode 0600; refgate.conf holds only
+# paths) is ignored by git wherever the deployment folder lies in a
+# checkout, even as the checkout's root (`init .`).
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	secrets=$(cd "$D" && find . -type f -perm 600 ! -name refgate.conf | sed 's|^\./||' | sort)
+	ns=$(printf '%s\n' "$secrets" | grep -c .)
+	tracked=$(for f in $secrets; do for p in "$f" "anygw/$f"; do
+		git -C "$ROOT" check-ignore --no-index -q -- "$p" || echo "$p"; done; done | head -n 5 | tr '\n' ' ')
+	eq ".gitignore covers every secret of a deployment ($ns files: keys, CA and TLS keys, database, principals' keys)" "" "$tracked"
+	tracked=$(for p in bka/disclosure.key rev.p12 x/bka/status.hdr; do
+		git -C "$ROOT" check-ignore --no-index -q -- "$p" || echo "$p"; done | tr '\n' ' ')
+	eq ".gitignore covers access keys, PKCS#12 files and Bearer headers anywhere" "" "$tracked"
+else
+	notok ".gitignore covers every secret of a deployment" "$ROOT is not a git work tree"
+fi
+# The docs never tell anyone to write a secret into the working folder
+# (every --out, --p12, -keyout, --key-file and key redirection names a
+# folder, or is a placeholder such as FILE), and every backup command
+# runs under umask 077 (copies 0600, like the files they copy).
+docs="$ROOT/README.md $ROOT/SECURITY.md $ROOT/Makefile $ROOT/docs/*.md"
+# shellcheck disable=SC2086
+bad=$(grep -noE -- '(--out|--p12|-keyout|--key-file) [^ `)]+' $docs | awk '{a=$NF} a !~ /\// && a !~ /^[A-Z_]+$/' | sed "s|^$ROOT/||" | head -n 5 | tr '\n' ' ')
+eq "docs: every secret file they have written names a folder" "" "$bad"
+# shellcheck disable=SC2086
+bad=$(grep -noE -- '> *[^ >`)]*(\.key|\.jwk|\.p12|key\.pem)\b' $docs | awk -F'>' '{a=$NF} a !~ /\//' | sed "s|^$ROOT/||" | head -n 5 | tr '\n' ' ')
+eq "docs: every key file written by redirection names a folder" "" "$bad"
+# shellcheck disable=SC2086
+nb=$(grep -cE -- "\\.backup '|pg_dump --|tar -C " $docs | awk -F: '{s+=$NF} END {print s+0}')
+# shellcheck disable=SC2086
+bad=$(grep -nE -- "\\.backup '|pg_dump --|tar -C " $docs | grep -vF '(umask 077 &&' | sed "s|^$ROOT/||" | head -n 5 | tr '\n' ' ')
+ne "docs: backup commands found (control)" 0 "$nb"
+eq "docs: each of the $nb backup commands runs under umask 077" "" "$bad"
+
 # ---- enroll with a new key -----------------------------------------------------
 enrol newp partner || finish
 ok "enroll newp --role partner --out DIR"
@@ -140,6 +187,16 @@ grep -q '"received"' "$OUT" && ok "status shows the case received" || notok "sta
 ctl status "$RID" --as "$T/p/csrp"
 eq "status of another partner's referral -> exit 1" 1 "$?"
 grep -Eq 'HTTP 404 not_found' "$OUT" && ok "status reports HTTP 404 not_found" || notok "status reports HTTP 404 not_found" "$(cat "$OUT")"
+# Without --as: the configuration's legal credentials, whose view of a
+# referral is empty (policy.json), so a 404 that says whose view it was
+# and what to give; one line, no TLS library text.
+ctl status "$RID"
+eq "status without --as -> exit 1" 1 "$?"
+eq "status without --as says whose view it was and to give --as" \
+	"refgatectl: status as the configuration's legal credentials (give --as DIR, the partner's or a reviewer's): HTTP 404 not_found: Not found" \
+	"$(cat "$OUT")"
+ctl status "$RID" --as "$T/p/csrp"
+eq "status --as another partner: the plain 404 (no legal hint)" "refgatectl: HTTP 404 not_found: Not found" "$(cat "$OUT")"
 ctl changes --as "$T/p/newp"
 eq "changes --as DIR -> exit 0" 0 "$?"
 grep -qF -- "$CID" "$OUT" && ok "changes lists the new case" || notok "changes lists the new case" "$(head -c 300 "$OUT")"

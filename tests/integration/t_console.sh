@@ -47,7 +47,10 @@ C=$(jget "$T/cc.answer" '.cases[0].case_id')
 [ -n "$A" ] && [ -n "$B" ] && [ -n "$C" ] || { notok "three referrals" "$(last)"; finish; }
 
 # ---- in the browser ---------------------------------------------------------------
-RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_OUT=$T/browser.json \
+# the legal ground the console's decision on A cites: quotes, ampersand
+# and non-ASCII go through the form, the API and the statement unchanged
+LEGAL_GROUND="Art. 5(1) Verordnung (EU) 2021/784 \"TCO\" & § 130 StGB"
+RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_OUT=$T/browser.json RG_LEGAL_GROUND=$LEGAL_GROUND \
 RG_P12_PASS=$P12_PASS RG_LEGAL=1 RG_REVOKE=victim RG_AGENCY=agent RG_NEWCERT=$(cat "$T/newrev.pem") \
 RG_SHOTS=${RG_SHOTS:-$T} NODE_EXTRA_CA_CERTS=$T/p/rev/ca.pem \
 	timeout 300 node "$ITDIR/console.mjs" >"$T/browser.log" 2>&1
@@ -70,6 +73,11 @@ eq "the console's decision is visible to the agency through the API" "actioned c
 req rev GET "/v1/cases/$A"
 eq "the decision was recorded as rev's, with its statement of reasons" "rev illegal_content" \
 	"$(jeval "$BODY" '(d=>d.reviewer+" "+d.ground)((j.decisions||[]).slice(-1)[0]||{})')"
+eq "the decision record carries the legal ground given in the console" "$LEGAL_GROUND" \
+	"$(jeval "$BODY" '((j.decisions||[]).slice(-1)[0]||{}).legal_ground||"absent"')"
+req legal GET /v1/admin/statements
+eq "... and so does the statement of reasons (illegal_content_legal_ground)" "$LEGAL_GROUND" \
+	"$(jeval "$BODY" "((j.statements||[]).find(s=>s.puid.startsWith('$A-'))||{}).illegal_content_legal_ground||'absent'")"
 req rev GET "/v1/cases/$B"
 eq "case B: claimed by rev through the console, still received" "received rev" "$(jeval "$BODY" 'j.status+" "+j.claimed_by')"
 eq "audit: the console's claim is an audit record by rev" 1 \
@@ -123,5 +131,19 @@ req legal GET /console/queue
 eq "legal on the reviewers' queue page -> 403" 403 "$CODE"
 req rev GET /console/queue
 eq "console pages are not cached" "no-store" "$(hdr Cache-Control)"
+
+# ---- the console's chain check and refgatectl's are one verifier ----------------
+# (proto/audit_verify.c): an edited record is named the same way by both.
+verdict() { grep -o 'id="verdict">[^<]*' "$BODY" | sed 's/^id="verdict">//'; }
+req legal GET /console/audit/verify
+case $(verdict) in *" records, "*" signed heads, chain intact.") ok "console: the intact log verifies ($(verdict))" ;;
+*) notok "console: the intact log verifies" "$(last)" ;; esac
+K=$(dbq "SELECT MIN(seq) FROM audit WHERE kind = 'enrol' AND object = 'rev'")
+sqlite3 -cmd '.timeout 10000' "$(conf_path database)" "DROP TRIGGER audit_no_update; UPDATE audit SET detail = '{\"role\":\"legal\"}' WHERE seq = $K;" >"$T/tamper.log" 2>&1
+eq "record $K (rev's enrolment) edited in the live database" '{"role":"legal"}' "$(dbq "SELECT detail FROM audit WHERE seq = $K")"
+req legal GET /console/audit/verify
+eq "console: the edited record is named" "Broken: record $K: hash does not match its contents (the record was edited)" "$(verdict)"
+"$BIN/refgatectl" -c "$D/refgate.conf" audit verify >"$T/verify.out" 2>&1
+eq "refgatectl audit verify names it the same way (exit 1)" "1 audit: record $K: hash does not match its contents (the record was edited)" "$? $(cat "$T/verify.out")"
 
 finish

@@ -7,10 +7,11 @@
 #
 #   tests/mutants/run.sh [ID...]     every entry, or only the IDs given
 #
-#   MUTANTS_DIR   scratch folder (default /tmp/refgate-mutants-$USER); its
-#                 tree/ is a copy of the repository's tracked files (as they
-#                 are in the work tree), kept between runs so that builds
-#                 are incremental
+#   MUTANTS_DIR   scratch folder (default build/mutants in this checkout,
+#                 which git ignores: each checkout its own, none shared in
+#                 /tmp); its tree/ is a copy of the repository's tracked
+#                 files (as they are in the work tree), kept between runs
+#                 so that builds are incremental
 #   MUTANTS_JOBS  make -j (default 2)
 #   MUTANTS_TIMEOUT seconds one named test may take (default 900)
 #   MUTANTS_FULL  1: run each scenario to its end; by default a scenario is
@@ -27,7 +28,8 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LIST=$ROOT/tests/mutants/list
-MD=${MUTANTS_DIR:-/tmp/refgate-mutants-${USER:-$(id -u)}}
+MD=${MUTANTS_DIR:-$ROOT/build/mutants}
+case $MD in /*) ;; *) MD=$PWD/$MD ;; esac
 S=$MD/tree
 JOBS=${MUTANTS_JOBS:-2}
 TMO=${MUTANTS_TIMEOUT:-900}
