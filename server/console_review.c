@@ -237,9 +237,20 @@ static void decisions(struct html *h, json_t *list)
 	HTML_RAW(h, "</table>");
 }
 
+/* Whether a referral of the case carried a removal order. */
+static bool names_removal_order(json_t *list)
+{
+	json_t *r;
+	size_t i;
+	json_array_foreach(list, i, r)
+		if (json_object_get(r, "removal_order"))
+			return true;
+	return false;
+}
+
 /* The decision form: the statement of reasons' fields (DSA Art. 17). */
 static void decision_form(struct html *h, const struct request *req,
-                          const char *id, const char *status)
+                          const char *id, const char *status, bool order)
 {
 	char action[96];
 	bool open = strcmp(status, "received") == 0 ||
@@ -256,7 +267,20 @@ static void decision_form(struct html *h, const struct request *req,
 	else
 		HTML_RAW(h, "<option value=\"actioned\">actioned</option>"
 		            "<option value=\"no_action\">no_action</option>");
+	/* a removal order's Annex III answer (contract section 9) */
+	if (order && strcmp(status, "in_review") == 0)
+		HTML_RAW(h, "<option value=\"cannot_execute\">cannot_execute"
+		            " (removal order, Annex III)</option>");
 	HTML_RAW(h, "</select>");
+	if (order && strcmp(status, "in_review") == 0)
+		HTML_RAW(h, "<label for=\"reason\">Reason (cannot_execute"
+		            " only)</label>"
+		            "<select id=\"reason\" name=\"reason\">"
+		            "<option value=\"force_majeure\">force_majeure</option>"
+		            "<option value=\"manifest_error\">manifest_error</option>"
+		            "<option value=\"insufficient_information\">"
+		            "insufficient_information</option>"
+		            "</select>");
 	if (strcmp(status, "in_review") == 0)
 		HTML_RAW(h, "<label for=\"action\">Action (actioned only)</label>"
 		            "<select id=\"action\" name=\"action\">"
@@ -332,7 +356,8 @@ void h_console_case(struct request *req, struct response *res)
 	if (strcmp(status, "received") == 0 || strcmp(status, "in_review") == 0)
 		claim_cell(&h, req, v, "case");
 	HTML_RAW(&h, "</td></tr></table>");
-	decision_form(&h, req, cid, status);
+	decision_form(&h, req, cid, status,
+	              names_removal_order(json_object_get(v, "referrals")));
 	HTML_RAW(&h, "<h2>Referrals</h2>");
 	referrals(&h, json_object_get(v, "referrals"));
 	decisions(&h, json_object_get(v, "decisions"));
@@ -380,19 +405,32 @@ void h_console_decide(struct request *req, struct response *res)
 {
 	struct form f;
 	struct response r;
-	static const char *const members[] = {"status", "action", "ground",
-	                                      "explanation", "legal_ground"};
+	/* one form serves every outcome: the action goes with actioned
+	 * only; cannot_execute takes its reason and the explanation only */
+	static const struct {
+		const char *name;
+		bool actioned, other, cannot_execute;
+	} members[] = {
+		{"status", true, true, true},
+		{"action", true, false, false},
+		{"ground", true, true, false},
+		{"legal_ground", true, true, false},
+		{"reason", false, false, true},
+		{"explanation", true, true, true},
+	};
 	if (!console_post(req, res, &f))
 		return;
 	json_t *body = json_object();
 	const char *status = form_get(&f, "status");
-	/* one form serves both outcomes: an action goes with actioned only */
 	bool actioned = status && strcmp(status, "actioned") == 0;
+	bool cannot = status && strcmp(status, "cannot_execute") == 0;
 	size_t n = sizeof members / sizeof members[0];
 	for (size_t i = 0; body && i < n; i++) {
-		const char *v = form_nonempty(&f, members[i]);
-		if (v && (i != 1 || actioned))
-			json_object_set_new(body, members[i], json_string(v));
+		const char *v = form_nonempty(&f, members[i].name);
+		bool sent = actioned ? members[i].actioned
+		          : cannot ? members[i].cannot_execute : members[i].other;
+		if (v && sent)
+			json_object_set_new(body, members[i].name, json_string(v));
 	}
 	console_call(req, h_case_decide, req->params[0], body, &r);
 	if (r.status == 200) {

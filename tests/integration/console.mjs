@@ -6,6 +6,8 @@
 //
 // Environment: RG_URL (https://localhost:PORT), RG_P (folder of the
 // principals' credentials), RG_CASE_A, RG_CASE_B (cases to work on),
+// RG_CASE_ORDER (a removal order's case, answered cannot_execute),
+// RG_CASE_PLAIN (an ordinary case taken in review),
 // RG_LEGAL_GROUND (the legal ground the decision on case A cites),
 // RG_REVOKE (a principal legal revokes), RG_AGENCY (one it issues a key
 // to), RG_SHOTS (folder for the screenshots), RG_OUT (a JSON file for
@@ -17,6 +19,7 @@ const require = createRequire((process.env.RG_NM || '/tmp/rg-test-node/node_modu
 const { chromium } = require('playwright-core');
 const U = process.env.RG_URL, P = process.env.RG_P;
 const A = process.env.RG_CASE_A, B = process.env.RG_CASE_B;
+const ORDER = process.env.RG_CASE_ORDER, PLAIN = process.env.RG_CASE_PLAIN;
 // the reviewer's legal ground for case A (t_console.sh checks it through the API)
 const LEGAL_GROUND = process.env.RG_LEGAL_GROUND;
 const out = {};
@@ -96,6 +99,32 @@ async function reviewer(browser) {
   check('reviewer: the decision lists the statement of reasons', after.includes('Recruitment video of a designated organisation'), after.slice(0, 400));
   const lastDecision = await page.locator('#decisions tr').last().locator('td').nth(5).textContent();
   check('reviewer: the decision lists its legal ground', lastDecision === LEGAL_GROUND, lastDecision);
+
+  // a removal order: the Annex III answer from the same form
+  await page.goto(U + `/console/cases/${ORDER}`);
+  await page.selectOption('#status', 'in_review');
+  await page.getByRole('button', { name: 'Record the decision' }).click();
+  await page.waitForURL(U + `/console/cases/${ORDER}`);
+  const offered = await page.locator('#status option').evaluateAll((os) => os.map((o) => o.value).join(' '));
+  check('reviewer: a removal order in review offers cannot_execute', offered === 'actioned no_action cannot_execute', offered);
+  const reasons = await page.locator('#reason option').evaluateAll((os) => os.map((o) => o.value).join(' '));
+  check('reviewer: ... with the three Annex III reasons', reasons === 'force_majeure manifest_error insufficient_information', reasons);
+  await page.selectOption('#status', 'cannot_execute');
+  await page.selectOption('#reason', 'manifest_error');
+  await page.fill('#explanation', 'The order names an account that does not exist on the platform.');
+  await page.getByRole('button', { name: 'Record the decision' }).click();
+  await page.waitForURL(U + `/console/cases/${ORDER}`);
+  const answered = await page.textContent('main');
+  check('reviewer: the removal order is answered cannot_execute', /Status\s*cannot_execute/.test(answered) && answered.includes('does not exist on the platform'), answered.slice(0, 300));
+
+  // an ordinary referral: its form offers no cannot_execute
+  await page.goto(U + `/console/cases/${PLAIN}`);
+  await page.selectOption('#status', 'in_review');
+  await page.getByRole('button', { name: 'Record the decision' }).click();
+  await page.waitForURL(U + `/console/cases/${PLAIN}`);
+  const plain = await page.locator('#status option').evaluateAll((os) => os.map((o) => o.value).join(' '));
+  check('reviewer: a case without a removal order offers no cannot_execute, nor a reason',
+    plain === 'actioned no_action' && (await page.locator('#reason').count()) === 0, plain);
 
   // B: rev claims it, so rev2 cannot decide it
   await page.goto(U + `/console/cases/${B}`);

@@ -44,13 +44,18 @@ refer pave cb
 B=$(jget "$T/cb.answer" '.cases[0].case_id')
 refer pave cc
 C=$(jget "$T/cc.answer" '.cases[0].case_id')
-[ -n "$A" ] && [ -n "$B" ] && [ -n "$C" ] || { notok "three referrals" "$(last)"; finish; }
+# D: a removal order the reviewer answers cannot_execute in the browser
+refer agent cd 'subjects:[{handle:"@Console_Order"}],removal_order:{reference:"RO-console-2",issued_at:now,legal_basis:"Regulation (EU) 2021/784, Art. 3"}'
+ORD=$(jget "$T/cd.answer" '.cases[0].case_id')
+refer pave ce
+PLAIN=$(jget "$T/ce.answer" '.cases[0].case_id')
+[ -n "$A" ] && [ -n "$B" ] && [ -n "$C" ] && [ -n "$ORD" ] && [ -n "$PLAIN" ] || { notok "five referrals" "$(last)"; finish; }
 
 # ---- in the browser ---------------------------------------------------------------
 # the legal ground the console's decision on A cites: quotes, ampersand
 # and non-ASCII go through the form, the API and the statement unchanged
 LEGAL_GROUND="Art. 5(1) Verordnung (EU) 2021/784 \"TCO\" & § 130 StGB"
-RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_OUT=$T/browser.json RG_LEGAL_GROUND=$LEGAL_GROUND \
+RG_URL=$U RG_P=$T/p RG_CASE_A=$A RG_CASE_B=$B RG_CASE_ORDER=$ORD RG_CASE_PLAIN=$PLAIN RG_OUT=$T/browser.json RG_LEGAL_GROUND=$LEGAL_GROUND \
 RG_P12_PASS=$P12_PASS RG_LEGAL=1 RG_REVOKE=victim RG_AGENCY=agent RG_NEWCERT=$(cat "$T/newrev.pem") \
 RG_SHOTS=${RG_SHOTS:-$T} NODE_EXTRA_CA_CERTS=$T/p/rev/ca.pem \
 	timeout 300 node "$ITDIR/console.mjs" >"$T/browser.log" 2>&1
@@ -78,6 +83,9 @@ eq "the decision record carries the legal ground given in the console" "$LEGAL_G
 req legal GET /v1/admin/statements
 eq "... and so does the statement of reasons (illegal_content_legal_ground)" "$LEGAL_GROUND" \
 	"$(jeval "$BODY" "((j.statements||[]).find(s=>s.puid.startsWith('$A-'))||{}).illegal_content_legal_ground||'absent'")"
+req agent GET /v1/removal-orders/RO-console-2
+eq "the console's cannot_execute is the order's feedback to the agency (Annex III)" "cannot_execute manifest_error" \
+	"$(jeval "$BODY" 'j.status+" "+j.reason')"
 req rev GET "/v1/cases/$B"
 eq "case B: claimed by rev through the console, still received" "received rev" "$(jeval "$BODY" 'j.status+" "+j.claimed_by')"
 eq "audit: the console's claim is an audit record by rev" 1 \
