@@ -18,24 +18,12 @@
 
 #define MIGRATE_USAGE "migrate --to postgresql://..."
 
-/* The password file the configuration names (database_passfile), for
- * libpq through PGPASSFILE: a regular file only its owner may read or
- * write, as the gateway requires. None named: libpq's own default. */
+/* conf_pg_passfile, its reason printed. */
 int cli_pg_passfile(const struct conf *c)
 {
-	char p[CONF_PATH_MAX];
-	struct stat sb;
-	if (!c->database_passfile[0])
-		return CLI_OK;
-	if (conf_path(c, c->database_passfile, p, sizeof p) != RG_OK)
-		return cli_fail("database_passfile: path too long");
-	if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
-		return cli_fail("database_passfile %s: no such file", p);
-	if (sb.st_mode & 077)
-		return cli_fail("database_passfile %s: must be 0600 (it is %03o)",
-		                p, (unsigned)(sb.st_mode & 0777));
-	if (setenv("PGPASSFILE", p, 1) != 0)
-		return cli_fail("out of memory");
+	char err[CONF_PATH_MAX + 64];
+	if (conf_pg_passfile(c, err, sizeof err) != RG_OK)
+		return cli_fail("%s", err);
 	return CLI_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define LINE_MAX_BYTES 2048
 
@@ -430,5 +431,31 @@ int conf_path(const struct conf *c, const char *path, char *out,
 			       : snprintf(out, outlen, "%s/%s", c->dir, path);
 	if (n < 0 || (size_t)n >= outlen)
 		return RG_ETOOBIG;
+	return RG_OK;
+}
+
+int conf_pg_passfile(const struct conf *c, char *err, size_t errlen)
+{
+	char p[CONF_PATH_MAX];
+	struct stat sb;
+	if (!c->database_passfile[0])
+		return RG_OK;
+	if (conf_path(c, c->database_passfile, p, sizeof p) != RG_OK) {
+		snprintf(err, errlen, "database_passfile: path too long");
+		return RG_EINVAL;
+	}
+	if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "database_passfile %s: no such file", p);
+		return RG_EINVAL;
+	}
+	if (sb.st_mode & 077) {
+		snprintf(err, errlen, "database_passfile %s: must be 0600 (it is"
+		         " %03o)", p, (unsigned)(sb.st_mode & 0777));
+		return RG_EINVAL;
+	}
+	if (setenv("PGPASSFILE", p, 1) != 0) {
+		snprintf(err, errlen, "database_passfile: out of memory");
+		return RG_ENOMEM;
+	}
 	return RG_OK;
 }

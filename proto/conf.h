@@ -106,4 +106,11 @@ int conf_log_origin(const struct conf *c, char *out, size_t outlen);
 int conf_path(const struct conf *c, const char *path, char *out,
               size_t outlen);
 
+/* The PostgreSQL password file the configuration names
+ * (database_passfile), for libpq through PGPASSFILE (read at each
+ * connect): a regular file that only its owner may read or write, for the
+ * gateway and refgatectl alike. None named: RG_OK, libpq's own default
+ * (~/.pgpass). RG_EINVAL (or RG_ENOMEM) with the reason in err. */
+int conf_pg_passfile(const struct conf *c, char *err, size_t errlen);
+
 #endif

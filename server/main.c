@@ -104,28 +104,6 @@ static struct policy *load_policy(const struct conf *c)
 #define VIEWS_CACHED 4096
 
 /* Loads keys, client CA, policy and storage into app. */
-/* The PostgreSQL password file refgate.conf names, for libpq (through
- * PGPASSFILE, read at each connect): a regular file that only its owner
- * may read or write. None named: libpq's own default (~/.pgpass). */
-static int db_passfile(const struct conf *c)
-{
-	char p[CONF_PATH_MAX];
-	struct stat sb;
-	if (!c->database_passfile[0])
-		return RG_OK;
-	if (conf_path(c, c->database_passfile, p, sizeof p) != RG_OK ||
-	    stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		log_msg(LOG_ERROR, "database_passfile: no such file");
-		return RG_EINVAL;
-	}
-	if (sb.st_mode & 077) {
-		log_msg(LOG_ERROR, "database_passfile: must be 0600 (it is %03o)",
-		        (unsigned)(sb.st_mode & 0777));
-		return RG_EINVAL;
-	}
-	return setenv("PGPASSFILE", p, 1) == 0 ? RG_OK : RG_ENOMEM;
-}
-
 static int app_open(struct app *app)
 {
 	struct conf *c = &app->conf;
@@ -170,8 +148,11 @@ static int app_open(struct app *app)
 		.statement_timeout_s = c->database_statement_timeout,
 	};
 	bool pg = db_is_pg(c->database);
-	if (pg && db_passfile(c) != RG_OK)
+	char perr[CONF_PATH_MAX + 64];
+	if (pg && conf_pg_passfile(c, perr, sizeof perr) != RG_OK) {
+		log_msg(LOG_ERROR, "%s", perr);
 		return RG_EINVAL;
+	}
 	if (pg ? (size_t)snprintf(p, sizeof p, "%s", c->database) >= sizeof p
 	       : conf_path(c, c->database, p, sizeof p) != RG_OK) {
 		log_msg(LOG_ERROR, "database: too long");

@@ -5,7 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../proto/conf.h"
 
@@ -225,6 +228,46 @@ static void test_database_keys(void **state)
 	                 RG_EINVAL);
 }
 
+/* database_passfile: a regular file only its owner reads, given to
+ * libpq as PGPASSFILE; relative to the configuration's folder. */
+static void test_pg_passfile(void **state)
+{
+	struct conf c;
+	char err[CONF_PATH_MAX + 64], dir[] = "/tmp/rg-test-conf-XXXXXX";
+	char file[sizeof dir + 16], want[sizeof err];
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof file, "%s/pgpass", dir);
+	assert_int_equal(parse(&c, "", err), RG_OK);
+	unsetenv("PGPASSFILE");
+	assert_int_equal(conf_pg_passfile(&c, err, sizeof err), RG_OK);
+	assert_null(getenv("PGPASSFILE"));     /* none named: libpq's default */
+	assert_int_equal(parse(&c, "database_passfile = pgpass", err), RG_OK);
+	snprintf(c.dir, sizeof c.dir, "%s", dir);
+	assert_int_equal(conf_pg_passfile(&c, err, sizeof err), RG_EINVAL);
+	snprintf(want, sizeof want, "database_passfile %s: no such file", file);
+	assert_string_equal(err, want);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(chmod(file, 0640), 0);
+	assert_int_equal(conf_pg_passfile(&c, err, sizeof err), RG_EINVAL);
+	snprintf(want, sizeof want,
+	         "database_passfile %s: must be 0600 (it is 640)", file);
+	assert_string_equal(err, want);
+	assert_null(getenv("PGPASSFILE"));
+	assert_int_equal(chmod(file, 0600), 0);
+	assert_int_equal(conf_pg_passfile(&c, err, sizeof err), RG_OK);
+	assert_non_null(getenv("PGPASSFILE"));
+	assert_string_equal(getenv("PGPASSFILE"), file);
+	unsetenv("PGPASSFILE");
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(mkdir(file, 0700), 0);   /* a folder is no file */
+	assert_int_equal(conf_pg_passfile(&c, err, sizeof err), RG_EINVAL);
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_refusals(void **state)
 {
 	static const char *const bad[] = {
@@ -271,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_fairshare_keys),
 		cmocka_unit_test(test_retention_keys),
+		cmocka_unit_test(test_pg_passfile),
 		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
