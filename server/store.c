@@ -419,6 +419,31 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
+/* The store's locks and conditions; on a failure those already made
+ * are destroyed again, in reverse (store_free destroys them once
+ * mu_made). */
+static int sync_init(struct store *st)
+{
+	if (pthread_mutex_init(&st->q_mu, NULL) != 0)
+		goto fail;
+	if (pthread_mutex_init(&st->reg_mu, NULL) != 0)
+		goto fail_q_mu;
+	if (pthread_cond_init(&st->q_cond, NULL) != 0)
+		goto fail_reg_mu;
+	if (pthread_cond_init(&st->hook_cond, NULL) != 0)
+		goto fail_q_cond;
+	st->mu_made = true;
+	return RG_OK;
+fail_q_cond:
+	pthread_cond_destroy(&st->q_cond);
+fail_reg_mu:
+	pthread_mutex_destroy(&st->reg_mu);
+fail_q_mu:
+	pthread_mutex_destroy(&st->q_mu);
+fail:
+	return RG_ENOMEM;
+}
+
 int store_open(const char *path, const struct store_opts *opts,
                struct store **out)
 {
@@ -448,25 +473,8 @@ int store_open(const char *path, const struct store_opts *opts,
 	st->batch = calloc((size_t)st->opts.batch_max, sizeof *st->batch);
 	if (!st->path || !st->batch)
 		goto out;
-	if (pthread_mutex_init(&st->q_mu, NULL) != 0)
+	if (sync_init(st) != RG_OK)
 		goto out;
-	if (pthread_mutex_init(&st->reg_mu, NULL) != 0) {
-		pthread_mutex_destroy(&st->q_mu);
-		goto out;
-	}
-	if (pthread_cond_init(&st->q_cond, NULL) != 0) {
-		pthread_mutex_destroy(&st->reg_mu);
-		pthread_mutex_destroy(&st->q_mu);
-		goto out;
-	}
-	if (pthread_cond_init(&st->hook_cond, NULL) != 0) {
-		pthread_cond_destroy(&st->hook_cond);
-		pthread_cond_destroy(&st->q_cond);
-		pthread_mutex_destroy(&st->reg_mu);
-		pthread_mutex_destroy(&st->q_mu);
-		goto out;
-	}
-	st->mu_made = true;
 	if (pthread_key_create(&st->key, reader_release) != 0)
 		goto out;
 	st->key_made = true;
@@ -477,8 +485,7 @@ int store_open(const char *path, const struct store_opts *opts,
 			rc = head_load(st, c);
 		if (rc != RG_OK)
 			goto out;
-		*out = st;
-		return RG_OK;
+		goto opened;
 	}
 	rc = st_conn_open(st, true, &st->w);
 	if (rc == RG_OK)
@@ -501,6 +508,7 @@ int store_open(const char *path, const struct store_opts *opts,
 		}
 		st->listener_started = true;
 	}
+opened:
 	*out = st;
 	return RG_OK;
 out:
