@@ -265,9 +265,10 @@ static int add_key(void *ctx, const struct store_access_key *k)
 void h_access_key_list(struct request *req, struct response *res)
 {
 	json_t *list = json_array();
-	if (store_access_keys_each(req->app->store, add_key, list) != RG_OK) {
+	int rc = store_access_keys_each(req->app->store, add_key, list);
+	if (rc != RG_OK) {
 		json_decref(list);
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	response_json(res, 200, json_pack("{s:o}", "access_keys", list));
@@ -356,10 +357,11 @@ void h_audit_list(struct request *req, struct response *res)
 		return;
 	}
 	json_t *list = json_array();
-	if (store_audit_each(req->app->store, since, (size_t)limit, add_audit, list,
-			     &last) != RG_OK) {
+	int rc = store_audit_each(req->app->store, since, (size_t)limit,
+				  add_audit, list, &last);
+	if (rc != RG_OK) {
 		json_decref(list);
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	char *next = cursor_encode(&req->app->keys, last);
@@ -372,8 +374,9 @@ void h_audit_list(struct request *req, struct response *res)
 void h_partner_stats(struct request *req, struct response *res)
 {
 	struct store_partner_stats s;
-	if (store_partner_stats(req->app->store, req->principal.name, &s) != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+	int rc = store_partner_stats(req->app->store, req->principal.name, &s);
+	if (rc != RG_OK) {
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "referrals", (json_int_t)s.referrals,

@@ -246,9 +246,10 @@ static int add_principal(void *ctx, const struct store_principal *p)
 void h_principal_list(struct request *req, struct response *res)
 {
 	json_t *list = json_array();
-	if (store_principals_each(req->app->store, add_principal, list) != RG_OK) {
+	int rc = store_principals_each(req->app->store, add_principal, list);
+	if (rc != RG_OK) {
 		json_decref(list);
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	response_json(res, 200, json_pack("{s:o}", "principals", list));

@@ -404,7 +404,7 @@ void h_review_queue(struct request *req, struct response *res)
 	policy_release(&req->app->policy);
 	if (rc != RG_OK) {
 		json_decref(w.list);
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	response_json(res, 200, json_pack("{s:o}", "cases", w.list));

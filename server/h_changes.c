@@ -138,7 +138,7 @@ void h_changes(struct request *req, struct response *res)
 	policy_release(&req->app->policy);
 	if (rc != RG_OK) {
 		json_decref(w.list);
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	int64_t deadline = req->wait_until ? req->wait_until

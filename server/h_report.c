@@ -96,8 +96,9 @@ void h_report(struct request *req, struct response *res)
 	int64_t base = report_week_start(start);
 	int min = req->app->conf.report_min_count;
 	struct store_report r;
-	if (store_report(req->app->store, start, end, base, req->now, &r) != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+	int rc = store_report(req->app->store, start, end, base, req->now, &r);
+	if (rc != RG_OK) {
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	json_t *o = json_pack(

@@ -10,8 +10,9 @@ void h_purge(struct request *req, struct response *res)
 {
 	struct store_purge_result r;
 	int days = req->app->conf.retention_days;
-	if (retention_purge(req->app, req->principal.name, req->now, &r) != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+	int rc = retention_purge(req->app, req->principal.name, req->now, &r);
+	if (rc != RG_OK) {
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	json_t *o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:b}",

@@ -53,11 +53,13 @@ void h_statements_list(struct request *req, struct response *res)
 	}
 	bool pending = ps && strcmp(ps, "true") == 0;
 	json_t *list = json_array();
-	if (!list || store_statements_each(req->app->store, since, (size_t)limit,
-					   pending, req->now, add_statement, list,
-					   &last) != RG_OK) {
+	int rc = !list ? RG_ENOMEM
+	       : store_statements_each(req->app->store, since, (size_t)limit,
+				       pending, req->now, add_statement, list,
+				       &last);
+	if (rc != RG_OK) {
 		json_decref(list);
-		response_problem(res, 503, "unavailable", NULL);
+		response_store_error(res, rc, NULL);
 		return;
 	}
 	char *next = cursor_encode(&req->app->keys, last);
@@ -114,9 +116,10 @@ void h_statements_mark(struct request *req, struct response *res)
 		response_problem_items(res, 400, "invalid_payload", &items);
 		goto out;
 	}
-	if (store_statements_mark(req->app->store, req->principal.name, puids, n,
-				  req->now, &marked) != RG_OK) {
-		response_problem(res, 503, "unavailable", NULL);
+	int rc = store_statements_mark(req->app->store, req->principal.name,
+				       puids, n, req->now, &marked);
+	if (rc != RG_OK) {
+		response_store_error(res, rc, NULL);
 		goto out;
 	}
 	response_json(res, 200, json_pack("{s:I}", "marked", (json_int_t)marked));
