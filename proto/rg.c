@@ -4,6 +4,7 @@
  */
 #include "rg.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,46 @@ bool rg_id_valid(const char *id)
 		if (!in_set(id[i], "_-"))
 			return false;
 	return true;
+}
+
+static unsigned char id_cluster_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t id_cluster_once = PTHREAD_ONCE_INIT;
+
+static void id_cluster_key_make(void)
+{
+	randombytes_buf(id_cluster_key, sizeof id_cluster_key);
+}
+
+/* base64url of n bytes into out (room for the characters and a NUL). */
+static void id_b64(char *out, size_t cap, const uint8_t *in, size_t n)
+{
+	sodium_bin2base64(out, cap, in, n,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void rg_id_at(const char *prefix, uint64_t ms, char out[RG_ID_MAX + 1])
+{
+	uint8_t window[8], mac[crypto_shorthash_BYTES], rnd[16];
+	char cluster[8], tail[sodium_base64_ENCODED_LEN(16,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	pthread_once(&id_cluster_once, id_cluster_key_make);
+	uint64_t w = ms / RG_ID_CLUSTER_MS;
+	for (int i = 0; i < 8; i++)
+		window[i] = (uint8_t)(w >> (8 * i));
+	crypto_shorthash(mac, window, sizeof window, id_cluster_key);
+	id_b64(cluster, sizeof cluster, mac, 3);     /* 4 characters */
+	randombytes_buf(rnd, sizeof rnd);
+	id_b64(tail, sizeof tail, rnd, sizeof rnd);
+	snprintf(out, RG_ID_MAX + 1, "%.8s%.*s%s", prefix,
+	         RG_ID_CLUSTER_CHARS, cluster, tail);
+}
+
+void rg_id_new(const char *prefix, char out[RG_ID_MAX + 1])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rg_id_at(prefix, (uint64_t)ts.tv_sec * 1000u +
+	                 (uint64_t)ts.tv_nsec / 1000000u, out);
 }
 
 bool rg_kid_valid(const char *kid)

@@ -36,17 +36,6 @@ struct intake {
 	void *done_ctx;
 };
 
-/* A fresh id: prefix + 22 base64url chars of 16 random bytes. */
-static void new_id(const char *prefix, char out[RG_ID_MAX + 1])
-{
-	uint8_t rnd[16];
-	char b64[32];
-	randombytes_buf(rnd, sizeof rnd);
-	sodium_bin2base64(b64, sizeof b64, rnd, sizeof rnd,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	snprintf(out, RG_ID_MAX + 1, "%s%s", prefix, b64);
-}
-
 /* Seals the subjects, evidence and summary as one JSON document. */
 static int seal_content(const struct app *app, const struct referral *r,
                         const char *id, uint8_t **out, size_t *out_len)
@@ -264,7 +253,7 @@ int intake_new(struct app *app, const char *principal,
 		in->in.order = &in->order;
 	}
 	jws_digest_hex(jws, jws_len, in->jws_hex, in->in.jws_sha256);
-	new_id("r_", in->in.id);
+	rg_id_new("r_", in->in.id);
 	int rc = index_subjects(in, r, items);
 	if (rc == RG_OK)
 		rc = seal_content(app, r, in->in.id, &in->sealed, &in->sealed_len);

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
 /* A case row as the writer works on it. */
 struct case_row {
@@ -187,23 +186,17 @@ out:
 	return rc;
 }
 
-/* Opens a case for a referral: a fresh random id, status received. */
+/* Opens a case for a referral: a fresh id (rg_id_new), status received. */
 static int case_open(struct txn *t, const struct store_referral_in *in,
                      struct case_row *r)
 {
-	uint8_t raw[16];
-	char b64[sodium_base64_ENCODED_LEN(16,
-	         sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	struct q q = { 0 };
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw,
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	*r = (struct case_row){
 		.status = CASE_RECEIVED, .action = ACTION_NONE,
 		.opened_at = in->received_at, .updated_at = in->received_at,
 		.deadline_at = in->deadline_at, .urgency = in->urgency,
 	};
-	snprintf(r->id, sizeof r->id, "c_%s", b64);
+	rg_id_new("c_", r->id);
 	int rc = sq_open(&q, t->c,
 	                 "INSERT INTO cases (id, status, action, opened_at,"
 	                 " updated_at, deadline_at, urgency, seq_opened)"

@@ -29,19 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-/* A fresh random case alias, "c_" and 22 base64url characters. */
-static void alias_fresh(char out[RG_ID_MAX + 1])
-{
-	uint8_t raw[16];
-	char b64[sodium_base64_ENCODED_LEN(16,
-	         sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(b64, sizeof b64, raw, sizeof raw,
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	snprintf(out, RG_ID_MAX + 1, "c_%s", b64);
-}
 
 /* The alias under which `principal` named one of the subject's
  * identifiers before, on the live case `case_id`. RG_ENOTFOUND. */
@@ -139,7 +126,7 @@ int st_referrer_alias(struct txn *t, const char *principal,
 		if (opened)
 			snprintf(alias, RG_ID_MAX + 1, "%s", case_id);
 		else
-			alias_fresh(alias);
+			rg_id_new("c_", alias);
 		rc = view_insert(t, principal, alias, case_id, at);
 	}
 	if (rc == RG_OK)

@@ -263,6 +263,44 @@ static void test_names(void **state)
 
 /* --- top-level members --- */
 
+/* Ids: valid, the prefix, the window's shared characters, 22 random
+ * ones. Ids of one window of RG_ID_CLUSTER_MS share their cluster
+ * characters and nothing else; ids of different windows do not share
+ * them (64 windows in a row give at least 60 distinct clusters: equal
+ * ones by chance have odds of about 1 in 8,000 for one pair among them). */
+static void test_ids(void **state)
+{
+	char a[RG_ID_MAX + 1], b[RG_ID_MAX + 1], clusters[64][RG_ID_CLUSTER_CHARS];
+	const uint64_t t0 = (uint64_t)1796000000000 / RG_ID_CLUSTER_MS *
+	                    RG_ID_CLUSTER_MS;
+	rg_id_at("c_", t0, a);
+	rg_id_at("c_", t0 + RG_ID_CLUSTER_MS - 1, b);
+	assert_true(rg_id_valid(a) && rg_id_valid(b));
+	assert_int_equal(strlen(a), 2 + RG_ID_CLUSTER_CHARS + 22);
+	assert_memory_equal(a, "c_", 2);
+	assert_memory_equal(a + 2, b + 2, RG_ID_CLUSTER_CHARS);
+	assert_string_not_equal(a + 2 + RG_ID_CLUSTER_CHARS,
+	                        b + 2 + RG_ID_CLUSTER_CHARS);
+	size_t distinct = 0;
+	for (int w = 0; w < 64; w++) {
+		rg_id_at("r_", t0 + (uint64_t)w * RG_ID_CLUSTER_MS, a);
+		memcpy(clusters[w], a + 2, RG_ID_CLUSTER_CHARS);
+		bool seen = false;
+		for (int k = 0; k < w && !seen; k++)
+			seen = memcmp(clusters[k], clusters[w],
+			              RG_ID_CLUSTER_CHARS) == 0;
+		distinct += !seen;
+	}
+	assert_true(distinct >= 60);
+	/* now: the same shape; a prefix longer than 8 characters is cut */
+	rg_id_new("r_", a);
+	assert_true(rg_id_valid(a));
+	assert_int_equal(strlen(a), 2 + RG_ID_CLUSTER_CHARS + 22);
+	rg_id_new("0123456789abcdef", b);
+	assert_int_equal(strlen(b), 8 + RG_ID_CLUSTER_CHARS + 22);
+	assert_memory_equal(b, "01234567", 8);
+}
+
 static void test_jti(void **state)
 {
 	BAD("/jti", S(""), "must be 16-64 characters");
@@ -877,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_full_payload),
 		cmocka_unit_test(test_minimal_payload),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_jti),
 		cmocka_unit_test(test_iat),
 		cmocka_unit_test(test_iat_overflow),

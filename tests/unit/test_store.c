@@ -574,7 +574,8 @@ static void test_submit_new_case(void **state)
 	for (int i = 0; i < 2; i++) {
 		assert_true(out.cases[i].new_case);
 		assert_int_equal(out.cases[i].status, CASE_RECEIVED);
-		assert_int_equal(strlen(out.cases[i].case_id), 24);
+		assert_int_equal(strlen(out.cases[i].case_id),
+		                 2 + RG_ID_CLUSTER_CHARS + 22);
 		assert_memory_equal(out.cases[i].case_id, "c_", 2);
 		assert_true(rg_id_valid(out.cases[i].case_id));
 	}

@@ -41,7 +41,7 @@ let out = sized
 		if ("jws_sha256" in payload) payload.jws_sha256 = "<sha256 of the JWS sent>";
 		return `"receipt":<jws ${Buffer.from(h, "base64url").toString("utf8")} ${JSON.stringify(payload)}>`;
 	})
-	.replace(/\b([cr])_[A-Za-z0-9_-]{22}\b/g, (m, k) => token(k === "c" ? "case" : "referral", m))
+	.replace(/\b([cr])_[A-Za-z0-9_-]{26}\b/g, (m, k) => token(k === "c" ? "case" : "referral", m))
 	// times: the clock's (two worlds cannot share seconds); what they
 	// mean is asserted in the scenario itself
 	.replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b/g, "<time>")
