@@ -17,15 +17,17 @@
 
 #include "../proto/rg.h"
 #include "log.h"
+#include "db_sqlite_ckpt.h"
 
 #define SQLITE_MIN_VERSION 3037000   /* STRICT tables */
 
-/* The writer checkpoints the WAL into the database file once it holds
- * this many pages (SQLite's default: 1000). A referral dirties about a
- * dozen scattered pages and the tails of the append-only tables are
- * rewritten by every commit: a longer WAL copies each such page back once
- * per checkpoint instead of once per 1000 pages, and the writer reads
- * fewer pages back for it (docs/operators.md section 9b). 32 MiB of WAL. */
+/* The WAL is checkpointed into the database file once it holds this
+ * many pages (SQLite's default: 1000), by a thread of its own
+ * (db_sqlite_ckpt.c) rather than in a commit that referrals wait on; the
+ * WAL starts over by the time it holds four times as many (128 MiB).
+ * The tails of the append-only tables are rewritten by every commit: a
+ * longer WAL copies each such page back once per checkpoint instead of
+ * once per 1000 pages (docs/operators.md section 9b). */
 #define WAL_AUTOCHECKPOINT_PAGES 8192
 
 /* The writer's page cache, KiB (SQLite's default: 2000). A referral
@@ -38,6 +40,7 @@
 
 struct db {
 	sqlite3 *h;
+	struct sqlite_ckpt *ckpt;    /* the writer's checkpoint thread */
 };
 
 struct db_stmt {
@@ -189,6 +192,7 @@ static void sl_close(struct db *d)
 {
 	if (!d)
 		return;
+	sqlite_ckpt_stop(d->ckpt);
 	/* Every statement is finalized, so close cannot be refused as busy;
 	 * a failure here has nothing left to undo. */
 	int rc = sqlite3_close(d->h);
@@ -237,6 +241,13 @@ static int sl_open(const struct db_params *p, struct db **out)
 		sl_close(d);
 		return rc;
 	}
+	/* Without the thread, SQLite's auto-checkpoint (configure) stays. */
+	if (p->writer && !p->exclusive &&
+	    !(d->ckpt = sqlite_ckpt_start(d->h, p->target,
+	                                  WAL_AUTOCHECKPOINT_PAGES,
+	                                  p->busy_timeout_ms)))
+		log_msg(LOG_WARN, "store: no checkpoint thread: the writer"
+		        " checkpoints in its commits");
 	*out = d;
 	return RG_OK;
 }
