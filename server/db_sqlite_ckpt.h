@@ -37,7 +37,7 @@ struct sqlite_ckpt *sqlite_ckpt_start(sqlite3 *writer, const char *path,
  * once it is idle. NULL: nothing. */
 void sqlite_ckpt_stop(struct sqlite_ckpt *c);
 
-/* Checkpoints the thread has run (for tests and metrics). */
+/* Checkpoints the thread has run (for tests). */
 uint64_t sqlite_ckpt_runs(struct sqlite_ckpt *c);
 
 #endif

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* The alias under which `principal` named one of the subject's
  * identifiers before, on the live case `case_id`. RG_ENOTFOUND. */
 static int alias_by_idents(struct conn *c, const char *principal,
